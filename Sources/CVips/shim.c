@@ -1,0 +1,134 @@
+#include "CVips.h"
+#include <string.h>
+
+int cvips_init(const char *argv0, int concurrency) {
+    if (VIPS_INIT(argv0) != 0) return -1;
+    vips_cache_set_max(0);
+    vips_cache_set_max_mem(0);
+    vips_cache_set_max_files(0);
+    vips_concurrency_set(concurrency > 0 ? concurrency : 1);
+    return 0;
+}
+
+char *cvips_error_take(void) {
+    char *copy = vips_error_buffer_copy();
+    return copy;
+}
+
+const char *cvips_find_load_buffer(const void *buf, size_t len) {
+    const char *name = vips_foreign_find_load_buffer(buf, len);
+    if (name == NULL) vips_error_clear();
+    return name;
+}
+
+int cvips_image_new_from_buffer(const void *buf, size_t len, int fail, VipsImage **out) {
+    *out = vips_image_new_from_buffer(buf, len, "",
+        "access", VIPS_ACCESS_SEQUENTIAL,
+        "fail_on", fail ? VIPS_FAIL_ON_ERROR : VIPS_FAIL_ON_NONE,
+        NULL);
+    return *out ? 0 : -1;
+}
+
+int cvips_thumbnail_buffer(const void *buf, size_t len, int width, int height, int fail, VipsImage **out) {
+    return vips_thumbnail_buffer((void *)buf, len, out, width,
+        "height", height,
+        "size", VIPS_SIZE_FORCE,
+        "option_string", fail ? "fail_on=error" : "",
+        NULL);
+}
+
+int cvips_extract_area(VipsImage *in, VipsImage **out, int left, int top, int width, int height) {
+    return vips_extract_area(in, out, left, top, width, height, NULL);
+}
+
+int cvips_embed_background(VipsImage *in, VipsImage **out, int x, int y, int width, int height, const double *bg, int n) {
+    VipsArrayDouble *background = vips_array_double_new(bg, n);
+    int r = vips_embed(in, out, x, y, width, height,
+        "extend", VIPS_EXTEND_BACKGROUND,
+        "background", background,
+        NULL);
+    vips_area_unref(VIPS_AREA(background));
+    return r;
+}
+
+int cvips_flatten(VipsImage *in, VipsImage **out, const double *bg, int n) {
+    VipsArrayDouble *background = vips_array_double_new(bg, n);
+    int r = vips_flatten(in, out, "background", background, NULL);
+    vips_area_unref(VIPS_AREA(background));
+    return r;
+}
+
+int cvips_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space) {
+    return vips_colourspace(in, out, space, NULL);
+}
+
+int cvips_cast_uchar(VipsImage *in, VipsImage **out) {
+    return vips_cast_uchar(in, out, NULL);
+}
+
+int cvips_copy(VipsImage *in, VipsImage **out) {
+    return vips_copy(in, out, NULL);
+}
+
+int cvips_bandjoin_const1(VipsImage *in, VipsImage **out, double c) {
+    return vips_bandjoin_const1(in, out, c, NULL);
+}
+
+int cvips_jpegsave_buffer(VipsImage *in, void **buf, size_t *len, int q, int interlace) {
+    return vips_jpegsave_buffer(in, buf, len,
+        "Q", q,
+        "interlace", interlace ? TRUE : FALSE,
+        "optimize_coding", TRUE,
+        "strip", TRUE,
+        NULL);
+}
+
+int cvips_pngsave_buffer(VipsImage *in, void **buf, size_t *len, int compression) {
+    return vips_pngsave_buffer(in, buf, len, "compression", compression, "strip", TRUE, NULL);
+}
+
+int cvips_webpsave_buffer(VipsImage *in, void **buf, size_t *len, int q) {
+    return vips_webpsave_buffer(in, buf, len, "Q", q, "strip", TRUE, NULL);
+}
+
+int cvips_avifsave_buffer(VipsImage *in, void **buf, size_t *len, int q, int effort) {
+    return vips_heifsave_buffer(in, buf, len,
+        "Q", q,
+        "compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1,
+        "effort", effort,
+        "strip", TRUE,
+        NULL);
+}
+
+int cvips_gifsave_buffer(VipsImage *in, void **buf, size_t *len) {
+    return vips_gifsave_buffer(in, buf, len, "strip", TRUE, NULL);
+}
+
+void cvips_remove_metadata(VipsImage *image) {
+    gchar **fields = vips_image_get_fields(image);
+    if (fields == NULL) return;
+    for (int i = 0; fields[i] != NULL; i++) {
+        const char *f = fields[i];
+        if (strncmp(f, "exif-", 5) == 0 || strcmp(f, "xmp-data") == 0 || strcmp(f, "iptc-data") == 0 ||
+            strcmp(f, VIPS_META_ICC_NAME) == 0 || strcmp(f, VIPS_META_ORIENTATION) == 0 ||
+            strncmp(f, "png-comment-", 12) == 0 || strcmp(f, "gif-comment") == 0 ||
+            strcmp(f, "jpeg-comment") == 0 || strcmp(f, VIPS_META_IMAGEDESCRIPTION) == 0 ||
+            strncmp(f, "heif-", 5) == 0) {
+            vips_image_remove(image, f);
+        }
+    }
+    g_strfreev(fields);
+}
+
+int cvips_orientation(VipsImage *image) {
+    int o = 1;
+    if (vips_image_get_typeof(image, VIPS_META_ORIENTATION) != 0 &&
+        vips_image_get_int(image, VIPS_META_ORIENTATION, &o) == 0 && o >= 1 && o <= 8) {
+        return o;
+    }
+    return 1;
+}
+
+void cvips_unref(void *object) {
+    if (object) g_object_unref(object);
+}

@@ -1,0 +1,73 @@
+public import Crypto
+
+/// The identity of one cached variant: SHA-256 over the source, the decoded path, the canonical transform
+/// and the negotiated format. Built from parsed values, never from the raw query, so equivalent URLs share it.
+public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
+    /// The 32 digest bytes (the LMDB key).
+    public let bytes: [UInt8]
+
+    public init(source: String, path: String, spec: TransformSpec, format: NegotiatedFormat) {
+        let text = CacheKey.canonical(source: source, path: path, spec: spec, format: format)
+        bytes = Array(SHA256.hash(data: Array(text.utf8)))
+    }
+
+    /// The text hashed: versioned, unambiguous (NUL-separated), and free of anything that does not change the output.
+    public static func canonical(source: String, path: String, spec: TransformSpec, format: NegotiatedFormat) -> String {
+        let parts = ["imgedge-key-v1", source, path, spec.canonical(for: format), format.description]
+        return parts.joined(separator: "\u{0}")
+    }
+
+    /// Lower-case hex, for logs.
+    public var description: String { Hex.encode(bytes) }
+}
+
+extension TransformSpec {
+    /// The spec as a canonical string: fixed order, normalised numbers, defaults and no-ops omitted.
+    public func canonical(for format: NegotiatedFormat) -> String {
+        var out: [String] = []
+        func dim(_ name: String, _ d: Dimension?) {
+            switch d {
+            case .pixels(let p)?: out.append("\(name)=\(Canonical.number(p))")
+            case .fraction(let f)?: out.append("\(name)=\(Canonical.number(f))x")
+            case nil: break
+            }
+        }
+        dim("w", width)
+        dim("h", height)
+        let sized = width != nil || height != nil
+        // Without a box, every fit mode leaves the image as it is.
+        if sized && fit != .clip { out.append("fit=\(fit.rawValue)") }
+        if sized && (fit == .crop || fit == .min) && gravity != .center {
+            out.append("crop=\(gravity.horizontal.rawValue),\(gravity.vertical.rawValue)")
+        }
+        let concrete: OutputFormat? = if case .format(let f) = format { f } else { nil }
+        // Quality matters for lossy outputs, and for "source format" whose output may be lossy.
+        if concrete?.usesQuality ?? true { out.append("q=\(quality)") }
+        // The background shows in fill padding and behind transparency flattened into JPEG.
+        let flattens = concrete.map { !$0.supportsAlpha } ?? true
+        if (sized && fit == .fill) || flattens { out.append("bg=\(background)") }
+        return out.joined(separator: "&")
+    }
+}
+
+enum Canonical {
+    /// Shortest decimal that round-trips: 400 → "400", 0.5 → "0.5".
+    static func number(_ d: Double) -> String {
+        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+        return String(d)
+    }
+}
+
+/// Lower-case hexadecimal.
+public enum Hex {
+    public static func encode<C: Collection<UInt8>>(_ bytes: C) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,19 @@
+/// The on-disk store of cache entries, keyed by `CacheKey`. Values are opaque bytes (`CacheEntry.encoded()`).
+public protocol CacheStoring: Sendable {
+    /// Calls `body` with the stored value while it is valid (inside a short read transaction; the pointer must
+    /// not escape). Returns nil when the key is absent. Never blocks on writers.
+    func read<T>(_ key: CacheKey, _ body: (UnsafeRawBufferPointer) -> T) -> T?
+    /// Stores a value, evicting older entries to stay within the size bound; returns once committed.
+    func write(_ key: CacheKey, value: [UInt8]) async throws
+    /// Removes a value (a corrupt or unusable entry); returns once committed.
+    func remove(_ key: CacheKey) async throws
+    /// Entries and value bytes currently stored.
+    var usage: CacheUsage { get }
+}
+
+/// Size of the store's contents.
+public struct CacheUsage: Sendable, Equatable {
+    public var entries: Int
+    public var bytes: Int
+    public init(entries: Int, bytes: Int) { self.entries = entries; self.bytes = bytes }
+}

@@ -1,0 +1,123 @@
+/// An error a client sees as a status and a short public message; `detail` is for the log only.
+public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
+    private enum Code: Sendable, Equatable {
+        case badParameter
+        case badRequest
+        case forbidden
+        case notFound
+        case methodNotAllowed
+        case uriTooLong
+        case payloadTooLarge
+        case headersTooLarge
+        case unsupportedMediaType
+        case unprocessable
+        case badGateway
+        case gatewayTimeout
+        case overloaded
+        case internalError
+    }
+
+    private let code: Code
+    /// Short message safe to show to any client (never an origin URL or a library's error text).
+    public let publicMessage: String
+    /// The imgix parameter at fault, for 400s.
+    public let param: String?
+    /// Diagnostic detail for the log.
+    public let detail: String?
+
+    private init(_ code: Code, _ message: String, param: String? = nil, detail: String? = nil) {
+        self.code = code
+        self.publicMessage = message
+        self.param = param
+        self.detail = detail
+    }
+
+    /// HTTP status code for this error.
+    public var status: Int {
+        switch code {
+        case .badParameter, .badRequest: 400
+        case .forbidden: 403
+        case .notFound: 404
+        case .methodNotAllowed: 405
+        case .uriTooLong: 414
+        case .payloadTooLarge: 413
+        case .headersTooLarge: 431
+        case .unsupportedMediaType: 415
+        case .unprocessable: 422
+        case .badGateway: 502
+        case .gatewayTimeout: 504
+        case .overloaded: 503
+        case .internalError: 500
+        }
+    }
+
+    public var description: String {
+        "\(status) \(publicMessage)" + (param.map { " [param \($0)]" } ?? "") + (detail.map { " (\($0))" } ?? "")
+    }
+
+    /// A parameter value that cannot be understood.
+    public static func badParameter(_ param: String, _ message: String) -> EdgeError {
+        EdgeError(.badParameter, message, param: param)
+    }
+    /// A malformed request that is not about one parameter.
+    public static func badRequest(_ message: String) -> EdgeError { EdgeError(.badRequest, message) }
+    public static func forbidden(_ message: String) -> EdgeError { EdgeError(.forbidden, message) }
+    public static func notFound(_ message: String = "not found", detail: String? = nil) -> EdgeError {
+        EdgeError(.notFound, message, detail: detail)
+    }
+    public static let methodNotAllowed = EdgeError(.methodNotAllowed, "only GET and HEAD are allowed")
+    public static let uriTooLong = EdgeError(.uriTooLong, "request line too long")
+    public static let headersTooLarge = EdgeError(.headersTooLarge, "request headers too large")
+    /// Source bytes or pixels beyond the configured limits.
+    public static func payloadTooLarge(_ message: String, detail: String? = nil) -> EdgeError {
+        EdgeError(.payloadTooLarge, message, detail: detail)
+    }
+    public static func unsupportedMediaType(detail: String? = nil) -> EdgeError {
+        EdgeError(.unsupportedMediaType, "source is not an image format this node reads", detail: detail)
+    }
+    public static func unprocessable(detail: String? = nil) -> EdgeError {
+        EdgeError(.unprocessable, "source image is corrupt or cannot be processed", detail: detail)
+    }
+    public static func badGateway(detail: String? = nil) -> EdgeError {
+        EdgeError(.badGateway, "origin failed", detail: detail)
+    }
+    public static func gatewayTimeout(detail: String? = nil) -> EdgeError {
+        EdgeError(.gatewayTimeout, "origin timed out", detail: detail)
+    }
+    public static let overloaded = EdgeError(.overloaded, "node is overloaded, retry shortly")
+    public static func internalError(detail: String? = nil) -> EdgeError {
+        EdgeError(.internalError, "internal error", detail: detail)
+    }
+
+    /// The JSON body clients receive: `{"error": "...", "param": "w"}`.
+    public var jsonBody: String {
+        var s = "{\"error\":\"\(JSONText.escape(publicMessage))\",\"status\":\(status)"
+        if let param { s += ",\"param\":\"\(JSONText.escape(param))\"" }
+        return s + "}"
+    }
+}
+
+/// Minimal JSON string escaping for bodies built by hand on the hot path.
+public enum JSONText {
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+}

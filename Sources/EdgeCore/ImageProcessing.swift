@@ -1,0 +1,23 @@
+/// Limits a transform runs under.
+public struct ImageLimits: Sendable, Equatable {
+    /// Largest decoded source, width × height, checked from the header before decoding.
+    public var maxSourcePixels: Int
+    public init(maxSourcePixels: Int) { self.maxSourcePixels = maxSourcePixels }
+}
+
+/// An encoded output image.
+public struct ProcessedImage: Sendable {
+    public var body: [UInt8]
+    public var format: OutputFormat
+    public var width: Int
+    public var height: Int
+    public init(body: [UInt8], format: OutputFormat, width: Int, height: Int) {
+        self.body = body; self.format = format; self.width = width; self.height = height
+    }
+}
+
+/// Transforms source bytes into an output image. Implementations block the calling thread (CPU bound):
+/// callers run them on a bounded pool.
+public protocol ImageProcessing: Sendable {
+    func process(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits) throws(EdgeError) -> ProcessedImage
+}

@@ -1,0 +1,115 @@
+/// Where a source's originals come from.
+public enum SourceKind: String, Sendable, Hashable, CaseIterable {
+    /// A local directory (`root`).
+    case folder
+    /// An HTTP(S) origin (`baseURL`); the request path is appended.
+    case web
+}
+
+/// A configured source: one customer's origin and the Host names that reach it.
+public struct SourceConfig: Sendable, Equatable {
+    public var name: String
+    public var customer: String?
+    public var kind: SourceKind
+    /// Lower-case Host names (no port) this source answers.
+    public var hosts: [String]
+    /// Absolute folder path (`folder` sources).
+    public var root: String?
+    /// Base URL without a trailing slash (`web` sources).
+    public var baseURL: String?
+    public var enabled: Bool
+    /// Overrides the origin's freshness, in seconds.
+    public var ttl: Double?
+
+    public init(name: String, customer: String? = nil, kind: SourceKind, hosts: [String] = [], root: String? = nil,
+                baseURL: String? = nil, enabled: Bool = true, ttl: Double? = nil) {
+        self.name = name
+        self.customer = customer
+        self.kind = kind
+        self.hosts = hosts.map { $0.lowercased() }
+        self.root = root
+        self.baseURL = baseURL
+        self.enabled = enabled
+        self.ttl = ttl
+    }
+}
+
+/// Host → source, with `node.defaultSource` for every other Host.
+public struct SourceRouter: Sendable {
+    private let byHost: [String: SourceConfig]
+    private let fallback: SourceConfig?
+
+    public init(sources: [SourceConfig], defaultSource: String?) {
+        var byHost: [String: SourceConfig] = [:]
+        for s in sources { for h in s.hosts where byHost[h] == nil { byHost[h] = s } }
+        self.byHost = byHost
+        self.fallback = defaultSource.flatMap { name in sources.first { $0.name == name } }
+    }
+
+    /// The source for a Host header value (port and case ignored), or nil.
+    public func route(host: Substring?) -> SourceConfig? {
+        guard let host, !host.isEmpty else { return fallback }
+        var name = host
+        if name.hasPrefix("[") {
+            if let end = name.firstIndex(of: "]") { name = name[...end] }
+        } else if let colon = name.lastIndex(of: ":") {
+            name = name[..<colon]
+        }
+        if name.hasSuffix(".") { name = name.dropLast() }
+        return byHost[name.lowercased()] ?? fallback
+    }
+}
+
+/// A request path made safe to hand to an origin: percent-decoded, every segment checked.
+public struct SourcePath: Sendable, Hashable, CustomStringConvertible {
+    /// Decoded segments, none empty, `.` or `..`, none containing `/`, `\` or NUL.
+    public let segments: [String]
+
+    public static let maxLength = 2048
+
+    /// Parses the path part of a request target (before `?`).
+    public init(raw: Substring) throws(EdgeError) {
+        guard raw.utf8.count <= SourcePath.maxLength else { throw .uriTooLong }
+        guard raw.hasPrefix("/") else { throw .badRequest("path must start with /") }
+        var segs: [String] = []
+        for rawSeg in raw.split(separator: "/", omittingEmptySubsequences: true) {
+            guard let seg = PercentDecoding.decode(rawSeg) else {
+                throw .badRequest("path is not valid percent-encoded UTF-8")
+            }
+            if seg == "." || seg == ".." || seg.contains("/") || seg.contains("\\") || seg.contains("\u{0}") {
+                throw .notFound("not found", detail: "path segment refused")
+            }
+            segs.append(seg)
+        }
+        guard !segs.isEmpty else { throw .notFound() }
+        segments = segs
+    }
+
+    /// `/a/b c.jpg`, decoded (the form used in cache keys and logs).
+    public var description: String { "/" + segments.joined(separator: "/") }
+
+    /// The path re-encoded for an origin URL (RFC 3986 path characters kept, everything else escaped).
+    public var urlEncoded: String {
+        "/" + segments.map { seg in
+            var out = ""
+            for b in seg.utf8 {
+                if SourcePath.unreserved(b) {
+                    out.unicodeScalars.append(UnicodeScalar(b))
+                } else {
+                    let h = String(b, radix: 16, uppercase: true)
+                    out += "%" + (h.count == 1 ? "0" + h : h)
+                }
+            }
+            return out
+        }.joined(separator: "/")
+    }
+
+    private static func unreserved(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            "-._~!$&'()*+,;=:@".utf8.contains(b)
+        }
+    }
+}

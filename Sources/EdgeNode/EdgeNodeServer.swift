@@ -1,0 +1,125 @@
+public import EdgeCore
+import EdgeImaging
+import EdgeOrigin
+import EdgeStore
+import Foundation
+public import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A running node: the edge front and the admin listener over one cache, origin and image pipeline.
+public final class EdgeNodeServer: Sendable {
+    /// Ports actually bound (useful with port 0 in tests).
+    public let httpPort: Int
+    public let adminPort: Int
+
+    private let group: MultiThreadedEventLoopGroup
+    private let channels: [any Channel]
+    private let service: EdgeService
+    private let store: LMDBCacheStore
+    private let inFlight: InFlightCounter
+    private let logger: Logger
+    private let stopped = NIOLockedValueBox(false)
+
+    /// Idle keep-alive connections are closed after this long without a request.
+    static let idleTimeout = TimeAmount.seconds(60)
+
+    /// Opens the cache, starts libvips and curl, binds both listeners.
+    public static func start(config: NodeConfig, logger: Logger) async throws -> EdgeNodeServer {
+        let store = try LMDBCacheStore(path: config.cachePath, maxBytes: config.cacheMaxBytes)
+        let imaging = try VipsImageProcessor(concurrency: 1)
+        let curl = CurlOriginFetcher(connectTimeout: .milliseconds(Int64(config.originConnectTimeout * 1000)),
+                                     totalTimeout: .milliseconds(Int64(config.originTimeout * 1000)))
+        let service = EdgeService(config: config, store: store, origin: SourceOriginFetcher(curl: curl),
+                                  imaging: imaging, metrics: NodeMetrics(), logger: logger)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
+        let inFlight = InFlightCounter()
+        let connections = ConnectionLimiter(max: config.maxConnections)
+        do {
+            let edge = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    guard connections.open() else { return channel.close() }
+                    channel.closeFuture.whenComplete { _ in connections.close() }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                        try channel.pipeline.syncOperations.addHandler(EdgeHTTPHandler(service: service, inFlight: inFlight))
+                    }
+                }
+                .bind(host: config.httpHost, port: config.httpPort).get()
+            let ready = NIOLockedValueBox(true)
+            let view = AdminView(service: service, isReady: { ready.withLockedValue { $0 } })
+            let admin = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                        try channel.pipeline.syncOperations.addHandler(AdminHTTPHandler(node: view))
+                    }
+                }
+                .bind(host: config.adminHost, port: config.adminPort).get()
+            let server = EdgeNodeServer(group: group, channels: [edge, admin], service: service, store: store,
+                                        inFlight: inFlight, logger: logger,
+                                        httpPort: edge.localAddress?.port ?? config.httpPort,
+                                        adminPort: admin.localAddress?.port ?? config.adminPort)
+            logger.info("serving", metadata: ["edge.http": "\(config.httpHost):\(server.httpPort)",
+                                              "edge.admin": "\(config.adminHost):\(server.adminPort)",
+                                              "edge.cache": "\(config.cachePath)",
+                                              "edge.sources": "\(config.sources.map(\.name).joined(separator: ","))"])
+            return server
+        } catch {
+            try? await group.shutdownGracefully()
+            await service.shutdown()
+            store.close()
+            throw error
+        }
+    }
+
+    private init(group: MultiThreadedEventLoopGroup, channels: [any Channel], service: EdgeService, store: LMDBCacheStore,
+                 inFlight: InFlightCounter, logger: Logger, httpPort: Int, adminPort: Int) {
+        self.group = group
+        self.channels = channels
+        self.service = service
+        self.store = store
+        self.inFlight = inFlight
+        self.logger = logger
+        self.httpPort = httpPort
+        self.adminPort = adminPort
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to `drain`), then closes everything and flushes the cache.
+    public func shutdown(drain: Duration = .seconds(30)) async {
+        guard stopped.withLockedValue({ s in defer { s = true }; return !s }) else { return }
+        for c in channels { try? await c.close() }
+        let deadline = ContinuousClock.now + drain
+        while inFlight.value > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        try? await group.shutdownGracefully()
+        await service.shutdown()
+        store.close()
+        logger.info("stopped")
+    }
+}
+
+/// Counts open edge connections; past the bound, new ones are closed at once.
+final class ConnectionLimiter: Sendable {
+    private let count = NIOLockedValueBox(0)
+    private let max: Int
+    init(max: Int) { self.max = max }
+
+    func open() -> Bool {
+        count.withLockedValue { n in
+            guard n < max else { return false }
+            n += 1
+            return true
+        }
+    }
+    func close() { count.withLockedValue { $0 -= 1 } }
+}

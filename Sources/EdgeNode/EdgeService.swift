@@ -1,0 +1,231 @@
+import Crypto
+import EdgeCore
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// What the edge front needs from a request.
+struct EdgeRequest: Sendable {
+    var method: HTTPMethod
+    var uri: String
+    var host: Substring?
+    var accept: Substring?
+    var ifNoneMatch: Substring?
+}
+
+/// A complete response, body included (HEAD responses carry it for Content-Length and drop it on write).
+struct EdgeResponse: Sendable {
+    var status: HTTPResponseStatus
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+}
+
+/// The request flow of the edge front: route, parse, negotiate, key, look up, fill on a miss, respond.
+/// Steps up to the lookup run on the event loop with no I/O beyond one LMDB read; fills run on pools.
+final class EdgeService: Sendable {
+    let config: NodeConfig
+    let router: SourceRouter
+    let store: any CacheStoring
+    let origin: any OriginFetching
+    let imaging: any ImageProcessing
+    let fetchPool: BoundedPool
+    let transformPool: BoundedPool
+    let coalescer = FillCoalescer<FillResult>()
+    let metrics: NodeMetrics
+    let logger: Logger
+    let clock: @Sendable () -> Double
+
+    init(config: NodeConfig, store: any CacheStoring, origin: any OriginFetching, imaging: any ImageProcessing,
+         metrics: NodeMetrics, logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.config = config
+        self.router = SourceRouter(sources: config.sources, defaultSource: config.defaultSource)
+        self.store = store
+        self.origin = origin
+        self.imaging = imaging
+        self.metrics = metrics
+        self.logger = logger
+        self.clock = clock
+        fetchPool = BoundedPool(threads: config.maxConcurrentFetches, maxQueued: config.maxQueuedFetches)
+        transformPool = BoundedPool(threads: config.maxConcurrentTransforms, maxQueued: config.maxQueuedTransforms)
+    }
+
+    func shutdown() async {
+        await fetchPool.shutdown()
+        await transformPool.shutdown()
+    }
+
+    /// Either the answer now (hit, error), or the work that produces it (miss).
+    enum Outcome {
+        case done(EdgeResponse)
+        case pending(@Sendable () async -> EdgeResponse)
+    }
+
+    /// Everything a fill needs, resolved from the request.
+    struct Resolved: Sendable {
+        var source: SourceConfig
+        var path: SourcePath
+        var spec: TransformSpec
+        var format: NegotiatedFormat
+        var key: CacheKey
+        var variesOnAccept: Bool
+        var ifNoneMatch: String?
+    }
+
+    func respond(to request: EdgeRequest, allocator: ByteBufferAllocator) -> Outcome {
+        let resolved: Resolved
+        do {
+            resolved = try resolve(request)
+        } catch {
+            return .done(errorResponse(error, allocator: allocator))
+        }
+        let now = clock()
+        // Hit: copy the body straight out of the mapped page into the response buffer.
+        let hit: EdgeResponse?? = store.read(resolved.key) { raw -> EdgeResponse? in
+            guard let h = CacheEntry.decodeHeader(raw), h.expiresAt > now else { return nil }
+            let body = allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...]))
+            return self.entryResponse(h, body: body, cache: "HIT", now: now, ifNoneMatch: resolved.ifNoneMatch, timing: nil)
+        }
+        if let hit = hit ?? nil {
+            metrics.countRequest(status: Int(hit.status.code), cache: "HIT")
+            return .done(hit)
+        }
+        return .pending { [self] in
+            do {
+                let fill = try await coalescer.run(resolved.key) { [self] in try await self.fill(resolved) }
+                var body = allocator.buffer(capacity: fill.entry.body.count)
+                body.writeBytes(fill.entry.body)
+                var r = entryResponse(fill.entry.header, body: body, cache: "MISS", now: clock(), ifNoneMatch: resolved.ifNoneMatch,
+                                      timing: fill.serverTiming)
+                if let cc = fill.uncacheable { r.headers.replaceOrAdd(name: "cache-control", value: cc) }
+                metrics.countRequest(status: Int(r.status.code), cache: "MISS")
+                return r
+            } catch {
+                return errorResponse(error, allocator: allocator)
+            }
+        }
+    }
+
+    /// Steps 1–6 of the request: pure functions of the request and the configuration.
+    func resolve(_ request: EdgeRequest) throws(EdgeError) -> Resolved {
+        guard request.method == .GET || request.method == .HEAD else { throw .methodNotAllowed }
+        guard let source = router.route(host: request.host) else { throw .notFound("no source for this host") }
+        guard source.enabled else { throw .forbidden("source is disabled") }
+        let uri = Substring(request.uri)
+        let q = uri.firstIndex(of: "?")
+        let path = try SourcePath(raw: q.map { uri[..<$0] } ?? uri)
+        let spec = try TransformParser.parse(query: q.map { uri[uri.index(after: $0)...] } ?? "")
+        let format = NegotiatedFormat(spec: spec, accept: request.accept)
+        let key = CacheKey(source: source.name, path: path.description, spec: spec, format: format)
+        return Resolved(source: source, path: path, spec: spec, format: format, key: key,
+                        variesOnAccept: spec.autoFormat, ifNoneMatch: request.ifNoneMatch.map(String.init))
+    }
+
+    /// The outcome of one fill, shared by every request that waited for it.
+    struct FillResult: Sendable {
+        var entry: CacheEntry
+        var serverTiming: String
+        /// Cache-Control to send instead of the public one, when the origin forbade storing.
+        var uncacheable: String?
+    }
+
+    private func fill(_ r: Resolved) async throws -> FillResult {
+        let maxBytes = config.maxSourceBytes
+        let originStart = ContinuousClock.now
+        let fetched: OriginResponse
+        do {
+            fetched = try await fetchPool.run { [origin] () throws(EdgeError) in
+                try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes)
+            }
+        }
+        let originTime = ContinuousClock.now - originStart
+        metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
+
+        let freshness = Freshness(cacheControl: fetched.header("cache-control"), defaultTTL: config.defaultTTL,
+                                  sourceTTL: r.source.ttl)
+        let limits = ImageLimits(maxSourcePixels: config.maxSourcePixels)
+        let transformStart = ContinuousClock.now
+        let image = try await transformPool.run { [imaging] () throws(EdgeError) in
+            try imaging.process(source: fetched.body, spec: r.spec, format: r.format, limits: limits)
+        }
+        let transformTime = ContinuousClock.now - transformStart
+        metrics.transformDuration.recordNanoseconds(Int64(transformTime.inSeconds * 1e9))
+
+        let digest = SHA256.hash(data: image.body)
+        let etag = "\"" + Hex.encode(Array(digest).prefix(16)) + "\""
+        let entry = CacheEntry(contentType: image.format.contentType, etag: etag, fetchedAt: fetched.startedAt,
+                               expiresAt: fetched.startedAt + freshness.lifetime, source: r.source.name,
+                               path: r.path.description, variesOnAccept: r.variesOnAccept, body: image.body)
+        var uncacheable: String?
+        if freshness.storable {
+            do {
+                try await store.write(r.key, value: entry.encoded())
+            } catch {
+                logger.error("cache write failed", metadata: ["edge.cache_key": "\(r.key)", "edge.error": "\(error)"])
+            }
+        } else {
+            let cc = fetched.header("cache-control")?.lowercased() ?? ""
+            uncacheable = cc.contains("no-store") ? "no-store" : "private, no-cache"
+        }
+        let timing = String(format: "origin;dur=%.1f, transform;dur=%.1f", originTime.inSeconds * 1000, transformTime.inSeconds * 1000)
+        return FillResult(entry: entry, serverTiming: timing, uncacheable: uncacheable)
+    }
+
+    func entryResponse(_ h: CacheEntry.Header, body: ByteBuffer, cache: String, now: Double, ifNoneMatch: String?,
+                       timing: String?) -> EdgeResponse {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(9)
+        let maxAge = max(0, Int(h.expiresAt - now))
+        headers.add(name: "etag", value: h.etag)
+        headers.add(name: "cache-control", value: "public, max-age=\(maxAge)")
+        headers.add(name: "age", value: String(max(0, Int(now - h.fetchedAt))))
+        if h.variesOnAccept { headers.add(name: "vary", value: "Accept") }
+        headers.add(name: "x-cache", value: cache)
+        if let timing { headers.add(name: "server-timing", value: timing) }
+        if let inm = ifNoneMatch, Self.matches(ifNoneMatch: inm, etag: h.etag) {
+            return EdgeResponse(status: .notModified, headers: headers, body: ByteBuffer())
+        }
+        headers.add(name: "content-type", value: h.contentType)
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        return EdgeResponse(status: .ok, headers: headers, body: body)
+    }
+
+    /// RFC 9110 If-None-Match: weak comparison, `*`, comma-separated lists.
+    static func matches(ifNoneMatch: String, etag: String) -> Bool {
+        let bare = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag
+        for item in ifNoneMatch.split(separator: ",") {
+            var t = item.trimmingCharacters(in: .whitespaces)
+            if t == "*" { return true }
+            if t.hasPrefix("W/") { t.removeFirst(2) }
+            if t == bare { return true }
+        }
+        return false
+    }
+
+    func errorResponse(_ error: any Error, allocator: ByteBufferAllocator) -> EdgeResponse {
+        let e = (error as? EdgeError) ?? .internalError(detail: "\(error)")
+        if e.status >= 500 {
+            logger.error("request failed", metadata: ["edge.status": "\(e.status)", "edge.detail": "\(e.detail ?? e.publicMessage)"])
+        } else {
+            logger.debug("request refused", metadata: ["edge.status": "\(e.status)", "edge.detail": "\(e.detail ?? e.publicMessage)"])
+        }
+        metrics.countRequest(status: e.status, cache: "ERROR")
+        return Self.errorResponse(e, allocator: allocator)
+    }
+
+    static func errorResponse(_ e: EdgeError, allocator: ByteBufferAllocator) -> EdgeResponse {
+        let body = allocator.buffer(string: e.jsonBody)
+        var headers: HTTPHeaders = [
+            "content-type": "application/json",
+            "content-length": String(body.readableBytes),
+            "cache-control": "no-store",
+        ]
+        if e.status == 503 { headers.add(name: "retry-after", value: "1") }
+        return EdgeResponse(status: HTTPResponseStatus(statusCode: e.status), headers: headers, body: body)
+    }
+}
+
+extension Duration {
+    /// The duration in (fractional) seconds.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

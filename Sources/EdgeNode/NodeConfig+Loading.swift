@@ -1,0 +1,279 @@
+public import EdgeCore
+import Foundation
+import Yams
+
+/// One problem found in a configuration, with the key it concerns.
+public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    public var key: String
+    public var message: String
+    public var description: String { "\(key): \(message)" }
+}
+
+/// All the problems found in a configuration (reported together, not one at a time).
+public struct ConfigError: Error, CustomStringConvertible {
+    public var problems: [ConfigProblem]
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+extension NodeConfig {
+    /// Loads a YAML file; environment overrides (`IMGEDGE_HTTP_PORT=8090`) from `environment`.
+    public static func load(file: String, environment: [String: String]? = nil) throws -> NodeConfig {
+        let url = URL(fileURLWithPath: file)
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(key: file, message: "cannot read the file")])
+        }
+        return try parse(yaml: text, baseDirectory: url.deletingLastPathComponent().path,
+                         environment: environment ?? ProcessInfo.processInfo.environment)
+    }
+
+    /// Parses YAML text; relative paths resolve against `baseDirectory`. Throws `ConfigError` with every problem.
+    public static func parse(yaml: String, baseDirectory: String, environment: [String: String] = [:],
+                             cores: Int? = nil) throws -> NodeConfig {
+        let root: Any?
+        do {
+            root = try Yams.load(yaml: yaml)
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(key: "(file)", message: "not valid YAML: \(error)")])
+        }
+        var r = ConfigReader(environment: environment, baseDirectory: baseDirectory)
+        let config = r.read(root, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount)
+        guard r.problems.isEmpty, let config else { throw ConfigError(problems: r.problems) }
+        return config
+    }
+}
+
+/// Walks the YAML tree against the schema, collecting problems rather than stopping at the first.
+struct ConfigReader {
+    let environment: [String: String]
+    let baseDirectory: String
+    var problems: [ConfigProblem] = []
+
+    /// Top-level sections and their scalar keys; anything else is an unknown key.
+    static let schema: [String: Set<String>] = [
+        "node": ["id", "defaultSource"],
+        "http": ["host", "port"],
+        "admin": ["host", "port"],
+        "cache": ["path", "maxBytes", "defaultTTL"],
+        "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
+                   "maxConcurrentFetches", "maxQueuedFetches", "maxConnections"],
+        "origin": ["connectTimeout", "timeout"],
+    ]
+    /// Keys of the contract that later versions implement: refused by name rather than silently ignored.
+    static let notYetSupported: Set<String> = ["gossip", "customers", "log", "admin.keys"]
+    static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl"]
+
+    mutating func problem(_ key: String, _ message: String) { problems.append(ConfigProblem(key: key, message: message)) }
+
+    mutating func read(_ root: Any?, cores: Int) -> NodeConfig? {
+        var sections: [String: [String: Any]] = [:]
+        var sourceList: [Any] = []
+        if let root {
+            guard let top = root as? [String: Any] else {
+                problem("(file)", "the top level must be a mapping")
+                return nil
+            }
+            for (key, value) in top {
+                if key == "sources" {
+                    if let list = value as? [Any] { sourceList = list } else { problem("sources", "must be a list") }
+                    continue
+                }
+                if Self.notYetSupported.contains(key) {
+                    problem(key, "not supported by this version of imgedge")
+                    continue
+                }
+                guard let allowed = Self.schema[key] else {
+                    problem(key, "unknown key")
+                    continue
+                }
+                guard let map = value as? [String: Any] else {
+                    if value is NSNull { continue }
+                    problem(key, "must be a mapping")
+                    continue
+                }
+                for sub in map.keys where !allowed.contains(sub) {
+                    let full = "\(key).\(sub)"
+                    problem(full, Self.notYetSupported.contains(full) ? "not supported by this version of imgedge" : "unknown key")
+                }
+                sections[key] = map
+            }
+        }
+
+        var config = NodeConfig(nodeID: ProcessInfo.processInfo.hostName, cachePath: resolvePath("var/cache"),
+                                sources: [], cores: cores)
+        func value(_ section: String, _ key: String) -> Any? {
+            let env = "IMGEDGE_" + section.uppercased() + "_" + key.uppercased()
+            if let v = environment[env] { return v }
+            return sections[section]?[key]
+        }
+        if let v = value("node", "id") { config.nodeID = string(v, "node.id") ?? config.nodeID }
+        if let v = value("node", "defaultSource") { config.defaultSource = string(v, "node.defaultSource") }
+        if let v = value("http", "host") { config.httpHost = string(v, "http.host") ?? config.httpHost }
+        if let v = value("http", "port") { config.httpPort = port(v, "http.port") ?? config.httpPort }
+        if let v = value("admin", "host") { config.adminHost = string(v, "admin.host") ?? config.adminHost }
+        if let v = value("admin", "port") { config.adminPort = port(v, "admin.port") ?? config.adminPort }
+        if let v = value("cache", "path") { config.cachePath = string(v, "cache.path").map(resolvePath) ?? config.cachePath }
+        if let v = value("cache", "maxBytes") { config.cacheMaxBytes = size(v, "cache.maxBytes", min: 1 << 20) ?? config.cacheMaxBytes }
+        if let v = value("cache", "defaultTTL") { config.defaultTTL = duration(v, "cache.defaultTTL") ?? config.defaultTTL }
+        if let v = value("limits", "maxSourceBytes") { config.maxSourceBytes = size(v, "limits.maxSourceBytes", min: 1) ?? config.maxSourceBytes }
+        if let v = value("limits", "maxSourcePixels") { config.maxSourcePixels = integer(v, "limits.maxSourcePixels", 1...(1 << 40)) ?? config.maxSourcePixels }
+        if let v = value("limits", "maxConcurrentTransforms") { config.maxConcurrentTransforms = integer(v, "limits.maxConcurrentTransforms", 1...256) ?? config.maxConcurrentTransforms }
+        if let v = value("limits", "maxQueuedTransforms") { config.maxQueuedTransforms = integer(v, "limits.maxQueuedTransforms", 0...100_000) ?? config.maxQueuedTransforms }
+        if let v = value("limits", "maxConcurrentFetches") { config.maxConcurrentFetches = integer(v, "limits.maxConcurrentFetches", 1...1024) ?? config.maxConcurrentFetches }
+        if let v = value("limits", "maxQueuedFetches") { config.maxQueuedFetches = integer(v, "limits.maxQueuedFetches", 0...100_000) ?? config.maxQueuedFetches }
+        if let v = value("limits", "maxConnections") { config.maxConnections = integer(v, "limits.maxConnections", 1...1_000_000) ?? config.maxConnections }
+        if let v = value("origin", "connectTimeout") { config.originConnectTimeout = duration(v, "origin.connectTimeout") ?? config.originConnectTimeout }
+        if let v = value("origin", "timeout") { config.originTimeout = duration(v, "origin.timeout") ?? config.originTimeout }
+
+        var names = Set<String>()
+        for (i, item) in sourceList.enumerated() {
+            guard let s = source(item, "sources[\(i)]") else { continue }
+            if !names.insert(s.name).inserted { problem("sources[\(i)].name", "duplicate source name \(s.name)") }
+            config.sources.append(s)
+        }
+        if let d = config.defaultSource, !names.contains(d) {
+            problem("node.defaultSource", "names no configured source (\(d))")
+        }
+        return config
+    }
+
+    mutating func source(_ item: Any, _ at: String) -> SourceConfig? {
+        guard let map = item as? [String: Any] else {
+            problem(at, "must be a mapping")
+            return nil
+        }
+        for key in map.keys where !Self.sourceKeys.contains(key) {
+            let known: Set<String> = ["secureToken", "requireSignature", "allowPrivateNetwork", "defaultParams",
+                                      "staleWhileRevalidate", "staleIfError", "keepMetadata", "allowIPTC", "exposeLocation"]
+            problem("\(at).\(key)", known.contains(key) ? "not supported by this version of imgedge" : "unknown key")
+        }
+        let name = map["name"].flatMap { string($0, "\(at).name") }
+        if name == nil { problem("\(at).name", "required") }
+        let kindText = map["kind"].flatMap { string($0, "\(at).kind") }
+        let kind = kindText.flatMap(SourceKind.init(rawValue:))
+        if kind == nil {
+            problem("\(at).kind", kindText == nil ? "required (folder or web)" : "must be folder or web (\(kindText!))")
+        }
+        var hosts: [String] = []
+        if let h = map["hosts"] {
+            if let list = h as? [Any] {
+                hosts = list.compactMap { string($0, "\(at).hosts") }
+            } else {
+                problem("\(at).hosts", "must be a list of host names")
+            }
+        }
+        var root: String?
+        var baseURL: String?
+        switch kind {
+        case .folder?:
+            root = map["root"].flatMap { string($0, "\(at).root") }.map(resolvePath)
+            if root == nil { problem("\(at).root", "required for a folder source") }
+            if let r = root {
+                var isDir: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: r, isDirectory: &isDir) || !isDir.boolValue {
+                    problem("\(at).root", "no such folder: \(r)")
+                }
+            }
+            if map["baseURL"] != nil { problem("\(at).baseURL", "only for web sources") }
+        case .web?:
+            baseURL = map["baseURL"].flatMap { string($0, "\(at).baseURL") }
+            if let b = baseURL {
+                let lower = b.lowercased()
+                if !(lower.hasPrefix("http://") || lower.hasPrefix("https://")) || URL(string: b)?.host == nil {
+                    problem("\(at).baseURL", "must be an http:// or https:// URL")
+                }
+                while baseURL!.hasSuffix("/") { baseURL!.removeLast() }
+            } else {
+                problem("\(at).baseURL", "required for a web source")
+            }
+            if map["root"] != nil { problem("\(at).root", "only for folder sources") }
+        case nil: break
+        }
+        let enabled = map["enabled"].flatMap { bool($0, "\(at).enabled") } ?? true
+        let ttl = map["ttl"].flatMap { duration($0, "\(at).ttl") }
+        let customer = map["customer"].flatMap { string($0, "\(at).customer") }
+        guard let name, let kind else { return nil }
+        return SourceConfig(name: name, customer: customer, kind: kind, hosts: hosts, root: root, baseURL: baseURL,
+                            enabled: enabled, ttl: ttl)
+    }
+
+    func resolvePath(_ p: String) -> String {
+        p.hasPrefix("/") ? p : URL(fileURLWithPath: baseDirectory).appendingPathComponent(p).standardizedFileURL.path
+    }
+
+    mutating func string(_ v: Any, _ key: String) -> String? {
+        switch v {
+        case let s as String: return s
+        case let i as Int: return String(i)
+        default:
+            problem(key, "must be a string")
+            return nil
+        }
+    }
+
+    mutating func bool(_ v: Any, _ key: String) -> Bool? {
+        if let b = v as? Bool { return b }
+        if let s = v as? String, let b = ["true": true, "false": false][s.lowercased()] { return b }
+        problem(key, "must be true or false")
+        return nil
+    }
+
+    mutating func integer(_ v: Any, _ key: String, _ range: ClosedRange<Int>) -> Int? {
+        let n: Int? = (v as? Int) ?? (v as? String).flatMap { Int($0) }
+        guard let n else {
+            problem(key, "must be an integer")
+            return nil
+        }
+        guard range.contains(n) else {
+            problem(key, "must be from \(range.lowerBound) to \(range.upperBound)")
+            return nil
+        }
+        return n
+    }
+
+    mutating func port(_ v: Any, _ key: String) -> Int? { integer(v, key, 0...65535) }
+
+    /// `512MiB`, `1GiB`, `64MB`, `1000000` (bytes).
+    mutating func size(_ v: Any, _ key: String, min: Int) -> Int? {
+        if let n = v as? Int, n >= min { return n }
+        if let s = v as? String, let n = Units.bytes(s), n >= min { return n }
+        problem(key, "must be a size of at least \(min) bytes, such as 512MiB or 1GiB")
+        return nil
+    }
+
+    /// `30s`, `5m`, `2h`, `1d`, or a number of seconds.
+    mutating func duration(_ v: Any, _ key: String) -> Double? {
+        if let n = v as? Int, n >= 0 { return Double(n) }
+        if let n = v as? Double, n >= 0 { return n }
+        if let s = v as? String, let d = Units.seconds(s) { return d }
+        problem(key, "must be a duration such as 30s, 5m, 2h or 1d")
+        return nil
+    }
+}
+
+/// Sizes and durations as written in configuration files.
+public enum Units {
+    public static func bytes(_ text: String) -> Int? {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40),
+                                      ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("TB", 1_000_000_000_000), ("B", 1)]
+        for (suffix, factor) in units where s.hasSuffix(suffix) {
+            guard let n = Double(s.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), n >= 0,
+                  n * Double(factor) < 9e18 else { return nil }
+            return Int(n * Double(factor))
+        }
+        return Int(s).flatMap { $0 >= 0 ? $0 : nil }
+    }
+
+    public static func seconds(_ text: String) -> Double? {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400), ("w", 604_800)]
+        for (suffix, factor) in units where s.hasSuffix(suffix) {
+            guard let n = Double(s.dropLast(suffix.count)), n >= 0, n.isFinite else { return nil }
+            return n * factor
+        }
+        return Double(s).flatMap { $0 >= 0 && $0.isFinite ? $0 : nil }
+    }
+}

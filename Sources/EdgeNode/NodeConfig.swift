@@ -1,0 +1,51 @@
+public import EdgeCore
+
+/// A node's configuration: what `conf/imgedge.yaml` says, with environment overrides applied and relative
+/// paths resolved against the file's folder. Every key is documented in conf/README.md.
+public struct NodeConfig: Sendable {
+    /// `node.id`: this node's name (default: the host name).
+    public var nodeID: String
+    /// `node.defaultSource`: the source for requests whose Host matches none.
+    public var defaultSource: String?
+    /// `http.host`, `http.port`: the edge front.
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 8080
+    /// `admin.host`, `admin.port`: health, readiness, metrics, stats.
+    public var adminHost = "127.0.0.1"
+    public var adminPort = 8081
+    /// `cache.path`: folder of the LMDB cache.
+    public var cachePath: String
+    /// `cache.maxBytes`: bound on stored values.
+    public var cacheMaxBytes = 1 << 30
+    /// `cache.defaultTTL`: freshness (seconds) when the origin states none.
+    public var defaultTTL: Double = 86_400
+    /// `limits.maxSourceBytes`: largest origin object fetched.
+    public var maxSourceBytes = 64 << 20
+    /// `limits.maxSourcePixels`: largest decoded source.
+    public var maxSourcePixels = 100_000_000
+    /// `limits.maxConcurrentTransforms`: transforms running at once (more wait briefly, then 503).
+    public var maxConcurrentTransforms: Int
+    /// `limits.maxQueuedTransforms`: transforms waiting for a slot before new ones get 503.
+    public var maxQueuedTransforms: Int
+    /// `limits.maxConcurrentFetches`: origin fetches running at once.
+    public var maxConcurrentFetches = 32
+    /// `limits.maxQueuedFetches`: origin fetches waiting before new ones get 503.
+    public var maxQueuedFetches = 256
+    /// `limits.maxConnections`: open edge connections; more are closed at once.
+    public var maxConnections = 4096
+    /// `origin.connectTimeout`, `origin.timeout`: seconds for web origins.
+    public var originConnectTimeout: Double = 5
+    public var originTimeout: Double = 30
+    /// `sources`.
+    public var sources: [SourceConfig]
+
+    public init(nodeID: String, cachePath: String, sources: [SourceConfig], defaultSource: String? = nil,
+                cores: Int = 2) {
+        self.nodeID = nodeID
+        self.cachePath = cachePath
+        self.sources = sources
+        self.defaultSource = defaultSource
+        self.maxConcurrentTransforms = max(1, cores)
+        self.maxQueuedTransforms = max(1, cores) * 8
+    }
+}

@@ -1,0 +1,72 @@
+import CoreMetrics
+import EdgeCore
+import Metrics
+import NIOConcurrencyHelpers
+import Prometheus
+
+/// The node's metrics, recorded through swift-metrics into this node's own Prometheus registry (so several
+/// nodes in one process, as in tests, do not share counters).
+final class NodeMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let requestCounters = NIOLockedValueBox<[RequestLabel: CoreMetrics.Counter]>([:])
+    let originDuration: CoreMetrics.Timer
+    let transformDuration: CoreMetrics.Timer
+    let cacheBytes: CoreMetrics.Gauge
+    let cacheEntries: CoreMetrics.Gauge
+    let fillsInFlight: CoreMetrics.Gauge
+    let transformsRunning: CoreMetrics.Gauge
+
+    struct RequestLabel: Hashable {
+        var status: Int
+        var cache: String
+    }
+
+    init() {
+        var f = PrometheusMetricsFactory(registry: registry)
+        let buckets: [Duration] = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                                   .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+                                   .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30)]
+        f.defaultDurationHistogramBuckets = buckets
+        factory = f
+        originDuration = CoreMetrics.Timer(label: "imgedge_origin_fetch_seconds", dimensions: [], factory: f)
+        transformDuration = CoreMetrics.Timer(label: "imgedge_transform_seconds", dimensions: [], factory: f)
+        cacheBytes = CoreMetrics.Gauge(label: "imgedge_cache_bytes", dimensions: [], factory: f)
+        cacheEntries = CoreMetrics.Gauge(label: "imgedge_cache_entries", dimensions: [], factory: f)
+        fillsInFlight = CoreMetrics.Gauge(label: "imgedge_fills_in_flight", dimensions: [], factory: f)
+        transformsRunning = CoreMetrics.Gauge(label: "imgedge_transforms_running", dimensions: [], factory: f)
+    }
+
+    private let hits = NIOLockedValueBox(0)
+    private let misses = NIOLockedValueBox(0)
+
+    /// Hits and misses answered so far (for /v1/stats).
+    func cacheCounts() -> (hits: Int, misses: Int) {
+        (hits.withLockedValue { $0 }, misses.withLockedValue { $0 })
+    }
+
+    /// Counts one answered edge request by status and cache result (HIT, MISS, ERROR…).
+    func countRequest(status: Int, cache: String) {
+        if cache == "HIT" { hits.withLockedValue { $0 += 1 } } else if cache == "MISS" { misses.withLockedValue { $0 += 1 } }
+        let label = RequestLabel(status: status, cache: cache)
+        let counter = requestCounters.withLockedValue { counters in
+            if let c = counters[label] { return c }
+            let c = CoreMetrics.Counter(label: "imgedge_requests_total",
+                                        dimensions: [("status", String(status)), ("cache", cache)], factory: factory)
+            counters[label] = c
+            return c
+        }
+        counter.increment()
+    }
+
+    /// The Prometheus text exposition, with gauges refreshed from `usage` first.
+    func exposition(usage: CacheUsage, fills: Int, transforms: Int) -> [UInt8] {
+        cacheBytes.record(usage.bytes)
+        cacheEntries.record(usage.entries)
+        fillsInFlight.record(fills)
+        transformsRunning.record(transforms)
+        var out: [UInt8] = []
+        registry.emit(into: &out)
+        return out
+    }
+}

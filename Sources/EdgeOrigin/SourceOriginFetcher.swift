@@ -1,0 +1,20 @@
+public import EdgeCore
+
+/// The origin for each kind of source: folders from disk, web sources through libcurl.
+public struct SourceOriginFetcher: OriginFetching {
+    private let curl: CurlOriginFetcher
+    private let folder = FolderOriginFetcher()
+
+    public init(curl: CurlOriginFetcher = CurlOriginFetcher()) { self.curl = curl }
+
+    public func fetch(source: SourceConfig, path: SourcePath, maxBytes: Int) throws(EdgeError) -> OriginResponse {
+        switch source.kind {
+        case .folder:
+            guard let root = source.root else { throw .internalError(detail: "folder source without root") }
+            return try folder.read(root: root, path: path, maxBytes: maxBytes)
+        case .web:
+            guard let base = source.baseURL else { throw .internalError(detail: "web source without baseURL") }
+            return try curl.get(url: base + path.urlEncoded, maxBytes: maxBytes)
+        }
+    }
+}

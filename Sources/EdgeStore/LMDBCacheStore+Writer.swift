@@ -1,0 +1,76 @@
+import EdgeCore
+import Foundation
+
+extension LMDBCacheStore {
+    /// The one thread that writes: takes queued operations in batches, commits each batch in one transaction,
+    /// then resumes the callers. Syncs the environment to disk at most once a second while busy.
+    final class Writer: @unchecked Sendable {
+        private struct Pending {
+            var operation: Operation
+            var continuation: CheckedContinuation<Void, any Error>
+        }
+        private let condition = NSCondition()
+        // Guarded by `condition`.
+        private var queue: [Pending] = []
+        private var stopping = false
+        private var thread: Thread?
+        private let done = DispatchSemaphore(value: 0)
+        static let batchLimit = 256
+
+        func start(store: LMDBCacheStore) {
+            let t = Thread { [unowned store, self] in self.run(store) }
+            t.name = "imgedge-lmdb-writer"
+            thread = t
+            t.start()
+        }
+
+        func submit(_ op: Operation) async throws {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                condition.lock()
+                if stopping {
+                    condition.unlock()
+                    c.resume(throwing: StoreClosed())
+                    return
+                }
+                queue.append(Pending(operation: op, continuation: c))
+                condition.signal()
+                condition.unlock()
+            }
+        }
+
+        func stop() {
+            condition.lock()
+            let wasRunning = !stopping && thread != nil
+            stopping = true
+            condition.signal()
+            condition.unlock()
+            if wasRunning { done.wait() }
+        }
+
+        private func run(_ store: LMDBCacheStore) {
+            var lastSync = Date()
+            while true {
+                condition.lock()
+                while queue.isEmpty && !stopping { condition.wait() }
+                if queue.isEmpty && stopping {
+                    condition.unlock()
+                    break
+                }
+                let batch = Array(queue.prefix(Self.batchLimit))
+                queue.removeFirst(batch.count)
+                condition.unlock()
+
+                let result: Result<Void, any Error> = Result { try store.apply(batch.map(\.operation)) }
+                for p in batch { p.continuation.resume(with: result) }
+                if Date().timeIntervalSince(lastSync) > 1 {
+                    store.sync()
+                    lastSync = Date()
+                }
+            }
+            done.signal()
+        }
+    }
+
+    /// A write submitted after `close()`.
+    struct StoreClosed: Error {}
+}

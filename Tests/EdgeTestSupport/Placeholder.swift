@@ -1,0 +1,1 @@
+// Tests arrive in the next commit.

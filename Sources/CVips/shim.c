@@ -1,8 +1,15 @@
 #include "CVips.h"
 #include <string.h>
 
+/* vips reports damaged input twice: as the failing call's error (which we classify and log) and as GLib
+ * warnings on stderr ("error in tile 0 x 0"). The second copy is noise for a server: drop it. */
+static void cvips_drop_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data) {
+    (void)domain; (void)level; (void)message; (void)data;
+}
+
 int cvips_init(const char *argv0, int concurrency) {
     if (VIPS_INIT(argv0) != 0) return -1;
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO, cvips_drop_log, NULL);
     vips_cache_set_max(0);
     vips_cache_set_max_mem(0);
     vips_cache_set_max_files(0);

@@ -18,7 +18,8 @@ extension LMDBCacheStore {
         static let batchLimit = 256
 
         func start(store: LMDBCacheStore) {
-            let t = Thread { [unowned store, self] in self.run(store) }
+            // Weak: the store's deinit stops this thread, so the thread must not keep the store alive.
+            let t = Thread { [weak store, self] in self.run { store } }
             t.name = "imgedge-lmdb-writer"
             thread = t
             t.start()
@@ -44,10 +45,11 @@ extension LMDBCacheStore {
             stopping = true
             condition.signal()
             condition.unlock()
-            if wasRunning { done.wait() }
+            // The store may be released by the writer thread itself (it holds it during a batch): never wait on ourselves.
+            if wasRunning && Thread.current !== thread { done.wait() }
         }
 
-        private func run(_ store: LMDBCacheStore) {
+        private func run(_ currentStore: () -> LMDBCacheStore?) {
             var lastSync = Date()
             while true {
                 condition.lock()
@@ -60,10 +62,15 @@ extension LMDBCacheStore {
                 queue.removeFirst(batch.count)
                 condition.unlock()
 
-                let result: Result<Void, any Error> = Result { try store.apply(batch.map(\.operation)) }
+                let store = currentStore()
+                let result: Result<Void, any Error> = if let store {
+                    Result { try store.apply(batch.map(\.operation)) }
+                } else {
+                    .failure(StoreClosed())
+                }
                 for p in batch { p.continuation.resume(with: result) }
                 if Date().timeIntervalSince(lastSync) > 1 {
-                    store.sync()
+                    store?.sync()
                     lastSync = Date()
                 }
             }

@@ -5,8 +5,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Build and run time needs. libvips-dev pulls the loaders/savers (jpeg, png, webp, gif, heif/avif, tiff);
-# fonts-dejavu-core gives Pango (libvips text) a font; libimage-exiftool-perl checks stripped metadata in tests.
-IMGEDGE_PACKAGES=(pkg-config libvips-dev liblmdb-dev libcurl4-openssl-dev zlib1g-dev libvips-tools fonts-dejavu-core libimage-exiftool-perl curl ca-certificates)
+# libvips-tools (vipsheader) and libimage-exiftool-perl let the tests inspect outputs (dimensions, metadata).
+IMGEDGE_PACKAGES=(pkg-config libvips-dev liblmdb-dev libcurl4-openssl-dev zlib1g-dev libvips-tools libimage-exiftool-perl curl ca-certificates)
 
 imgedge_install_packages() {
   local missing=() p

@@ -1,0 +1,152 @@
+import EdgeCore
+import Testing
+
+@Suite struct CacheEntryTests {
+    let entry = CacheEntry(contentType: "image/webp", etag: "\"abc123\"", fetchedAt: 1_700_000_000.25,
+                           expiresAt: 1_700_003_600.5, source: "démo", path: "/a/b c.jpg", variesOnAccept: true,
+                           body: Array(0...255) + Array(0...255))
+
+    /// Should decode exactly what it encoded.
+    @Test func roundTrip() {
+        let raw = entry.encoded()
+        #expect(Array(raw.prefix(4)) == Array("IE01".utf8))
+        #expect(CacheEntry.decode(raw) == entry)
+        var other = entry
+        other.variesOnAccept = false
+        other.body = []
+        other.source = ""
+        #expect(CacheEntry.decode(other.encoded()) == other)
+    }
+
+    /// Should decode the header alone and point at the body.
+    @Test func headerOnly() throws {
+        let raw = entry.encoded()
+        let header = try #require(raw.withUnsafeBytes { CacheEntry.decodeHeader($0) })
+        #expect(header.contentType == entry.contentType)
+        #expect(header.etag == entry.etag)
+        #expect(header.fetchedAt == entry.fetchedAt)
+        #expect(header.expiresAt == entry.expiresAt)
+        #expect(header.source == entry.source)
+        #expect(header.path == entry.path)
+        #expect(header.variesOnAccept)
+        #expect(Array(raw[header.bodyOffset...]) == entry.body)
+    }
+
+    /// Should refuse every value cut short inside its header.
+    @Test func truncatedHeaderRejected() throws {
+        let raw = entry.encoded()
+        let header = try #require(raw.withUnsafeBytes { CacheEntry.decodeHeader($0) })
+        for n in 0..<header.bodyOffset {
+            #expect(CacheEntry.decode(Array(raw.prefix(n))) == nil, "prefix \(n)")
+        }
+        // Cut inside the body, the header is still whole (the body length is not recorded).
+        #expect(CacheEntry.decode(Array(raw.prefix(header.bodyOffset)))?.body == [])
+    }
+
+    /// Should refuse garbage, a wrong magic and a header length that does not match the fields.
+    @Test func garbageRejected() {
+        #expect(CacheEntry.decode([]) == nil)
+        #expect(CacheEntry.decode(Array("hello, world, this is not an entry".utf8)) == nil)
+        var rng = SeededGenerator(seed: 42)
+        for _ in 0..<200 {
+            let count = Int.random(in: 0..<200, using: &rng)
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            #expect(CacheEntry.decode(bytes) == nil)
+        }
+        var raw = entry.encoded()
+        raw[0] = UInt8(ascii: "X")
+        #expect(CacheEntry.decode(raw) == nil)
+
+        raw = entry.encoded()
+        raw[4] &+= 1  // header length one longer than the fields
+        #expect(CacheEntry.decode(raw) == nil)
+        raw = entry.encoded()
+        raw[4] &-= 1  // one shorter
+        #expect(CacheEntry.decode(raw) == nil)
+        raw = entry.encoded()
+        raw[7] = 0xff  // enormous
+        #expect(CacheEntry.decode(raw) == nil)
+    }
+
+    /// Should refuse a header whose strings are not UTF-8.
+    @Test func invalidUTF8Rejected() throws {
+        var raw = entry.encoded()
+        // The first string (content type) starts at offset 12, after magic, header length and its own length.
+        raw[12] = 0xff
+        #expect(CacheEntry.decode(raw) == nil)
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so random tests repeat.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct FreshnessTests {
+    /// Should use the default lifetime when the origin states none.
+    @Test func defaultUsed() {
+        let f = Freshness(cacheControl: nil, defaultTTL: 3600)
+        #expect(f.storable && f.lifetime == 3600)
+        let g = Freshness(cacheControl: "public", defaultTTL: 60)
+        #expect(g.storable && g.lifetime == 60)
+    }
+
+    /// Should not store no-store or private responses.
+    @Test(arguments: ["no-store", "private", "public, no-store", "private, max-age=600", "NO-STORE", " private "])
+    func notStorable(header: String) {
+        #expect(!Freshness(cacheControl: header, defaultTTL: 3600).storable)
+    }
+
+    /// Should read max-age, and let s-maxage beat it.
+    @Test func maxAges() {
+        #expect(Freshness(cacheControl: "max-age=60", defaultTTL: 3600).lifetime == 60)
+        #expect(Freshness(cacheControl: "public, max-age=60, s-maxage=600", defaultTTL: 3600).lifetime == 600)
+        #expect(Freshness(cacheControl: "s-maxage=600, max-age=60", defaultTTL: 3600).lifetime == 600)
+        #expect(Freshness(cacheControl: "MAX-AGE=\"120\"", defaultTTL: 3600).lifetime == 120)
+        #expect(Freshness(cacheControl: "max-age=abc", defaultTTL: 30).lifetime == 30)
+    }
+
+    /// Should not store a response whose lifetime is zero.
+    @Test func zeroLifetime() {
+        let f = Freshness(cacheControl: "max-age=0", defaultTTL: 3600)
+        #expect(!f.storable)
+        #expect(!Freshness(cacheControl: "max-age=-5", defaultTTL: 3600).storable)
+    }
+
+    /// Should let the source's ttl override the origin's lifetime.
+    @Test func sourceTTLOverrides() {
+        #expect(Freshness(cacheControl: "max-age=60, s-maxage=600", defaultTTL: 3600, sourceTTL: 30).lifetime == 30)
+        let f = Freshness(cacheControl: "max-age=0", defaultTTL: 3600, sourceTTL: 30)
+        #expect(f.storable && f.lifetime == 30)
+        #expect(Freshness(cacheControl: nil, defaultTTL: 3600, sourceTTL: 5).lifetime == 5)
+    }
+}
+
+@Suite struct SingleFlightTests {
+    /// Should start a fill for the first join, make later joins wait and hand every waiter back on finish.
+    @Test func stateMachine() {
+        var flights = SingleFlight<String, Int>()
+        #expect(flights.inFlight == 0)
+        #expect(flights.join("k", 1) == .startFill)
+        #expect(flights.join("k", 2) == .wait)
+        #expect(flights.join("k", 3) == .wait)
+        #expect(flights.join("other", 10) == .startFill)
+        #expect(flights.inFlight == 2)
+        #expect(flights.finish("k") == [1, 2, 3])
+        #expect(flights.inFlight == 1)
+        // A join after the fill ended starts a new one.
+        #expect(flights.join("k", 4) == .startFill)
+        #expect(flights.join("k", 5) == .wait)
+        #expect(flights.finish("k") == [4, 5])
+        #expect(flights.finish("other") == [10])
+        #expect(flights.inFlight == 0)
+    }
+}

@@ -1,0 +1,113 @@
+import EdgeCore
+import EdgeNode
+import EdgeTestSupport
+import Foundation
+import Testing
+
+@Suite struct NodeConfigTests {
+    /// Should read every documented key, resolve relative paths against the file's folder and parse units.
+    @Test func readsKeys() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.path + "/images", withIntermediateDirectories: true)
+        let yaml = """
+        node: {id: edge-1, defaultSource: local}
+        http: {host: 0.0.0.0, port: 9000}
+        admin: {port: 9001}
+        cache: {path: cache, maxBytes: 512MiB, defaultTTL: 2h}
+        limits: {maxSourceBytes: 10MB, maxSourcePixels: 5000000, maxConcurrentTransforms: 3}
+        origin: {timeout: 10s, connectTimeout: 500ms}
+        sources:
+          - {name: local, kind: folder, root: images, hosts: [Img.Example.com]}
+          - {name: remote, kind: web, baseURL: "https://origin.example.com/base/", ttl: 1d}
+        """
+        let c = try NodeConfig.parse(yaml: yaml, baseDirectory: dir.path, environment: [:], cores: 2)
+        #expect(c.nodeID == "edge-1")
+        #expect(c.httpHost == "0.0.0.0" && c.httpPort == 9000 && c.adminPort == 9001)
+        #expect(c.cachePath == dir.path + "/cache")
+        #expect(c.cacheMaxBytes == 512 << 20)
+        #expect(c.defaultTTL == 7200)
+        #expect(c.maxSourceBytes == 10_000_000)
+        #expect(c.maxSourcePixels == 5_000_000)
+        #expect(c.maxConcurrentTransforms == 3)
+        #expect(c.originTimeout == 10 && c.originConnectTimeout == 0.5)
+        #expect(c.sources.count == 2)
+        #expect(c.sources[0].root == dir.path + "/images")
+        #expect(c.sources[0].hosts == ["img.example.com"])
+        #expect(c.sources[1].baseURL == "https://origin.example.com/base")
+        #expect(c.sources[1].ttl == 86_400)
+    }
+
+    /// Should let IMGEDGE_SECTION_KEY environment variables override the file.
+    @Test func environmentOverrides() throws {
+        let yaml = "http: {port: 8080}\ncache: {path: /tmp/x}\n"
+        let c = try NodeConfig.parse(yaml: yaml, baseDirectory: "/etc", environment: ["IMGEDGE_HTTP_PORT": "8090",
+                                                                                      "IMGEDGE_CACHE_MAXBYTES": "2GiB"])
+        #expect(c.httpPort == 8090)
+        #expect(c.cacheMaxBytes == 2 << 30)
+        #expect(throws: ConfigError.self) {
+            try NodeConfig.parse(yaml: yaml, baseDirectory: "/etc", environment: ["IMGEDGE_HTTP_PORT": "eighty"])
+        }
+    }
+
+    /// Should report every problem at once, each naming its key.
+    @Test func reportsEveryProblem() throws {
+        let yaml = """
+        http: {port: 99999, colour: blue}
+        cache: {maxBytes: lots}
+        surprise: 1
+        node: {defaultSource: ghost}
+        sources:
+          - {name: a, kind: ftp}
+          - {name: b, kind: web}
+          - {name: c, kind: folder, root: /definitely/not/here}
+          - {kind: web, baseURL: "file:///etc/passwd"}
+        """
+        do {
+            _ = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+            Issue.record("expected a ConfigError")
+        } catch let e as ConfigError {
+            let keys = Set(e.problems.map(\.key))
+            for k in ["http.port", "http.colour", "cache.maxBytes", "surprise", "node.defaultSource", "sources[0].kind",
+                      "sources[1].baseURL", "sources[2].root", "sources[3].name", "sources[3].baseURL"] {
+                #expect(keys.contains(k), "missing a problem for \(k): \(e.problems)")
+            }
+            #expect(e.problems.first { $0.key == "http.colour" }?.message == "unknown key")
+        }
+    }
+
+    /// Should refuse keys of later features by name rather than ignore them.
+    @Test func refusesUnsupportedKeys() throws {
+        let yaml = "gossip: {port: 7946}\nsources:\n  - {name: a, kind: web, baseURL: 'http://x', secureToken: abc}\n"
+        do {
+            _ = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+            Issue.record("expected a ConfigError")
+        } catch let e as ConfigError {
+            #expect(e.problems.contains { $0.key == "gossip" && $0.message.contains("not supported") })
+            #expect(e.problems.contains { $0.key == "sources[0].secureToken" })
+        }
+    }
+
+    /// Should parse sizes and durations in the units the contract names.
+    @Test func units() {
+        #expect(Units.bytes("512MiB") == 512 << 20)
+        #expect(Units.bytes("1GiB") == 1 << 30)
+        #expect(Units.bytes("64MB") == 64_000_000)
+        #expect(Units.bytes("1000") == 1000)
+        #expect(Units.bytes("-1") == nil)
+        #expect(Units.bytes("lots") == nil)
+        #expect(Units.seconds("30s") == 30)
+        #expect(Units.seconds("5m") == 300)
+        #expect(Units.seconds("1d") == 86_400)
+        #expect(Units.seconds("250ms") == 0.25)
+        #expect(Units.seconds("soon") == nil)
+    }
+
+    /// Should accept the shipped demo configuration.
+    @Test func demoConfigIsValid() throws {
+        let file = Corpus.packageRoot.appendingPathComponent("conf/imgedge.yaml").path
+        let c = try NodeConfig.load(file: file, environment: [:])
+        #expect(c.defaultSource == "demo")
+        #expect(c.httpPort == 8080)
+    }
+}

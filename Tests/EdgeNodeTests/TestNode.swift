@@ -1,0 +1,66 @@
+import EdgeCore
+import EdgeNode
+import EdgeTestSupport
+import Foundation
+import Logging
+
+/// A real node on ephemeral ports with its cache in a temporary folder, serving a web source backed by a
+/// `TestOrigin` (host `web.test`, also the default) and a folder source (host `files.test`).
+final class TestNode: Sendable {
+    let server: EdgeNodeServer
+    let origin: TestOrigin
+    let cacheDir: TemporaryDirectory
+    let filesDir: TemporaryDirectory
+    let config: NodeConfig
+
+    var port: Int { server.httpPort }
+    var adminPort: Int { server.adminPort }
+
+    static func start(origin existing: TestOrigin? = nil, cacheDir existingCache: TemporaryDirectory? = nil,
+                      configure: (inout NodeConfig) -> Void = { _ in }) async throws -> TestNode {
+        let origin = if let existing { existing } else { try await TestOrigin.start() }
+        let cacheDir = try existingCache ?? TemporaryDirectory(prefix: "imgedge-node-cache")
+        let filesDir = try TemporaryDirectory(prefix: "imgedge-node-files")
+        let sources = [
+            SourceConfig(name: "web", kind: .web, hosts: ["web.test"], baseURL: origin.baseURL),
+            SourceConfig(name: "files", kind: .folder, hosts: ["files.test"], root: filesDir.path),
+        ]
+        var config = NodeConfig(nodeID: "test", cachePath: cacheDir.path + "/lmdb", sources: sources, defaultSource: "web")
+        config.httpPort = 0
+        config.adminPort = 0
+        config.cacheMaxBytes = 64 << 20
+        configure(&config)
+        var logger = Logger(label: "test-node")
+        logger.logLevel = .critical
+        let server = try await EdgeNodeServer.start(config: config, logger: logger)
+        return TestNode(server: server, origin: origin, cacheDir: cacheDir, filesDir: filesDir, config: config)
+    }
+
+    private init(server: EdgeNodeServer, origin: TestOrigin, cacheDir: TemporaryDirectory, filesDir: TemporaryDirectory,
+                 config: NodeConfig) {
+        self.server = server
+        self.origin = origin
+        self.cacheDir = cacheDir
+        self.filesDir = filesDir
+        self.config = config
+    }
+
+    func get(_ target: String, host: String = "web.test", headers: [(String, String)] = []) async throws -> TestHTTPResponse {
+        try await TestHTTPClient.get(port: port, target, headers: [("Host", host)] + headers)
+    }
+
+    /// Stops the node but keeps the origin and the cache folder (for restart tests).
+    func stop() async {
+        await server.shutdown(drain: .seconds(5))
+    }
+
+    /// Stops the node and the origin.
+    func stopAll() async {
+        await stop()
+        try? await origin.shutdown()
+    }
+}
+
+/// A JPEG from the corpus, as the origin's photo.
+let photo: [UInt8] = (try? Corpus.bytes("basics/jpeg_progressive_kimono.jpg")) ?? []
+let jpegHeaders = [("Content-Type", "image/jpeg")]

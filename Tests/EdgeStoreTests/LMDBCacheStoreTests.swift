@@ -1,0 +1,251 @@
+import EdgeCore
+import EdgeStore
+import EdgeTestSupport
+import Testing
+
+/// A distinct key per name.
+func key(_ name: String) -> CacheKey {
+    CacheKey(source: "test", path: "/" + name, spec: TransformSpec(), format: .sourceFormat)
+}
+
+/// A value whose every byte depends on its seed and position, so torn or mixed-up reads show.
+func value(_ seed: Int, count: Int) -> [UInt8] {
+    (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ seed &* 7 &+ ($0 >> 8)) }
+}
+
+extension LMDBCacheStore {
+    /// A copy of the stored value.
+    func bytes(_ k: CacheKey) -> [UInt8]? { read(k) { Array($0) } }
+}
+
+/// Per stored value, the store counts an 8-byte sequence number on top of the value.
+let overhead = 8
+
+@Suite struct LMDBCacheStoreTests {
+    /// Should read back exactly what was written, and nothing for other keys.
+    @Test func writeThenRead() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
+        defer { store.close() }
+        #expect(store.usage == CacheUsage(entries: 0, bytes: 0))
+        let v = value(1, count: 5000)
+        try await store.write(key("a"), value: v)
+        #expect(store.bytes(key("a")) == v)
+        #expect(store.bytes(key("b")) == nil)
+        #expect(store.read(key("a")) { $0.count } == 5000)
+        #expect(store.usage == CacheUsage(entries: 1, bytes: 5000 + overhead))
+        // An empty value is a value.
+        try await store.write(key("empty"), value: [])
+        #expect(store.bytes(key("empty")) == [])
+        #expect(store.usage == CacheUsage(entries: 2, bytes: 5000 + 2 * overhead))
+    }
+
+    /// Should keep entries and recompute usage after close and reopen.
+    @Test func survivesReopen() async throws {
+        let dir = try TemporaryDirectory()
+        let sizes = [100, 2000, 30_000]
+        do {
+            let store = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
+            for (i, n) in sizes.enumerated() { try await store.write(key("k\(i)"), value: value(i, count: n)) }
+            store.close()
+        }
+        do {
+            let store = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
+            #expect(store.usage == CacheUsage(entries: 3, bytes: sizes.reduce(0, +) + 3 * overhead))
+            for (i, n) in sizes.enumerated() { #expect(store.bytes(key("k\(i)")) == value(i, count: n)) }
+            // Sequence numbers continue: a new entry is the newest, so eviction takes the old ones first.
+            try await store.write(key("k3"), value: value(3, count: 10))
+            #expect(store.usage.entries == 4)
+            store.close()
+        }
+        // Reopen with a smaller bound: the oldest go first on the next write.
+        do {
+            let store = try LMDBCacheStore(path: dir.path, maxBytes: 8000)
+            try await store.write(key("k4"), value: value(4, count: 100))
+            #expect(store.usage.bytes <= 8000)
+            #expect(store.bytes(key("k4")) == value(4, count: 100))
+            #expect(store.bytes(key("k3")) == value(3, count: 10))
+            #expect(store.bytes(key("k2")) == nil)
+            store.close()
+        }
+    }
+
+    /// Should replace a value written twice under one key and count it once.
+    @Test func overwriteKeepsUsage() async throws {
+        let dir = try TemporaryDirectory()
+        do {
+            let store = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
+            try await store.write(key("a"), value: value(1, count: 100))
+            try await store.write(key("b"), value: value(2, count: 50))
+            try await store.write(key("a"), value: value(3, count: 300))
+            #expect(store.bytes(key("a")) == value(3, count: 300))
+            #expect(store.usage == CacheUsage(entries: 2, bytes: 350 + 2 * overhead))
+            try await store.write(key("a"), value: value(4, count: 10))
+            #expect(store.usage == CacheUsage(entries: 2, bytes: 60 + 2 * overhead))
+            store.close()
+        }
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
+        defer { store.close() }
+        #expect(store.usage == CacheUsage(entries: 2, bytes: 60 + 2 * overhead))
+        #expect(store.bytes(key("a")) == value(4, count: 10))
+    }
+
+    /// Should stay within maxBytes under many inserts of varied sizes, evicting oldest first.
+    @Test func boundedFIFO() async throws {
+        let dir = try TemporaryDirectory()
+        let maxBytes = 64 * 1024
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: maxBytes)
+        defer { store.close() }
+        var rng = SplitMix(seed: 7)
+        var sizes: [Int] = []
+        for i in 0..<300 {
+            let n = Int.random(in: 0...3000, using: &rng)
+            sizes.append(n)
+            try await store.write(key("k\(i)"), value: value(i, count: n))
+            #expect(store.usage.bytes <= maxBytes)
+        }
+        let present = (0..<300).map { store.bytes(key("k\($0)")) != nil }
+        // What remains is the newest run of entries, intact.
+        let firstPresent = try #require(present.firstIndex(of: true))
+        #expect(present[firstPresent...].allSatisfy { $0 }, "a hole in the newest entries")
+        #expect(present.last == true)
+        for i in firstPresent..<300 { #expect(store.bytes(key("k\(i)")) == value(i, count: sizes[i])) }
+        let expected = sizes[firstPresent...].reduce(0) { $0 + $1 + overhead }
+        #expect(store.usage == CacheUsage(entries: 300 - firstPresent, bytes: expected))
+        // Evicting no more than needed: the store is nearly full.
+        #expect(store.usage.bytes > maxBytes - 2 * (3000 + overhead))
+        #expect(firstPresent > 200)
+    }
+
+    /// Should stay within maxBytes with many concurrent writers, with usage matching what is stored.
+    @Test func boundedUnderConcurrentWrites() async throws {
+        let dir = try TemporaryDirectory()
+        let maxBytes = 100_000
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: maxBytes)
+        defer { store.close() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for t in 0..<8 {
+                group.addTask {
+                    for i in 0..<50 {
+                        let id = t * 1000 + i
+                        try await store.write(key("c\(id)"), value: value(id, count: 500 + (id * 37) % 2500))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        var entries = 0, bytes = 0
+        for t in 0..<8 {
+            for i in 0..<50 {
+                let id = t * 1000 + i
+                if let v = store.bytes(key("c\(id)")) {
+                    #expect(v == value(id, count: 500 + (id * 37) % 2500))
+                    entries += 1
+                    bytes += v.count + overhead
+                }
+            }
+        }
+        #expect(store.usage == CacheUsage(entries: entries, bytes: bytes))
+        #expect(bytes <= maxBytes && entries > 10)
+    }
+
+    /// Should not store a value larger than half the bound (it would flush everything else).
+    @Test func oversizedValueSkipped() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: 10_000)
+        defer { store.close() }
+        try await store.write(key("small"), value: value(1, count: 1000))
+        try await store.write(key("huge"), value: value(2, count: 6000))
+        #expect(store.bytes(key("huge")) == nil)
+        #expect(store.bytes(key("small")) == value(1, count: 1000))
+        #expect(store.usage == CacheUsage(entries: 1, bytes: 1000 + overhead))
+    }
+
+    /// Should remove an entry and its usage; removing an absent key is harmless.
+    @Test func remove() async throws {
+        let dir = try TemporaryDirectory()
+        do {
+            let store = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
+            try await store.write(key("a"), value: value(1, count: 700))
+            try await store.write(key("b"), value: value(2, count: 300))
+            try await store.remove(key("a"))
+            #expect(store.bytes(key("a")) == nil)
+            #expect(store.bytes(key("b")) == value(2, count: 300))
+            #expect(store.usage == CacheUsage(entries: 1, bytes: 300 + overhead))
+            try await store.remove(key("a"))
+            try await store.remove(key("never"))
+            #expect(store.usage == CacheUsage(entries: 1, bytes: 300 + overhead))
+            // A removed key can be written again.
+            try await store.write(key("a"), value: value(3, count: 10))
+            #expect(store.bytes(key("a")) == value(3, count: 10))
+            store.close()
+        }
+        // Removal persisted: usage recomputed after reopening agrees.
+        let again = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
+        defer { again.close() }
+        #expect(again.usage == CacheUsage(entries: 2, bytes: 310 + 2 * overhead))
+        #expect(again.bytes(key("a")) == value(3, count: 10))
+    }
+
+    /// Should refuse writes after close.
+    @Test func writeAfterClose() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
+        store.close()
+        await #expect(throws: (any Error).self) { try await store.write(key("a"), value: [1, 2, 3]) }
+    }
+
+    /// Should serve consistent values to many concurrent readers while a writer replaces and adds entries.
+    @Test func concurrentReadsWhileWriting() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: 32 << 20)
+        defer { store.close() }
+        let keys = 20
+        for i in 0..<keys { try await store.write(key("r\(i)"), value: value(i, count: 1000 + i * 100)) }
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                for round in 1...5 {
+                    for i in 0..<keys {
+                        // Replacement values keep the length but change the seed.
+                        try await store.write(key("r\(i)"), value: value(i + round * 100, count: 1000 + i * 100))
+                    }
+                    try await store.write(key("new\(round)"), value: value(round, count: 4000))
+                }
+                return 0
+            }
+            for reader in 0..<8 {
+                group.addTask {
+                    var rng = SplitMix(seed: UInt64(reader))
+                    var seen = 0
+                    for _ in 0..<400 {
+                        let i = Int.random(in: 0..<keys, using: &rng)
+                        let got = store.bytes(key("r\(i)"))
+                        let ok = (0...5).contains { round in got == value(i + round * 100, count: 1000 + i * 100) }
+                        #expect(ok, "reader \(reader) saw a torn or foreign value for r\(i)")
+                        seen += 1
+                        if seen % 50 == 0 { await Task.yield() }
+                    }
+                    return seen
+                }
+            }
+            var total = 0
+            for try await n in group { total += n }
+            #expect(total == 8 * 400)
+        }
+        for i in 0..<keys { #expect(store.bytes(key("r\(i)")) == value(i + 500, count: 1000 + i * 100)) }
+        #expect(store.usage.entries == keys + 5)
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so random tests repeat.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,114 @@
+import NIOCore
+public import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// One HTTP response as a test client received it.
+public struct TestHTTPResponse: Sendable {
+    public var status: Int
+    /// Header names lower-cased.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    /// The last value of a header (any case).
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.last { $0.name == lower }?.value
+    }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// A minimal HTTP/1.1 client over a real loopback connection that sends the request target exactly as given
+/// (no normalisation of `..` or `%2e`), and can send several requests over one keep-alive connection.
+public final class TestHTTPClient: Sendable {
+    private let channel: any Channel
+    private let collector: Collector
+
+    /// Opens a connection to 127.0.0.1:`port`.
+    public static func connect(port: Int) async throws -> TestHTTPClient {
+        let collector = Collector()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ResponseHandler(collector: collector))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return TestHTTPClient(channel: channel, collector: collector)
+    }
+
+    private init(channel: any Channel, collector: Collector) {
+        self.channel = channel
+        self.collector = collector
+    }
+
+    /// Sends one request on this connection and waits for its response.
+    public func send(_ target: String, method: HTTPMethod = .GET, headers: [(String, String)] = []) async throws -> TestHTTPResponse {
+        var h = HTTPHeaders(headers)
+        if !h.contains(name: "host") { h.add(name: "host", value: "localhost") }
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: target, headers: h)
+        let promise = channel.eventLoop.makePromise(of: TestHTTPResponse.self)
+        collector.expect(promise, isHead: method == .HEAD)
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil))
+        return try await promise.futureResult.get()
+    }
+
+    /// Whether the server has closed the connection.
+    public var isClosed: Bool { !channel.isActive }
+
+    public func close() async {
+        try? await channel.close()
+    }
+
+    /// One request on a new connection.
+    public static func get(port: Int, _ target: String, method: HTTPMethod = .GET,
+                           headers: [(String, String)] = []) async throws -> TestHTTPResponse {
+        let client = try await connect(port: port)
+        defer { Task { await client.close() } }
+        return try await client.send(target, method: method, headers: headers)
+    }
+}
+
+final class Collector: Sendable {
+    private let waiting = Mutex<[(EventLoopPromise<TestHTTPResponse>, Bool)]>([])
+    func expect(_ p: EventLoopPromise<TestHTTPResponse>, isHead: Bool) { waiting.withLock { $0.append((p, isHead)) } }
+    func next() -> EventLoopPromise<TestHTTPResponse>? {
+        waiting.withLock { $0.isEmpty ? nil : $0.removeFirst().0 }
+    }
+    func failAll(_ error: any Error) {
+        let all = waiting.withLock { w in defer { w.removeAll() }; return w }
+        for (p, _) in all { p.fail(error) }
+    }
+}
+
+final class ResponseHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    private let collector: Collector
+    private var current: TestHTTPResponse?
+
+    init(collector: Collector) { self.collector = collector }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            current = TestHTTPResponse(status: Int(h.status.code), headers: h.headers.map { ($0.name.lowercased(), $0.value) }, body: [])
+        case .body(var b):
+            current?.body += b.readBytes(length: b.readableBytes) ?? []
+        case .end:
+            if let r = current { collector.next()?.succeed(r) }
+            current = nil
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        collector.failAll(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        collector.failAll(error)
+        context.close(promise: nil)
+    }
+}

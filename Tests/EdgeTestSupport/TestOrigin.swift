@@ -1,0 +1,244 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A real HTTP/1.1 origin on SwiftNIO, bound to 127.0.0.1 on an ephemeral port, answering routes registered
+/// by the test. Counts requests per path and accepted connections. Every instance has its own event loop,
+/// so tests running in parallel never share one.
+///
+///     let origin = try await TestOrigin.start()
+///     origin.route("/a.jpg", body: bytes, headers: [("Content-Type", "image/jpeg")])
+///     origin.route("/slow", body: bytes, delay: .seconds(3))
+///     ... origin.baseURL + "/a.jpg" ...
+///     try await origin.shutdown()
+public final class TestOrigin: Sendable {
+    /// One canned response.
+    public struct Route: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+        /// Wait this long after the request before answering (timeout tests).
+        public var delay: Duration?
+        /// Send the body with chunked transfer encoding and no Content-Length.
+        public var chunked: Bool
+
+        public init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = [], delay: Duration? = nil,
+                    chunked: Bool = false) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.delay = delay
+            self.chunked = chunked
+        }
+    }
+
+    /// A request as the origin received it.
+    public struct Request: Sendable {
+        public var method: String
+        /// The request target as sent, query included.
+        public var uri: String
+        /// Header names lower-cased.
+        public var headers: [(name: String, value: String)]
+
+        public func header(_ name: String) -> String? {
+            let lower = name.lowercased()
+            return headers.last { $0.name == lower }?.value
+        }
+    }
+
+    private struct State {
+        var routes: [String: Route] = [:]
+        var counts: [String: Int] = [:]
+        var requests: [Request] = []
+        var connections = 0
+    }
+
+    private let state = Mutex(State())
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: any Channel
+    /// The port the origin listens on.
+    public let port: Int
+
+    /// `http://127.0.0.1:<port>` (no trailing slash).
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts a new origin with no routes (every path answers 404 until routed).
+    public static func start() async throws -> TestOrigin {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let box = Box()
+        do {
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        box.origin?.connectionAccepted()
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        try channel.pipeline.syncOperations.addHandler(Handler(box: box))
+                    }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+            guard let port = channel.localAddress?.port else {
+                try? await channel.close()
+                throw TestOriginError.noPort
+            }
+            let origin = TestOrigin(group: group, channel: channel, port: port)
+            box.set(origin)
+            return origin
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, port: Int) {
+        self.group = group
+        self.channel = channel
+        self.port = port
+    }
+
+    /// Registers (or replaces) the response for `path` (the request target without its query).
+    public func route(_ path: String, _ route: Route) {
+        state.withLock { $0.routes[path] = route }
+    }
+
+    /// Registers (or replaces) the response for `path`.
+    public func route(_ path: String, status: Int = 200, body: [UInt8] = [], headers: [(String, String)] = [],
+                      delay: Duration? = nil, chunked: Bool = false) {
+        route(path, Route(status: status, headers: headers, body: body, delay: delay, chunked: chunked))
+    }
+
+    /// Registers a text body for `path`.
+    public func route(_ path: String, status: Int = 200, text: String, headers: [(String, String)] = [],
+                      delay: Duration? = nil, chunked: Bool = false) {
+        route(path, status: status, body: Array(text.utf8), headers: headers, delay: delay, chunked: chunked)
+    }
+
+    /// Removes the route for `path` (it answers 404 again).
+    public func unroute(_ path: String) {
+        _ = state.withLock { $0.routes.removeValue(forKey: path) }
+    }
+
+    /// Requests received for `path` (without query), routed or not.
+    public func count(_ path: String) -> Int {
+        state.withLock { $0.counts[path] ?? 0 }
+    }
+
+    /// Requests received in all.
+    public var totalRequests: Int {
+        state.withLock { $0.requests.count }
+    }
+
+    /// Every request received so far, oldest first.
+    public var requests: [Request] {
+        state.withLock { $0.requests }
+    }
+
+    /// TCP connections accepted so far.
+    public var connectionCount: Int {
+        state.withLock { $0.connections }
+    }
+
+    /// Closes the listener and every open connection, and stops the event loop.
+    public func shutdown() async throws {
+        try? await channel.close()
+        try await group.shutdownGracefully()
+    }
+
+    // MARK: - Internals
+
+    fileprivate func connectionAccepted() {
+        state.withLock { $0.connections += 1 }
+    }
+
+    fileprivate func received(_ request: Request) -> Route? {
+        let path = String(request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        return state.withLock { s in
+            s.counts[path, default: 0] += 1
+            s.requests.append(request)
+            return s.routes[path]
+        }
+    }
+
+    /// Lets the channel initializer, which exists before the origin does, reach it.
+    fileprivate final class Box: Sendable {
+        private let value = Mutex<TestOrigin?>(nil)
+        var origin: TestOrigin? { value.withLock { $0 } }
+        func set(_ o: TestOrigin) { value.withLock { $0 = o } }
+    }
+
+    private final class Handler: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        private let box: Box
+        private var head: HTTPRequestHead?
+
+        init(box: Box) { self.box = box }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let h):
+                head = h
+            case .body:
+                break
+            case .end:
+                guard let h = head else { return }
+                head = nil
+                let request = Request(method: h.method.rawValue, uri: h.uri,
+                                      headers: h.headers.map { (name: $0.name.lowercased(), value: $0.value) })
+                let route = box.origin?.received(request) ?? Route(status: 404, body: Array("no route\n".utf8))
+                let keepAlive = h.isKeepAlive
+                let isHead = h.method == .HEAD
+                if let delay = route.delay {
+                    let nanos = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+                    context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanos)) {
+                        self.respond(context: context, route: route, keepAlive: keepAlive, isHead: isHead)
+                    }
+                } else {
+                    respond(context: context, route: route, keepAlive: keepAlive, isHead: isHead)
+                }
+            }
+        }
+
+        private func respond(context: ChannelHandlerContext, route: Route, keepAlive: Bool, isHead: Bool) {
+            guard context.channel.isActive else { return }
+            var headers = HTTPHeaders(route.headers)
+            if route.chunked {
+                headers.remove(name: "content-length")
+                headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            } else if !headers.contains(name: "content-length") {
+                headers.add(name: "content-length", value: String(route.body.count))
+            }
+            if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+            let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: route.status),
+                                        headers: headers)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            if !isHead {
+                // Several writes, so large bodies really arrive in pieces (and chunked ones in several chunks).
+                let chunk = 64 * 1024
+                var offset = 0
+                while offset < route.body.count {
+                    let end = min(offset + chunk, route.body.count)
+                    let buffer = context.channel.allocator.buffer(bytes: route.body[offset..<end])
+                    context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                    offset = end
+                }
+            }
+            let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            if !keepAlive {
+                done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+    }
+}
+
+enum TestOriginError: Error {
+    case noPort
+}

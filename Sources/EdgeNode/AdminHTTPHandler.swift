@@ -76,10 +76,11 @@ struct AdminView: Sendable {
     func statsJSON() -> String {
         let u = service.store.usage
         let c = service.metrics.cacheCounts()
+        let m = service.hot.usage
         let ratio = c.hits + c.misses == 0 ? 0 : Double(c.hits) / Double(c.hits + c.misses)
         return """
         {"node":"\(JSONText.escape(service.config.nodeID))","entries":\(u.entries),"bytes":\(u.bytes),\
-        "maxBytes":\(service.config.cacheMaxBytes),"hits":\(c.hits),"misses":\(c.misses),\
+        "maxBytes":\(service.config.cacheMaxBytes),"memoryEntries":\(m.entries),"memoryBytes":\(m.bytes),"hits":\(c.hits),"misses":\(c.misses),\
         "hitRatio":\((ratio * 10000).rounded() / 10000),"fillsInFlight":\(service.coalescer.inFlight),\
         "transformsRunning":\(service.transformPool.runningCount)}
         """

@@ -32,6 +32,7 @@ final class EdgeService: Sendable {
     let fetchPool: BoundedPool
     let transformPool: BoundedPool
     let coalescer = FillCoalescer<FillResult>()
+    let hot: HotCache
     let metrics: NodeMetrics
     let logger: Logger
     let clock: @Sendable () -> Double
@@ -46,6 +47,7 @@ final class EdgeService: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.clock = clock
+        hot = HotCache(maxBytes: config.cacheMemoryBytes)
         fetchPool = BoundedPool(threads: config.maxConcurrentFetches, maxQueued: config.maxQueuedFetches)
         transformPool = BoundedPool(threads: config.maxConcurrentTransforms, maxQueued: config.maxQueuedTransforms)
     }
@@ -80,23 +82,24 @@ final class EdgeService: Sendable {
             return .done(errorResponse(error, allocator: allocator))
         }
         let now = clock()
-        // Hit: copy the body straight out of the mapped page into the response buffer.
-        let hit: EdgeResponse?? = store.read(resolved.key) { raw -> EdgeResponse? in
-            guard let h = CacheEntry.decodeHeader(raw), h.expiresAt > now else { return nil }
-            let body = allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...]))
-            return self.entryResponse(h, body: body, cache: "HIT", now: now, ifNoneMatch: resolved.ifNoneMatch, timing: nil)
+        // Hit from memory: the body buffer is shared, not copied.
+        if let item = hot.get(resolved.key), item.header.expiresAt > now {
+            return .done(hit(item, now: now, ifNoneMatch: resolved.ifNoneMatch))
         }
-        if let hit = hit ?? nil {
-            metrics.countRequest(status: Int(hit.status.code), cache: "HIT")
-            return .done(hit)
+        // Hit from LMDB: copy the body straight out of the mapped page into a buffer, and keep it in memory.
+        let stored: HotCache.Item?? = store.read(resolved.key) { raw -> HotCache.Item? in
+            guard let h = CacheEntry.decodeHeader(raw), h.expiresAt > now else { return nil }
+            return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))
+        }
+        if let item = stored ?? nil {
+            hot.put(resolved.key, item)
+            return .done(hit(item, now: now, ifNoneMatch: resolved.ifNoneMatch))
         }
         return .pending { [self] in
             do {
                 let fill = try await coalescer.run(resolved.key) { [self] in try await self.fill(resolved) }
-                var body = allocator.buffer(capacity: fill.entry.body.count)
-                body.writeBytes(fill.entry.body)
-                var r = entryResponse(fill.entry.header, body: body, cache: "MISS", now: clock(), ifNoneMatch: resolved.ifNoneMatch,
-                                      timing: fill.serverTiming)
+                var r = entryResponse(fill.item.header, body: fill.item.body, cache: "MISS", now: clock(),
+                                      ifNoneMatch: resolved.ifNoneMatch, timing: fill.serverTiming)
                 if let cc = fill.uncacheable { r.headers.replaceOrAdd(name: "cache-control", value: cc) }
                 metrics.countRequest(status: Int(r.status.code), cache: "MISS")
                 return r
@@ -104,6 +107,12 @@ final class EdgeService: Sendable {
                 return errorResponse(error, allocator: allocator)
             }
         }
+    }
+
+    private func hit(_ item: HotCache.Item, now: Double, ifNoneMatch: String?) -> EdgeResponse {
+        let r = entryResponse(item.header, body: item.body, cache: "HIT", now: now, ifNoneMatch: ifNoneMatch, timing: nil)
+        metrics.countRequest(status: Int(r.status.code), cache: "HIT")
+        return r
     }
 
     /// Steps 1–6 of the request: pure functions of the request and the configuration.
@@ -123,7 +132,8 @@ final class EdgeService: Sendable {
 
     /// The outcome of one fill, shared by every request that waited for it.
     struct FillResult: Sendable {
-        var entry: CacheEntry
+        /// The entry's header and body, shared by every waiter (and the memory tier).
+        var item: HotCache.Item
         var serverTiming: String
         /// Cache-Control to send instead of the public one, when the origin forbade storing.
         var uncacheable: String?
@@ -156,10 +166,12 @@ final class EdgeService: Sendable {
         let entry = CacheEntry(contentType: image.format.contentType, etag: etag, fetchedAt: fetched.startedAt,
                                expiresAt: fetched.startedAt + freshness.lifetime, source: r.source.name,
                                path: r.path.description, variesOnAccept: r.variesOnAccept, body: image.body)
+        let item = HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body))
         var uncacheable: String?
         if freshness.storable {
             do {
                 try await store.write(r.key, value: entry.encoded())
+                hot.put(r.key, item)
             } catch {
                 logger.error("cache write failed", metadata: ["edge.cache_key": "\(r.key)", "edge.error": "\(error)"])
             }
@@ -168,7 +180,7 @@ final class EdgeService: Sendable {
             uncacheable = cc.contains("no-store") ? "no-store" : "private, no-cache"
         }
         let timing = String(format: "origin;dur=%.1f, transform;dur=%.1f", originTime.inSeconds * 1000, transformTime.inSeconds * 1000)
-        return FillResult(entry: entry, serverTiming: timing, uncacheable: uncacheable)
+        return FillResult(item: item, serverTiming: timing, uncacheable: uncacheable)
     }
 
     func entryResponse(_ h: CacheEntry.Header, body: ByteBuffer, cache: String, now: Double, ifNoneMatch: String?,

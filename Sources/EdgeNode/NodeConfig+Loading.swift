@@ -56,7 +56,7 @@ struct ConfigReader {
         "node": ["id", "defaultSource"],
         "http": ["host", "port"],
         "admin": ["host", "port"],
-        "cache": ["path", "maxBytes", "defaultTTL"],
+        "cache": ["path", "maxBytes", "memoryBytes", "defaultTTL"],
         "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
                    "maxConcurrentFetches", "maxQueuedFetches", "maxConnections"],
         "origin": ["connectTimeout", "timeout"],
@@ -116,6 +116,7 @@ struct ConfigReader {
         if let v = value("admin", "port") { config.adminPort = port(v, "admin.port") ?? config.adminPort }
         if let v = value("cache", "path") { config.cachePath = string(v, "cache.path").map(resolvePath) ?? config.cachePath }
         if let v = value("cache", "maxBytes") { config.cacheMaxBytes = size(v, "cache.maxBytes", min: 1 << 20) ?? config.cacheMaxBytes }
+        if let v = value("cache", "memoryBytes") { config.cacheMemoryBytes = size(v, "cache.memoryBytes", min: 0) ?? config.cacheMemoryBytes }
         if let v = value("cache", "defaultTTL") { config.defaultTTL = duration(v, "cache.defaultTTL") ?? config.defaultTTL }
         if let v = value("limits", "maxSourceBytes") { config.maxSourceBytes = size(v, "limits.maxSourceBytes", min: 1) ?? config.maxSourceBytes }
         if let v = value("limits", "maxSourcePixels") { config.maxSourcePixels = integer(v, "limits.maxSourcePixels", 1...(1 << 40)) ?? config.maxSourcePixels }

@@ -17,6 +17,8 @@ public struct NodeConfig: Sendable {
     public var cachePath: String
     /// `cache.maxBytes`: bound on stored values.
     public var cacheMaxBytes = 1 << 30
+    /// `cache.memoryBytes`: in-memory tier of recently used variants in front of LMDB (0 = off).
+    public var cacheMemoryBytes = 64 << 20
     /// `cache.defaultTTL`: freshness (seconds) when the origin states none.
     public var defaultTTL: Double = 86_400
     /// `limits.maxSourceBytes`: largest origin object fetched.

@@ -46,6 +46,18 @@ import Testing
         #expect(node.origin.count("/photo.jpg") == 1)
     }
 
+    /// Should answer hits from LMDB alone when the memory tier is off.
+    @Test func hitsWithoutMemoryTier() async throws {
+        let node = try await TestNode.start { $0.cacheMemoryBytes = 0 }
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
+        let first = try await node.get("/photo.jpg?w=77")
+        let second = try await node.get("/photo.jpg?w=77")
+        #expect(second.header("x-cache") == "HIT")
+        #expect(second.body == first.body)
+        #expect(node.origin.count("/photo.jpg") == 1)
+    }
+
     /// Should answer If-None-Match with the entry's ETag with 304 and no body.
     @Test func conditionalRequest() async throws {
         let node = try await TestNode.start()

@@ -1,6 +1,7 @@
 public import Foundation
 
-/// The shared test images at `<package root>/../shared/corpus` (see its README.md and MANIFEST.tsv).
+/// The test images in `Tests/Fixtures/corpus`: a copy of the project's shared corpus (real images written by
+/// others, each with its source and licence in MANIFEST.tsv), kept in the repository so a clean clone tests alone.
 public enum Corpus {
     /// The package root: the nearest folder above this source file that holds Package.swift.
     public static let packageRoot: URL = {
@@ -13,10 +14,7 @@ public enum Corpus {
     }()
 
     /// The corpus folder.
-    public static let root: URL = packageRoot.deletingLastPathComponent()
-        .appendingPathComponent("shared", isDirectory: true)
-        .appendingPathComponent("corpus", isDirectory: true)
-        .standardizedFileURL
+    public static let root: URL = packageRoot.appendingPathComponent("Tests/Fixtures/corpus", isDirectory: true)
 
     /// The URL of a corpus file, e.g. `Corpus.url("basics/jpeg_baseline_testorig.jpg")`.
     public static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }

@@ -142,11 +142,8 @@ final class EdgeService: Sendable {
     private func fill(_ r: Resolved) async throws -> FillResult {
         let maxBytes = config.maxSourceBytes
         let originStart = ContinuousClock.now
-        let fetched: OriginResponse
-        do {
-            fetched = try await fetchPool.run { [origin] () throws(EdgeError) in
-                try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes)
-            }
+        let fetched = try await fetchPool.run { [origin] () throws(EdgeError) in
+            try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes)
         }
         let originTime = ContinuousClock.now - originStart
         metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))

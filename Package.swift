@@ -35,11 +35,15 @@ let package = Package(
         .target(name: "EdgeCore", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
+        .target(name: "EdgePrivacy", dependencies: [
+            "EdgeCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
         .target(name: "EdgeImaging", dependencies: ["EdgeCore", "CVips", "CVipsLib"], swiftSettings: strict),
         .target(name: "EdgeStore", dependencies: ["EdgeCore", "CLMDB"], swiftSettings: strict),
         .target(name: "EdgeOrigin", dependencies: ["EdgeCore", "CCurl", "CCurlLib"], swiftSettings: strict),
         .target(name: "EdgeNode", dependencies: [
-            "EdgeCore", "EdgeImaging", "EdgeStore", "EdgeOrigin",
+            "EdgeCore", "EdgePrivacy", "EdgeImaging", "EdgeStore", "EdgeOrigin",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -49,7 +53,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         .executableTarget(name: "imgedge", dependencies: [
-            "EdgeNode", "EdgeCore",
+            "EdgeNode", "EdgeCore", "EdgePrivacy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -62,6 +66,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Tests/EdgeTestSupport", swiftSettings: strict),
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"], swiftSettings: strict),
+        .testTarget(name: "EdgePrivacyTests", dependencies: ["EdgePrivacy", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeImagingTests", dependencies: ["EdgeImaging", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeStoreTests", dependencies: ["EdgeStore", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeOriginTests", dependencies: ["EdgeOrigin", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),

@@ -31,6 +31,9 @@ for n in sorted(params):
     out.append("        %s," % lit(n))
 out.append("    ]")
 out.append("")
+out.append("    /// Parameters whose value may not be given base64-encoded as `<name>64`.")
+out.append("    static let disallowBase64: Set<String> = [%s]" % ", ".join(lit(n) for n in sorted(params) if params[n].get("disallow_base64")))
+out.append("")
 out.append("    /// Alias → canonical name (%d)." % len(aliases))
 out.append("    static let aliases: [String: String] = [")
 for a in sorted(aliases):

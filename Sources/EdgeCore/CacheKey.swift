@@ -46,16 +46,20 @@ extension TransformSpec {
         // The background shows in fill padding and behind transparency flattened into JPEG.
         let flattens = concrete.map { !$0.supportsAlpha } ?? true
         if (sized && fit == .fill) || flattens { out.append("bg=\(background)") }
+        rotation.canonical(into: &out)
+        adjust.canonical(into: &out)
+        stylize.canonical(into: &out)
+        border.canonical(into: &out)
+        output.canonical(into: &out)
+        watermark.canonical(into: &out)
+        text.canonical(into: &out)
         return out.joined(separator: "&")
     }
 }
 
 enum Canonical {
     /// Shortest decimal that round-trips: 400 → "400", 0.5 → "0.5".
-    static func number(_ d: Double) -> String {
-        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
-        return String(d)
-    }
+    static func number(_ d: Double) -> String { NumberText.format(d) }
 }
 
 /// Lower-case hexadecimal.

@@ -16,8 +16,23 @@ public struct ProcessedImage: Sendable {
     }
 }
 
+/// Images a transform needs besides its source (a watermark), fetched by the caller through the same origin
+/// rules before the transform runs, keyed by the reference the spec makes to them.
+public struct TransformResources: Sendable {
+    public var images: [String: [UInt8]]
+    public init(images: [String: [UInt8]] = [:]) { self.images = images }
+}
+
 /// Transforms source bytes into an output image. Implementations block the calling thread (CPU bound):
 /// callers run them on a bounded pool.
 public protocol ImageProcessing: Sendable {
-    func process(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits) throws(EdgeError) -> ProcessedImage
+    func process(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits,
+                 resources: TransformResources) throws(EdgeError) -> ProcessedImage
+}
+
+extension ImageProcessing {
+    /// A transform that draws no other image.
+    public func process(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits) throws(EdgeError) -> ProcessedImage {
+        try process(source: source, spec: spec, format: format, limits: limits, resources: TransformResources())
+    }
 }

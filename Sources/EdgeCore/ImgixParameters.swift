@@ -185,6 +185,9 @@ enum ImgixParameters {
         "w",
     ]
 
+    /// Parameters whose value may not be given base64-encoded as `<name>64`.
+    static let disallowBase64: Set<String> = ["auto", "ch"]
+
     /// Alias → canonical name (111).
     static let aliases: [String: String] = [
         "annotation": "pdf-annotation",

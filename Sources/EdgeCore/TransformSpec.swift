@@ -90,6 +90,20 @@ public struct TransformSpec: Sendable, Hashable {
     public var quality = TransformSpec.defaultQuality
     /// Colour behind transparent pixels and `fit=fill` padding.
     public var background = RGBAColor.white
+    /// Brightness, contrast, colour, sharpness, noise (imgix "adjustment").
+    public var adjust = AdjustSpec()
+    /// Blur, monochrome, sepia, pixellate, halftone, duotone (imgix "stylize").
+    public var stylize = StylizeSpec()
+    /// Flip and rotation after sizing (imgix `flip`, `rot`).
+    public var rotation = RotationSpec()
+    /// Padding, borders and rounded corners (imgix "border and padding").
+    public var border = BorderSpec()
+    /// Encoder options and output handling beyond `fm`/`q`/`auto=format` (imgix "format").
+    public var output = OutputSpec()
+    /// An image drawn over the output (imgix `mark*`).
+    public var watermark = WatermarkSpec()
+    /// Text drawn over the output (imgix `txt*`).
+    public var text = TextSpec()
 
     public static let defaultQuality = 75
     public init() {}

@@ -50,4 +50,10 @@ int cvips_orientation(VipsImage *image);
 
 void cvips_unref(void *object);
 
+// Wrappers grouped by the pipeline steps that use them.
+#include "cvips_filters.h"   // adjust and stylize
+#include "cvips_compose.h"   // watermark and text
+#include "cvips_geometry.h"  // rotation, trim, border and padding, size extras
+#include "cvips_formats.h"   // encoders and format options
+
 #endif

@@ -36,7 +36,14 @@ int cvips_image_new_from_buffer(const void *buf, size_t len, int fail, VipsImage
     return *out ? 0 : -1;
 }
 
-int cvips_thumbnail_buffer(const void *buf, size_t len, int width, int height, int fail, VipsImage **out) {
+int cvips_thumbnail_buffer(const void *buf, size_t len, int width, int height, int fail, int srgb, VipsImage **out) {
+    if (srgb)
+        return vips_thumbnail_buffer((void *)buf, len, out, width,
+            "height", height,
+            "size", VIPS_SIZE_FORCE,
+            "export_profile", "srgb",
+            "option_string", fail ? "fail_on=error" : "",
+            NULL);
     return vips_thumbnail_buffer((void *)buf, len, out, width,
         "height", height,
         "size", VIPS_SIZE_FORCE,
@@ -138,4 +145,85 @@ int cvips_orientation(VipsImage *image) {
 
 void cvips_unref(void *object) {
     if (object) g_object_unref(object);
+}
+
+int cvips_thumbnail_buffer_norotate(const void *buf, size_t len, int width, int height, int fail, int srgb, VipsImage **out) {
+    if (srgb)
+        return vips_thumbnail_buffer((void *)buf, len, out, width,
+            "height", height,
+            "size", VIPS_SIZE_FORCE,
+            "no_rotate", TRUE,
+            "export_profile", "srgb",
+            "option_string", fail ? "fail_on=error" : "",
+            NULL);
+    return vips_thumbnail_buffer((void *)buf, len, out, width,
+        "height", height,
+        "size", VIPS_SIZE_FORCE,
+        "no_rotate", TRUE,
+        "option_string", fail ? "fail_on=error" : "",
+        NULL);
+}
+
+int cvips_autorot_as(VipsImage *in, VipsImage **out, int orientation) {
+    VipsImage *tagged;
+    if (vips_copy(in, &tagged, NULL) != 0) return -1;
+    vips_image_set_int(tagged, VIPS_META_ORIENTATION, orientation);
+    int r = vips_autorot(tagged, out, NULL);
+    g_object_unref(tagged);
+    return r;
+}
+
+int cvips_find_trim(VipsImage *in, double threshold, const double *bg, int n, int *left, int *top, int *width, int *height) {
+    VipsArrayDouble *background = vips_array_double_new(bg, n);
+    int r = vips_find_trim(in, left, top, width, height, "threshold", threshold, "background", background, NULL);
+    vips_area_unref(VIPS_AREA(background));
+    return r;
+}
+
+int cvips_getpoint(VipsImage *in, int x, int y, double *values, int *n) {
+    double *vector = NULL;
+    int count = 0;
+    if (vips_getpoint(in, &vector, &count, x, y, NULL) != 0) return -1;
+    *n = count < 4 ? count : 4;
+    for (int i = 0; i < *n; i++) values[i] = vector[i];
+    g_free(vector);
+    return 0;
+}
+
+int cvips_extract_band(VipsImage *in, VipsImage **out, int band) {
+    return vips_extract_band(in, out, band, NULL);
+}
+
+int cvips_smartcrop(VipsImage *in, VipsImage **out, int width, int height, int attention) {
+    return vips_smartcrop(in, out, width, height,
+        "interesting", attention ? VIPS_INTERESTING_ATTENTION : VIPS_INTERESTING_ENTROPY, NULL);
+}
+
+int cvips_resize(VipsImage *in, VipsImage **out, double hscale, double vscale) {
+    return vips_resize(in, out, hscale, "vscale", vscale, NULL);
+}
+
+int cvips_gaussblur(VipsImage *in, VipsImage **out, double sigma) {
+    return vips_gaussblur(in, out, sigma, NULL);
+}
+
+int cvips_embed_extend(VipsImage *in, VipsImage **out, int x, int y, int width, int height) {
+    return vips_embed(in, out, x, y, width, height, "extend", VIPS_EXTEND_COPY, NULL);
+}
+
+int cvips_insert(VipsImage *main, VipsImage *sub, VipsImage **out, int x, int y) {
+    return vips_insert(main, sub, out, x, y, NULL);
+}
+
+int cvips_draw_cross(VipsImage *in, VipsImage **out, int x, int y, const double *ink, int n) {
+    VipsImage *copy = vips_image_copy_memory(in);
+    if (copy == NULL) return -1;
+    int w = vips_image_get_width(copy), h = vips_image_get_height(copy);
+    if (vips_draw_line(copy, (double *)ink, n, 0, y, w - 1, y, NULL) != 0 ||
+        vips_draw_line(copy, (double *)ink, n, x, 0, x, h - 1, NULL) != 0) {
+        g_object_unref(copy);
+        return -1;
+    }
+    *out = copy;
+    return 0;
 }

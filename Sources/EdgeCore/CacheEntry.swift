@@ -1,5 +1,5 @@
 /// One cached variant: the body and what its responses need. Stored as one LMDB value:
-/// `"IE01"`, a little-endian header length, the header fields, then the body.
+/// `"IE02"`, a little-endian header length, the header fields, then the body.
 public struct CacheEntry: Sendable, Equatable {
     public var contentType: String
     /// Strong validator, quoted (`"…"`).
@@ -13,10 +13,12 @@ public struct CacheEntry: Sendable, Equatable {
     public var path: String
     /// True when the response varied with the Accept header (`auto=format`).
     public var variesOnAccept: Bool
+    /// Client-hint request headers the response varied with (`ch`), as a Vary list: "DPR, Width"; empty if none.
+    public var clientHints: String
     public var body: [UInt8]
 
     public init(contentType: String, etag: String, fetchedAt: Double, expiresAt: Double, source: String, path: String,
-                variesOnAccept: Bool, body: [UInt8]) {
+                variesOnAccept: Bool, clientHints: String = "", body: [UInt8]) {
         self.contentType = contentType
         self.etag = etag
         self.fetchedAt = fetchedAt
@@ -24,10 +26,11 @@ public struct CacheEntry: Sendable, Equatable {
         self.source = source
         self.path = path
         self.variesOnAccept = variesOnAccept
+        self.clientHints = clientHints
         self.body = body
     }
 
-    static let magic: [UInt8] = Array("IE01".utf8)
+    static let magic: [UInt8] = Array("IE02".utf8)
 
     /// The stored form.
     public func encoded() -> [UInt8] {
@@ -39,6 +42,7 @@ public struct CacheEntry: Sendable, Equatable {
         header.string(source)
         header.string(path)
         header.u8(variesOnAccept ? 1 : 0)
+        header.string(clientHints)
         var out = CacheEntry.magic
         out.reserveCapacity(8 + header.bytes.count + body.count)
         var len = ByteWriter()
@@ -58,6 +62,7 @@ public struct CacheEntry: Sendable, Equatable {
         public var source: String
         public var path: String
         public var variesOnAccept: Bool
+        public var clientHints: String
         /// Where the body starts within the stored value.
         public var bodyOffset: Int
     }
@@ -65,7 +70,7 @@ public struct CacheEntry: Sendable, Equatable {
     /// This entry's header, as if decoded from a value whose body starts at offset 0.
     public var header: Header {
         Header(contentType: contentType, etag: etag, fetchedAt: fetchedAt, expiresAt: expiresAt, source: source,
-               path: path, variesOnAccept: variesOnAccept, bodyOffset: 0)
+               path: path, variesOnAccept: variesOnAccept, clientHints: clientHints, bodyOffset: 0)
     }
 
     /// Decodes the header of a stored value; nil when the value is not a well-formed entry.
@@ -74,10 +79,11 @@ public struct CacheEntry: Sendable, Equatable {
         var r = ByteReader(raw, from: 4)
         guard let hlen = r.u32(), raw.count >= 8 + Int(hlen) else { return nil }
         guard let ct = r.string(), let etag = r.string(), let fa = r.double(), let ea = r.double(),
-              let src = r.string(), let path = r.string(), let vary = r.u8(), r.offset == 8 + Int(hlen)
+              let src = r.string(), let path = r.string(), let vary = r.u8(), let hints = r.string(),
+              r.offset == 8 + Int(hlen)
         else { return nil }
         return Header(contentType: ct, etag: etag, fetchedAt: fa, expiresAt: ea, source: src, path: path,
-                      variesOnAccept: vary == 1, bodyOffset: r.offset)
+                      variesOnAccept: vary == 1, clientHints: hints, bodyOffset: r.offset)
     }
 
     /// Decodes a whole stored value.
@@ -86,7 +92,7 @@ public struct CacheEntry: Sendable, Equatable {
             guard let h = decodeHeader(buf) else { return nil }
             return CacheEntry(contentType: h.contentType, etag: h.etag, fetchedAt: h.fetchedAt, expiresAt: h.expiresAt,
                               source: h.source, path: h.path, variesOnAccept: h.variesOnAccept,
-                              body: Array(buf[h.bodyOffset...]))
+                              clientHints: h.clientHints, body: Array(buf[h.bodyOffset...]))
         }
     }
 }

@@ -25,27 +25,16 @@ extension TransformSpec {
     /// The spec as a canonical string: fixed order, normalised numbers, defaults and no-ops omitted.
     public func canonical(for format: NegotiatedFormat) -> String {
         var out: [String] = []
-        func dim(_ name: String, _ d: Dimension?) {
-            switch d {
-            case .pixels(let p)?: out.append("\(name)=\(Canonical.number(p))")
-            case .fraction(let f)?: out.append("\(name)=\(Canonical.number(f))x")
-            case nil: break
-            }
-        }
-        dim("w", width)
-        dim("h", height)
-        let sized = width != nil || height != nil
-        // Without a box, every fit mode leaves the image as it is.
-        if sized && fit != .clip { out.append("fit=\(fit.rawValue)") }
-        if sized && (fit == .crop || fit == .min) && gravity != .center {
-            out.append("crop=\(gravity.horizontal.rawValue),\(gravity.vertical.rawValue)")
-        }
+        // The hints' values are in the spec already; the list itself decides the response's Vary.
+        if !clientHints.isEmpty { out.append("ch=" + clientHints.map(\.rawValue).joined(separator: ",")) }
+        size.canonical(into: &out)
         let concrete: OutputFormat? = if case .format(let f) = format { f } else { nil }
         // Quality matters for lossy outputs, and for "source format" whose output may be lossy.
         if concrete?.usesQuality ?? true { out.append("q=\(quality)") }
         // The background shows in fill padding and behind transparency flattened into JPEG.
         let flattens = concrete.map { !$0.supportsAlpha } ?? true
-        if (sized && fit == .fill) || flattens { out.append("bg=\(background)") }
+        let pads = (width != nil || height != nil || size.aspectRatio != nil) && size.fit.pads
+        if pads || flattens || border != BorderSpec() { out.append("bg=\(background)") }
         rotation.canonical(into: &out)
         adjust.canonical(into: &out)
         stylize.canonical(into: &out)

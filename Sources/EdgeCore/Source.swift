@@ -20,6 +20,12 @@ public struct SourceConfig: Sendable, Equatable {
     public var enabled: Bool
     /// Overrides the origin's freshness, in seconds.
     public var ttl: Double?
+    /// `secureToken`: the imgix secure-URL token; a URL that carries `s` is verified with it.
+    public var secureToken: String? = nil
+    /// `requireSignature`: refuse (403) every URL not signed with `secureToken`.
+    public var requireSignature = false
+    /// `defaultParams`: imgix parameters applied where a URL is silent (the URL's own always win).
+    public var defaultParams: [QueryParameter] = []
 
     public init(name: String, customer: String? = nil, kind: SourceKind, hosts: [String] = [], root: String? = nil,
                 baseURL: String? = nil, enabled: Bool = true, ttl: Double? = nil) {
@@ -111,5 +117,58 @@ public struct SourcePath: Sendable, Hashable, CustomStringConvertible {
         default:
             "-._~!$&'()*+,;=:@".utf8.contains(b)
         }
+    }
+}
+
+/// One imgix parameter, decoded (a source's `defaultParams`).
+public struct QueryParameter: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension SourceConfig {
+    /// `defaultParams` in the form `TransformParser.parse(query:defaults:)` takes.
+    public var defaultParamPairs: [(name: String, value: String)] { defaultParams.map { ($0.name, $0.value) } }
+
+    /// What is wrong with a set of default parameters, each problem with the parameter it concerns: names
+    /// that are not imgix parameters, `expires` (a property of one URL, not of a source), two names for one
+    /// parameter (`w` and `width`), and values the parser refuses (checked by parsing them as a URL would be).
+    public static func defaultParamProblems(_ params: [QueryParameter]) -> [(param: String, message: String)] {
+        var problems: [(param: String, message: String)] = []
+        var seen: [String: String] = [:]
+        for p in params {
+            let lower = p.name.lowercased()
+            var canonical = ParameterReader.canonicalName(lower)
+            if canonical == nil, lower.hasSuffix("64") { canonical = ParameterReader.canonicalName(String(lower.dropLast(2))) }
+            guard let canonical else {
+                problems.append((p.name, "not an imgix parameter"))
+                continue
+            }
+            if canonical == "ch" {
+                problems.append((p.name, "ch cannot be a source default (imgix: it interacts with caching)"))
+                continue
+            }
+            if canonical == "expires" {
+                problems.append((p.name, "expires belongs in a URL, not in a source's defaults"))
+                continue
+            }
+            if let other = seen[canonical] {
+                problems.append((p.name, "names the same parameter as \(other)"))
+                continue
+            }
+            seen[canonical] = p.name
+        }
+        guard problems.isEmpty else { return problems }
+        do throws(EdgeError) {
+            _ = try TransformParser.parse(query: "", defaults: params.map { ($0.name, $0.value) })
+        } catch {
+            problems.append((error.param ?? "defaultParams", error.publicMessage))
+        }
+        return problems
     }
 }

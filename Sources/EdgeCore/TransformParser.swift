@@ -4,10 +4,13 @@
 public enum TransformParser {
     /// Parameters read here (size and format) and by the groups; anything else imgix defines is refused with
     /// a clear 400 rather than silently ignored.
-    static let implemented: Set<String> = Set(["w", "h", "fit", "crop", "dpr", "fm", "q", "auto", "bg"])
+    static let implemented: Set<String> = Set(["fm", "q", "auto", "bg", "ch"]).union(SizeSpec.parameters)
         .union(AdjustSpec.parameters).union(StylizeSpec.parameters)
         .union(WatermarkSpec.parameters).union(TextSpec.parameters)
         .union(RotationSpec.parameters).union(BorderSpec.parameters).union(OutputSpec.parameters)
+        // `expires` is checked (and bounds the response's max-age) in EdgePrivacy's SignatureVerifier, before
+        // parsing; it never changes the output, so it adds nothing to the cache key.
+        .union(["expires"])
 
     /// imgix parameters that only mean something for video.
     static let videoOnly: Set<String> = ["video-bitrate", "video-codec", "video-thumbnail", "video-clip-start",
@@ -15,8 +18,10 @@ public enum TransformParser {
 
     /// Parses a raw (still percent-encoded) query string, without the leading `?`; `defaults` (a source's
     /// `defaultParams`) apply where the query is silent.
-    public static func parse(query: Substring, defaults: [(name: String, value: String)] = []) throws(EdgeError) -> TransformSpec {
-        let r = try ParameterReader(query: query, defaults: defaults)
+    /// `hints` are the request's client-hint headers; they apply only where the URL opts in with `ch`.
+    public static func parse(query: Substring, defaults: [(name: String, value: String)] = [],
+                             hints: ClientHints = ClientHints()) throws(EdgeError) -> TransformSpec {
+        var r = try ParameterReader(query: query, defaults: defaults)
         for name in r.names.sorted() where !implemented.contains(name) {
             if videoOnly.contains(name) {
                 throw .badParameter(r.written(name), "\(r.written(name)) applies to video only")
@@ -24,38 +29,45 @@ public enum TransformParser {
             throw .badParameter(r.written(name), "parameter \(r.written(name)) is not supported by this node")
         }
         var spec = TransformSpec()
-        let dpr = try r.number("dpr", in: 0...5) ?? 1
-        guard dpr > 0 else { throw .badParameter(r.written("dpr"), "dpr must be a number greater than 0 and at most 5") }
-        spec.width = try dimension(r, "w", dpr: dpr)
-        spec.height = try dimension(r, "h", dpr: dpr)
-        if let fit = r.raw("fit") {
-            switch fit.value.lowercased() {
-            case "clamp", "facearea", "fillmax":
-                throw .badParameter(fit.written, "fit=\(fit.value) is not supported by this node")
-            default:
-                spec.fit = try r.choice("fit", FitMode.self) ?? .clip
+        for item in r.list("ch") ?? [] {
+            guard let name = ClientHints.Name(rawValue: item) else {
+                throw .badParameter(r.written("ch"), "ch must be a list of width, dpr, save-data")
             }
+            if !spec.clientHints.contains(name) { spec.clientHints.append(name) }
         }
-        if spec.fit == .crop || spec.fit == .min, let items = r.list("crop") {
-            spec.gravity = try gravity(items, written: r.written("crop"))
-        }
+        spec.clientHints.sort { $0.rawValue < $1.rawValue }
+        // DPR overrides dpr everywhere it counts (sizes, text, borders), so it goes in before anything reads it.
+        if spec.clientHints.contains(.dpr), let d = hints.dpr { r.set("dpr", NumberText.format(d)) }
+        spec.size = try SizeSpec(r)
+        // Width is the slot's width in device pixels: it replaces w (dpr already in it).
+        if spec.clientHints.contains(.width), let w = hints.width { spec.size.width = .pixels(w) }
         if let fm = r.raw("fm") {
             switch fm.value.lowercased() {
-            case "jp2", "json", "jxr", "mp4", "png8", "png32", "webm", "blurhash":
-                throw .badParameter(fm.written, "fm=\(fm.value) is not supported by this node")
+            case "jxr", "mp4", "webm":
+                throw .badParameter(fm.written, "fm=\(fm.value) is not supported by this node (no JPEG XR or video encoder)")
             default:
                 spec.format = try r.choice("fm", OutputFormat.self)
             }
         }
-        if let q = try r.integer("q", in: 0...100) { spec.quality = max(1, q) }
+        var compress = false
         for item in r.list("auto") ?? [] {
             switch item {
             case "format": spec.autoFormat = true
-            case "compress", "enhance", "redeye", "true":
-                throw .badParameter(r.written("auto"), "auto=\(item) is not supported by this node")
+            // compress: q 45 below; enhance: OutputSpec.
+            case "compress": compress = true
+            case "enhance": break
+            // Red-eye removal needs eye detection, which libvips does not have; `true` includes it.
+            case "redeye", "true":
+                throw .badParameter(r.written("auto"), "auto=\(item) is not supported by this node (no red-eye removal)")
             default: throw .badParameter(r.written("auto"), "auto must be a list of format, compress, enhance, redeye")
             }
         }
+        // imgix: auto=compress sets q to 45 unless the URL gives q.
+        if let q = try r.integer("q", in: 0...100) { spec.quality = max(1, q) } else if compress { spec.quality = 45 }
+        // imgix: Save-Data lowers quality to 45.
+        if spec.clientHints.contains(.saveData), hints.saveData { spec.quality = min(spec.quality, 45) }
+        // A description of the image is never an AVIF or WebP: the Accept header has no say.
+        if let f = spec.format, !f.isImage { spec.autoFormat = false }
         if let bg = try r.color("bg") { spec.background = bg }
         spec.adjust = try AdjustSpec(r)
         spec.stylize = try StylizeSpec(r)
@@ -67,32 +79,6 @@ public enum TransformParser {
         return spec
     }
 
-    private static func dimension(_ r: ParameterReader, _ name: String, dpr: Double) throws(EdgeError) -> Dimension? {
-        guard let raw = r.raw(name) else { return nil }
-        guard let d = NumberText.parse(raw.value), d > 0 else {
-            throw .badParameter(raw.written, "\(raw.written) must be a positive number of pixels or a fraction from 0 to 1")
-        }
-        if d <= 1 { return .fraction(d * dpr) }
-        // Far beyond the 8192 output cap the value can only be a mistake; cap the arithmetic, not the meaning.
-        guard d <= 1_000_000 else { throw .badParameter(raw.written, "\(raw.written) is too large") }
-        return .pixels(d.rounded() * dpr)
-    }
-
-    private static func gravity(_ items: [String], written: String) throws(EdgeError) -> CropGravity {
-        var g = CropGravity.center
-        for item in items {
-            switch item {
-            case "top": g.vertical = .top
-            case "bottom": g.vertical = .bottom
-            case "left": g.horizontal = .left
-            case "right": g.horizontal = .right
-            case "faces", "entropy", "edges", "focalpoint":
-                throw .badParameter(written, "crop=\(item) is not supported by this node")
-            default: throw .badParameter(written, "crop must be a list of top, bottom, left, right")
-            }
-        }
-        return g
-    }
 }
 
 extension StringProtocol {

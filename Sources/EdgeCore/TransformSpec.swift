@@ -1,8 +1,3 @@
-/// How the source maps onto the requested box (imgix `fit`).
-public enum FitMode: String, Sendable, Hashable, CaseIterable {
-    case clip, crop, max, min, scale, fill
-}
-
 /// A requested output dimension: absolute pixels, or a fraction (0–1] of the source's dimension.
 /// Both already include `dpr`.
 public enum Dimension: Sendable, Hashable {
@@ -16,19 +11,6 @@ public enum Dimension: Sendable, Hashable {
         case .fraction(let f): f * Double(source)
         }
     }
-}
-
-/// Which part of the image `fit=crop` keeps (imgix `crop=top,left,...`); centre by default.
-public struct CropGravity: Sendable, Hashable {
-    public enum Horizontal: String, Sendable, Hashable { case left, center, right }
-    public enum Vertical: String, Sendable, Hashable { case top, middle, bottom }
-    public var horizontal: Horizontal
-    public var vertical: Vertical
-    public init(horizontal: Horizontal = .center, vertical: Vertical = .middle) {
-        self.horizontal = horizontal
-        self.vertical = vertical
-    }
-    public static let center = CropGravity()
 }
 
 /// An sRGB colour with alpha, as imgix writes it (`fff`, `80ff0000` = ARGB).
@@ -46,43 +28,61 @@ public struct RGBAColor: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Output encodings this node writes.
+/// Output encodings this node writes: images, and two descriptions of an image (`json`, `blurhash`).
 public enum OutputFormat: String, Sendable, Hashable, CaseIterable {
     case jpg, pjpg, png, webp, avif, gif
+    /// Palette PNG (at most 256 colours, `colorquant` fewer), and PNG that always carries an alpha channel.
+    case png8, png32
+    /// JPEG 2000.
+    case jp2
+    /// The source's technical metadata (imgix's `fm=json` shape); no pixels are processed.
+    case json
+    /// The BlurHash string of the output image.
+    case blurhash
 
     public var contentType: String {
         switch self {
         case .jpg, .pjpg: "image/jpeg"
-        case .png: "image/png"
+        case .png, .png8, .png32: "image/png"
         case .webp: "image/webp"
         case .avif: "image/avif"
         case .gif: "image/gif"
+        case .jp2: "image/jp2"
+        case .json: "application/json"
+        case .blurhash: "text/plain; charset=utf-8"
         }
     }
     /// Whether `q` changes the output.
     public var usesQuality: Bool {
         switch self {
-        case .jpg, .pjpg, .webp, .avif: true
-        case .png, .gif: false
+        case .jpg, .pjpg, .webp, .avif, .jp2: true
+        case .png, .png8, .png32, .gif, .json, .blurhash: false
         }
     }
-    /// Whether the format keeps an alpha channel.
+    /// Whether the format keeps an alpha channel (a BlurHash describes the image flattened onto `bg`).
     public var supportsAlpha: Bool {
         switch self {
-        case .jpg, .pjpg: false
-        case .png, .webp, .avif, .gif: true
+        case .jpg, .pjpg, .blurhash: false
+        case .png, .png8, .png32, .webp, .avif, .gif, .jp2, .json: true
         }
     }
+    /// Whether the output is an encoded image (not a text description of one).
+    public var isImage: Bool { self != .json && self != .blurhash }
 }
 
 /// The fully parsed and resolved transform a URL asks for: the one input of the image pipeline and,
 /// through `canonical`, of the cache key. Two URLs that mean the same image produce equal specs.
 public struct TransformSpec: Sendable, Hashable {
-    public var width: Dimension?
-    public var height: Dimension?
-    public var fit: FitMode = .clip
-    /// Only meaningful with `fit == .crop` or `.min`; the parser resets it otherwise.
-    public var gravity: CropGravity = .center
+    /// Source region, orientation, trim, box and fit (imgix "size", `rect`, `or`, `trim`).
+    public var size = SizeSpec()
+    public var width: Dimension? { get { size.width } set { size.width = newValue } }
+    public var height: Dimension? { get { size.height } set { size.height = newValue } }
+    public var fit: FitMode { get { size.fit } set { size.fit = newValue } }
+    /// The directional part of `crop` (centre unless `crop` names edges without a smarter mode before them).
+    public var gravity: CropGravity {
+        get { if case .gravity(let g) = size.crop { g } else { .center } }
+        set { size.crop = .gravity(newValue) }
+    }
     /// Explicit `fm`.
     public var format: OutputFormat?
     /// `auto=format`: pick AVIF/WebP from the request's Accept header.
@@ -90,6 +90,8 @@ public struct TransformSpec: Sendable, Hashable {
     public var quality = TransformSpec.defaultQuality
     /// Colour behind transparent pixels and `fit=fill` padding.
     public var background = RGBAColor.white
+    /// Client hints the URL opts into (`ch`), sorted; the response varies with their headers.
+    public var clientHints: [ClientHints.Name] = []
     /// Brightness, contrast, colour, sharpness, noise (imgix "adjustment").
     public var adjust = AdjustSpec()
     /// Blur, monochrome, sepia, pixellate, halftone, duotone (imgix "stylize").

@@ -6,10 +6,17 @@ struct PipelineContext {
     /// The encoding the output will get (known before the first pixel is decoded).
     var output: OutputFormat
     var sourceType: SourceImageType
-    /// Size of the source after EXIF orientation.
+    /// Stored size, before any orientation.
+    var rawWidth: Int
+    var rawHeight: Int
+    /// The source's EXIF orientation (1–8; 1 when absent).
+    var sourceOrientation: Int
+    /// Size of the source after orientation (EXIF, or the `or` override).
     var sourceWidth: Int
     var sourceHeight: Int
     var sourceHasAlpha: Bool
+    /// The source embeds an ICC profile (its pixels need converting to sRGB).
+    var sourceHasProfile = false
     var limits: ImageLimits
     /// Other images the transform draws (watermarks), fetched by the caller beforehand.
     var resources: TransformResources

@@ -26,14 +26,16 @@ public struct VipsImageProcessor: ImageProcessing {
     private func run(_ buf: UnsafeRawBufferPointer, spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits,
                      resources: TransformResources) throws(EdgeError) -> ProcessedImage {
         var ctx = try Self.inspect(buf, spec: spec, format: format, limits: limits)
+        // fm=json describes the source itself: no pixel is decoded.
+        if ctx.output == .json { return try MetadataJSON.describe(buf, ctx) }
         ctx.resources = resources
-        let plan = ResizePlan(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, spec: spec)
 
-        var image = try ResizeStep.load(buf, plan: plan)
-        image = try ResizeStep.crop(image, plan: plan)
+        var (image, plan) = try ResizeStep.load(buf, ctx)
         image = try ColourStep.apply(image)
-        image = try ResizeStep.pad(image, plan: plan, fill: spec.background, output: ctx.output)
+        image = try ResizeStep.finish(image, plan: plan, ctx)
         image = try RotationStep.apply(image, ctx)
+        // auto=enhance corrects the photo itself, before the requested adjustments and any overlay.
+        if spec.output.enhance { image = try EncodeStep.enhance(image) }
         image = try AdjustStep.apply(image, ctx)
         image = try StylizeStep.apply(image, ctx)
         image = try BorderStep.apply(image, ctx)
@@ -41,7 +43,7 @@ public struct VipsImageProcessor: ImageProcessing {
         image = try TextStep.apply(image, ctx)
         image = try EncodeStep.flatten(image, output: ctx.output, background: spec.background)
         image = try EncodeStep.stripMetadata(image)
-        let body = try EncodeStep.encode(image, output: ctx.output, quality: Int32(spec.quality))
+        let body = try EncodeStep.encode(image, ctx, source: buf)
         return ProcessedImage(body: body, format: ctx.output, width: image.width, height: image.height)
     }
 
@@ -62,11 +64,14 @@ public struct VipsImageProcessor: ImageProcessing {
         else {
             throw .payloadTooLarge("source image has too many pixels", detail: "\(rawWidth)x\(rawHeight)")
         }
-        let swapped = cvips_orientation(image.pointer) >= 5
-        return PipelineContext(spec: spec, output: format.resolve(source: sourceType, hasAlpha: image.hasAlpha),
-                               sourceType: sourceType,
+        let orientation = Int(cvips_orientation(image.pointer))
+        let swapped = (spec.size.orientation ?? orientation) >= 5
+        var ctx = PipelineContext(spec: spec, output: format.resolve(source: sourceType, hasAlpha: image.hasAlpha),
+                               sourceType: sourceType, rawWidth: rawWidth, rawHeight: rawHeight, sourceOrientation: orientation,
                                sourceWidth: swapped ? rawHeight : rawWidth, sourceHeight: swapped ? rawWidth : rawHeight,
                                sourceHasAlpha: image.hasAlpha, limits: limits, resources: TransformResources())
+        ctx.sourceHasProfile = vips_image_get_typeof(image.pointer, "icc-profile-data") != 0
+        return ctx
     }
 
     /// Loaders imgedge accepts, by the class name vips reports; anything else (PDF, matrix, raw…) is 415.

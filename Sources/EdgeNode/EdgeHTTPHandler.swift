@@ -44,7 +44,8 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let request = EdgeRequest(method: head.method, uri: head.uri,
                                   host: head.headers.first(name: "host").map { Substring($0) },
                                   accept: head.headers.first(name: "accept").map { Substring($0) },
-                                  ifNoneMatch: head.headers.first(name: "if-none-match").map { Substring($0) })
+                                  ifNoneMatch: head.headers.first(name: "if-none-match").map { Substring($0) },
+                                  hints: Self.clientHints(head.headers))
         switch service.respond(to: request, allocator: context.channel.allocator) {
         case .done(let response):
             write(context: context, response, keepAlive: keepAlive, isHead: isHead)
@@ -62,6 +63,15 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         }
+    }
+
+    /// Client hints from their current (`Sec-CH-`) or original header names; absent headers cost one lookup each.
+    static func clientHints(_ h: HTTPHeaders) -> ClientHints {
+        let width = h.first(name: "sec-ch-width") ?? h.first(name: "width")
+        let dpr = h.first(name: "sec-ch-dpr") ?? h.first(name: "dpr")
+        let save = h.first(name: "save-data")
+        guard width != nil || dpr != nil || save != nil else { return ClientHints() }
+        return ClientHints(width: width.map { Substring($0) }, dpr: dpr.map { Substring($0) }, saveData: save.map { Substring($0) })
     }
 
     static func checkLimits(_ head: HTTPRequestHead) -> EdgeError? {

@@ -1,5 +1,6 @@
 import Crypto
 import EdgeCore
+import EdgePrivacy
 import Foundation
 import Logging
 import NIOCore
@@ -12,6 +13,8 @@ struct EdgeRequest: Sendable {
     var host: Substring?
     var accept: Substring?
     var ifNoneMatch: Substring?
+    /// Width / DPR / Save-Data request headers (used only where the URL opts in with `ch`).
+    var hints = ClientHints()
 }
 
 /// A complete response, body included (HEAD responses carry it for Content-Length and drop it on write).
@@ -71,7 +74,13 @@ final class EdgeService: Sendable {
         var format: NegotiatedFormat
         var key: CacheKey
         var variesOnAccept: Bool
+        /// Client-hint headers the response varies with ("DPR, Width"), empty when the URL has no `ch`.
+        var clientHints: String
         var ifNoneMatch: String?
+        /// The URL's `expires` (Unix seconds): no response may be cached past it.
+        var expires: Double? = nil
+        /// `Content-Disposition` for `dl=` (it changes no byte of the body, so it is not part of the key).
+        var contentDisposition: String? = nil
     }
 
     func respond(to request: EdgeRequest, allocator: ByteBufferAllocator) -> Outcome {
@@ -84,7 +93,8 @@ final class EdgeService: Sendable {
         let now = clock()
         // Hit from memory: the body buffer is shared, not copied.
         if let item = hot.get(resolved.key), item.header.expiresAt > now {
-            return .done(hit(item, now: now, ifNoneMatch: resolved.ifNoneMatch))
+            return .done(Self.disposed(hit(item, now: now, ifNoneMatch: resolved.ifNoneMatch, expires: resolved.expires),
+                                       resolved.contentDisposition))
         }
         // Hit from LMDB: copy the body straight out of the mapped page into a buffer, and keep it in memory.
         let stored: HotCache.Item?? = store.read(resolved.key) { raw -> HotCache.Item? in
@@ -93,24 +103,27 @@ final class EdgeService: Sendable {
         }
         if let item = stored ?? nil {
             hot.put(resolved.key, item)
-            return .done(hit(item, now: now, ifNoneMatch: resolved.ifNoneMatch))
+            return .done(Self.disposed(hit(item, now: now, ifNoneMatch: resolved.ifNoneMatch, expires: resolved.expires),
+                                       resolved.contentDisposition))
         }
         return .pending { [self] in
             do {
                 let fill = try await coalescer.run(resolved.key) { [self] in try await self.fill(resolved) }
                 var r = entryResponse(fill.item.header, body: fill.item.body, cache: "MISS", now: clock(),
-                                      ifNoneMatch: resolved.ifNoneMatch, timing: fill.serverTiming)
+                                      ifNoneMatch: resolved.ifNoneMatch, timing: fill.serverTiming,
+                                      expires: resolved.expires)
                 if let cc = fill.uncacheable { r.headers.replaceOrAdd(name: "cache-control", value: cc) }
                 metrics.countRequest(status: Int(r.status.code), cache: "MISS")
-                return r
+                return Self.disposed(r, resolved.contentDisposition)
             } catch {
                 return errorResponse(error, allocator: allocator)
             }
         }
     }
 
-    private func hit(_ item: HotCache.Item, now: Double, ifNoneMatch: String?) -> EdgeResponse {
-        let r = entryResponse(item.header, body: item.body, cache: "HIT", now: now, ifNoneMatch: ifNoneMatch, timing: nil)
+    private func hit(_ item: HotCache.Item, now: Double, ifNoneMatch: String?, expires: Double?) -> EdgeResponse {
+        let r = entryResponse(item.header, body: item.body, cache: "HIT", now: now, ifNoneMatch: ifNoneMatch, timing: nil,
+                              expires: expires)
         metrics.countRequest(status: Int(r.status.code), cache: "HIT")
         return r
     }
@@ -119,15 +132,30 @@ final class EdgeService: Sendable {
     func resolve(_ request: EdgeRequest) throws(EdgeError) -> Resolved {
         guard request.method == .GET || request.method == .HEAD else { throw .methodNotAllowed }
         guard let source = router.route(host: request.host) else { throw .notFound("no source for this host") }
+        // Signature and expiry over the raw request target, before any parsing or I/O.
+        let verdict = try SignatureVerifier(source: source).verify(target: Substring(request.uri), now: clock())
         guard source.enabled else { throw .forbidden("source is disabled") }
         let uri = Substring(request.uri)
         let q = uri.firstIndex(of: "?")
         let path = try SourcePath(raw: q.map { uri[..<$0] } ?? uri)
-        let spec = try TransformParser.parse(query: q.map { uri[uri.index(after: $0)...] } ?? "")
+        let spec = try TransformParser.parse(query: q.map { uri[uri.index(after: $0)...] } ?? "",
+                                             defaults: source.defaultParamPairs, hints: request.hints)
         let format = NegotiatedFormat(spec: spec, accept: request.accept)
         let key = CacheKey(source: source.name, path: path.description, spec: spec, format: format)
         return Resolved(source: source, path: path, spec: spec, format: format, key: key,
-                        variesOnAccept: spec.autoFormat, ifNoneMatch: request.ifNoneMatch.map(String.init))
+                        variesOnAccept: spec.autoFormat,
+                        clientHints: spec.clientHints.map(\.header).joined(separator: ", "),
+                        ifNoneMatch: request.ifNoneMatch.map(String.init),
+                        expires: verdict.expires,
+                        contentDisposition: spec.output.contentDisposition(sourcePath: path.description))
+    }
+
+    /// Adds `Content-Disposition` (imgix `dl`) to a 200 response.
+    static func disposed(_ r: EdgeResponse, _ disposition: String?) -> EdgeResponse {
+        guard let disposition, r.status == .ok else { return r }
+        var r = r
+        r.headers.add(name: "content-disposition", value: disposition)
+        return r
     }
 
     /// The outcome of one fill, shared by every request that waited for it.
@@ -148,12 +176,30 @@ final class EdgeService: Sendable {
         let originTime = ContinuousClock.now - originStart
         metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
 
+        // The watermark comes from the same source through the same fetcher and caps. As imgix does, one that
+        // cannot be fetched (missing, origin down) is left out; that rendering is then served but not stored.
+        var resources = TransformResources()
+        var markMissing = false
+        if let markPath = try r.spec.watermark.path(on: r.source), let reference = r.spec.watermark.reference {
+            do {
+                let mark = try await fetchPool.run { [origin] () throws(EdgeError) in
+                    try origin.fetch(source: r.source, path: markPath, maxBytes: maxBytes)
+                }
+                resources.images[reference.description] = mark.body
+            } catch {
+                // Over the size caps, or the node is overloaded: the request fails as it would for the source.
+                guard error.status != 413 && error.status != 503 else { throw error }
+                markMissing = true
+                logger.debug("watermark left out", metadata: ["edge.status": "\(error.status)", "edge.detail": "\(error.detail ?? error.publicMessage)"])
+            }
+        }
+
         let freshness = Freshness(cacheControl: fetched.header("cache-control"), defaultTTL: config.defaultTTL,
                                   sourceTTL: r.source.ttl)
         let limits = ImageLimits(maxSourcePixels: config.maxSourcePixels)
         let transformStart = ContinuousClock.now
-        let image = try await transformPool.run { [imaging] () throws(EdgeError) in
-            try imaging.process(source: fetched.body, spec: r.spec, format: r.format, limits: limits)
+        let image = try await transformPool.run { [imaging, resources] () throws(EdgeError) in
+            try imaging.process(source: fetched.body, spec: r.spec, format: r.format, limits: limits, resources: resources)
         }
         let transformTime = ContinuousClock.now - transformStart
         metrics.transformDuration.recordNanoseconds(Int64(transformTime.inSeconds * 1e9))
@@ -162,10 +208,11 @@ final class EdgeService: Sendable {
         let etag = "\"" + Hex.encode(Array(digest).prefix(16)) + "\""
         let entry = CacheEntry(contentType: image.format.contentType, etag: etag, fetchedAt: fetched.startedAt,
                                expiresAt: fetched.startedAt + freshness.lifetime, source: r.source.name,
-                               path: r.path.description, variesOnAccept: r.variesOnAccept, body: image.body)
+                               path: r.path.description, variesOnAccept: r.variesOnAccept, clientHints: r.clientHints,
+                               body: image.body)
         let item = HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body))
         var uncacheable: String?
-        if freshness.storable {
+        if freshness.storable && !markMissing {
             do {
                 try await store.write(r.key, value: entry.encoded())
                 hot.put(r.key, item)
@@ -174,21 +221,28 @@ final class EdgeService: Sendable {
             }
         } else {
             let cc = fetched.header("cache-control")?.lowercased() ?? ""
-            uncacheable = cc.contains("no-store") ? "no-store" : "private, no-cache"
+            uncacheable = cc.contains("no-store") || markMissing ? "no-store" : "private, no-cache"
         }
         let timing = String(format: "origin;dur=%.1f, transform;dur=%.1f", originTime.inSeconds * 1000, transformTime.inSeconds * 1000)
         return FillResult(item: item, serverTiming: timing, uncacheable: uncacheable)
     }
 
     func entryResponse(_ h: CacheEntry.Header, body: ByteBuffer, cache: String, now: Double, ifNoneMatch: String?,
-                       timing: String?) -> EdgeResponse {
+                       timing: String?, expires: Double? = nil) -> EdgeResponse {
         var headers = HTTPHeaders()
         headers.reserveCapacity(9)
-        let maxAge = max(0, Int(h.expiresAt - now))
+        // A URL's `expires` bounds the lifetime it may be cached for downstream.
+        let maxAge = max(0, Int(min(h.expiresAt, expires ?? .infinity) - now))
         headers.add(name: "etag", value: h.etag)
         headers.add(name: "cache-control", value: "public, max-age=\(maxAge)")
         headers.add(name: "age", value: String(max(0, Int(now - h.fetchedAt))))
-        if h.variesOnAccept { headers.add(name: "vary", value: "Accept") }
+        if h.clientHints.isEmpty {
+            if h.variesOnAccept { headers.add(name: "vary", value: "Accept") }
+        } else {
+            // imgix: the response names the hints it used, and caches downstream must vary on them.
+            headers.add(name: "vary", value: h.variesOnAccept ? "Accept, " + h.clientHints : h.clientHints)
+            headers.add(name: "accept-ch", value: h.clientHints)
+        }
         headers.add(name: "x-cache", value: cache)
         if let timing { headers.add(name: "server-timing", value: timing) }
         if let inm = ifNoneMatch, Self.matches(ifNoneMatch: inm, etag: h.etag) {

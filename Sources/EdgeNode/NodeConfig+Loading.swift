@@ -63,7 +63,8 @@ struct ConfigReader {
     ]
     /// Keys of the contract that later versions implement: refused by name rather than silently ignored.
     static let notYetSupported: Set<String> = ["gossip", "customers", "log", "admin.keys"]
-    static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl"]
+    static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
+                                          "secureToken", "requireSignature", "defaultParams"]
 
     mutating func problem(_ key: String, _ message: String) { problems.append(ConfigProblem(key: key, message: message)) }
 
@@ -146,8 +147,7 @@ struct ConfigReader {
             return nil
         }
         for key in map.keys where !Self.sourceKeys.contains(key) {
-            let known: Set<String> = ["secureToken", "requireSignature", "allowPrivateNetwork", "defaultParams",
-                                      "staleWhileRevalidate", "staleIfError", "keepMetadata", "allowIPTC", "exposeLocation"]
+            let known: Set<String> = ["allowPrivateNetwork", "staleWhileRevalidate", "staleIfError", "keepMetadata", "allowIPTC", "exposeLocation"]
             problem("\(at).\(key)", known.contains(key) ? "not supported by this version of imgedge" : "unknown key")
         }
         let name = map["name"].flatMap { string($0, "\(at).name") }
@@ -195,9 +195,65 @@ struct ConfigReader {
         let enabled = map["enabled"].flatMap { bool($0, "\(at).enabled") } ?? true
         let ttl = map["ttl"].flatMap { duration($0, "\(at).ttl") }
         let customer = map["customer"].flatMap { string($0, "\(at).customer") }
+        let signing = signing(map, at)
         guard let name, let kind else { return nil }
-        return SourceConfig(name: name, customer: customer, kind: kind, hosts: hosts, root: root, baseURL: baseURL,
-                            enabled: enabled, ttl: ttl)
+        var config = SourceConfig(name: name, customer: customer, kind: kind, hosts: hosts, root: root, baseURL: baseURL,
+                                  enabled: enabled, ttl: ttl)
+        config.secureToken = signing.token
+        config.requireSignature = signing.required
+        config.defaultParams = signing.defaults
+        return config
+    }
+
+    /// Shortest `secureToken` accepted: the token is the only secret in an MD5 signature, so a short one can be
+    /// found by trying them all. (imgix issues 16-character tokens.)
+    static let minTokenLength = 8
+
+    /// A source's `secureToken` (imgix secure URLs), `requireSignature` (default: true when a token is set, as
+    /// imgix secures every URL of a source with a token; false keeps unsigned URLs working while URLs that carry
+    /// `s` are still verified) and `defaultParams` (a map of imgix parameters applied where a URL is silent).
+    mutating func signing(_ map: [String: Any], _ at: String) -> (token: String?, required: Bool, defaults: [QueryParameter]) {
+        var token = map["secureToken"].flatMap { string($0, "\(at).secureToken") }
+        if let t = token, t.count < Self.minTokenLength || t.contains(where: \.isWhitespace) {
+            problem("\(at).secureToken", "must be at least \(Self.minTokenLength) characters with no spaces")
+            token = nil
+        }
+        var required = token != nil
+        if let v = map["requireSignature"], let b = bool(v, "\(at).requireSignature") {
+            required = b
+            if b, token == nil, map["secureToken"] == nil {
+                problem("\(at).requireSignature", "needs secureToken (the token signatures are checked with)")
+            }
+        }
+        var defaults: [QueryParameter] = []
+        if let d = map["defaultParams"] {
+            if let params = d as? [String: Any] {
+                for name in params.keys.sorted() {
+                    guard let text = scalarText(params[name]!) else {
+                        problem("\(at).defaultParams.\(name)", "must be a single value")
+                        continue
+                    }
+                    defaults.append(QueryParameter(name: name, value: text))
+                }
+                for p in SourceConfig.defaultParamProblems(defaults) {
+                    problem("\(at).defaultParams.\(p.param)", p.message)
+                }
+            } else if !(d is NSNull) {
+                problem("\(at).defaultParams", "must be a mapping of imgix parameters to values, such as {auto: format, q: 60}")
+            }
+        }
+        return (token, required, defaults)
+    }
+
+    /// A YAML scalar as the text a URL would carry (`60`, `0.5`, `true`, `format`).
+    func scalarText(_ v: Any) -> String? {
+        switch v {
+        case let s as String: s
+        case let b as Bool: b ? "true" : "false"
+        case let i as Int: String(i)
+        case let d as Double: NumberText.format(d)
+        default: nil
+        }
     }
 
     func resolvePath(_ p: String) -> String {

@@ -8,7 +8,7 @@ struct Imgedge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imgedge",
         abstract: "A self-hosted image CDN edge node speaking the imgix rendering API.",
-        subcommands: [Serve.self, CheckConfig.self])
+        subcommands: [Serve.self, CheckConfig.self, Sign.self])
 }
 
 struct Options: ParsableArguments {

@@ -9,7 +9,7 @@ import Testing
     /// Should decode exactly what it encoded.
     @Test func roundTrip() {
         let raw = entry.encoded()
-        #expect(Array(raw.prefix(4)) == Array("IE01".utf8))
+        #expect(Array(raw.prefix(4)) == Array("IE02".utf8))
         #expect(CacheEntry.decode(raw) == entry)
         var other = entry
         other.variesOnAccept = false

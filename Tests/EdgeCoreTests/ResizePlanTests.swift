@@ -109,14 +109,14 @@ import Testing
         #expect(wide.crop == Rect(x: 0, y: 250, width: 1000, height: 250))
     }
 
-    /// Should keep the aspect ratio with only a width, for every fit mode, and not enlarge for max and min.
+    /// Should keep the aspect ratio with only a width, for every fit mode, and not enlarge for max, min, fillmax.
     @Test(arguments: FitMode.allCases)
     func widthOnly(fit: FitMode) throws {
         let p = try plan("w=400&fit=\(fit.rawValue)", 1000, 500)
         #expect(p.outputWidth == 400 && p.outputHeight == 200)
         #expect(p.crop == nil && p.canvas == nil)
         let big = try plan("w=2000&fit=\(fit.rawValue)", 1000, 500)
-        if fit == .max || fit == .min {
+        if fit == .max || fit == .min || fit == .fillmax {
             #expect(big.outputWidth == 1000 && big.outputHeight == 500)
         } else {
             #expect(big.outputWidth == 2000 && big.outputHeight == 1000)

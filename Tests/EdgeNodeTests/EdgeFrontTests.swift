@@ -284,3 +284,23 @@ import Testing
         await #expect(throws: (any Error).self) { _ = try await TestHTTPClient.get(port: port, "/slow.jpg?w=20") }
     }
 }
+
+@Suite struct ClientHintsNodeTests {
+    /// Should size by the Width header with ch=width, answer Vary and Accept-CH, and cache per hint value.
+    @Test func widthHintSizesAndVaries() async throws {
+        let node = try await TestNode.start()
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
+        let narrow = try await node.get("/photo.jpg?w=400&ch=width,dpr&fm=png", headers: [("Width", "120")])
+        let wide = try await node.get("/photo.jpg?w=400&ch=width,dpr&fm=png", headers: [("Sec-CH-Width", "160")])
+        let none = try await node.get("/photo.jpg?w=400&ch=width,dpr&fm=png")
+        #expect(narrow.status == 200 && wide.status == 200 && none.status == 200)
+        #expect(narrow.header("vary") == "DPR, Width")
+        #expect(narrow.header("accept-ch") == "DPR, Width")
+        // PNG IHDR width (bytes 16–19).
+        func width(_ b: [UInt8]) -> Int { b[16...19].reduce(0) { $0 << 8 | Int($1) } }
+        #expect(width(narrow.body) == 120 && width(wide.body) == 160 && width(none.body) == 400)
+        let again = try await node.get("/photo.jpg?w=400&ch=width,dpr&fm=png", headers: [("Width", "120")])
+        #expect(again.header("x-cache") == "HIT")
+    }
+}

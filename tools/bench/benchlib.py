@@ -102,3 +102,119 @@ def median(xs):
 def percentile(xs, p):
     s = sorted(xs)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def package_file(package, name):
+    """The path of the file called `name` that the installed Debian package ships (from `dpkg -L`)."""
+    for line in sh(["dpkg", "-L", package]).splitlines():
+        if os.path.basename(line) == name and os.path.isfile(line):
+            return line
+    raise RuntimeError(f"package {package} ships no file named {name}")
+
+
+def vmhwm_mb(pid):
+    """Peak resident set size (VmHWM) of a live process, in MB (10^6 bytes)."""
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
+def child_pids(pid):
+    """The live direct children of a process."""
+    kids = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            kids += [int(p) for p in open(f"/proc/{pid}/task/{task}/children").read().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def loadavg():
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def wait_for_quiet(max_load, max_wait):
+    """Sleeps until the 1-minute load average is below max_load (other engineers' builds disturb timings), at
+    most max_wait seconds. Returns the load average text at the end and whether the machine became quiet."""
+    deadline = time.time() + max_wait
+    while os.getloadavg()[0] >= max_load and time.time() < deadline:
+        print(f"[bench] waiting for a quiet machine ({loadavg()}, want < {max_load})", file=sys.stderr)
+        time.sleep(min(30, max(1, deadline - time.time())))
+    return loadavg(), os.getloadavg()[0] < max_load
+
+
+def _cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+class ForeignCPU:
+    """CPU used by processes other than `pids` (and this one) between start() and stop(), in cores: how much the
+    machine's other work disturbed a measurement. The load average cannot tell, as it counts the benchmark too."""
+
+    def __init__(self, pids):
+        self.pids = [os.getpid()] + list(pids)
+
+    def _sample(self):
+        with open("/proc/stat") as f:
+            cpu = [int(x) for x in f.readline().split()[1:]]
+        busy = sum(cpu) - cpu[3] - cpu[4]  # all but idle and iowait
+        ours = 0
+        for p in self.pids:
+            try:
+                ours += _cpu_ticks(p)
+            except OSError:
+                pass
+        return time.time(), busy, ours
+
+    def start(self):
+        self.t0, self.busy0, self.ours0 = self._sample()
+        return self
+
+    def stop(self):
+        t1, busy1, ours1 = self._sample()
+        hz = os.sysconf("SC_CLK_TCK")
+        return max(0.0, ((busy1 - self.busy0) - (ours1 - self.ours0)) / hz / max(1e-9, t1 - self.t0))
+
+
+def http_load(port, path_for, concurrency, duration, max_requests=100_000, check=None):
+    """Closed-loop HTTP load on 127.0.0.1:port: `concurrency` threads, each sending GET path_for(i) on a new
+    connection (`Connection: close`) as soon as its previous answer is read, until `duration` seconds have passed
+    or max_requests were sent. `check(response, body)` returns an error text or None. Returns requests/s (answers
+    completed over the wall time until the last one), the latencies in ms, and the error texts."""
+    import http.client, itertools, threading
+    counter = itertools.count()
+    latencies, errors = [], []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + duration
+
+    def worker():
+        while time.perf_counter() < deadline:
+            i = next(counter)
+            if i >= max_requests:
+                return
+            t0 = time.perf_counter()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                conn.request("GET", path_for(i), headers={"Connection": "close"})
+                r = conn.getresponse()
+                body = r.read()
+                conn.close()
+                err = f"HTTP {r.status}" if r.status != 200 else (check(r, body) if check else None)
+            except OSError as e:
+                err = f"{type(e).__name__}: {e}"
+            ms = (time.perf_counter() - t0) * 1000
+            with lock:
+                (errors.append(err) if err else latencies.append(ms))
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    return len(latencies) / elapsed, latencies, errors

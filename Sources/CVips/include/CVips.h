@@ -22,9 +22,32 @@ const char *cvips_find_load_buffer(const void *buf, size_t len);
 /// damaged chunk rather than guess.
 int cvips_image_new_from_buffer(const void *buf, size_t len, int fail, VipsImage **out);
 
-/// vips_thumbnail_buffer to exactly width x height (size = FORCE), auto-rotated by EXIF orientation,
-/// colour-managed to sRGB when the image carries a profile. Shrink-on-load happens inside.
-int cvips_thumbnail_buffer(const void *buf, size_t len, int width, int height, int fail, VipsImage **out);
+/// vips_thumbnail_buffer to exactly width x height (size = FORCE), auto-rotated by EXIF orientation.
+/// Shrink-on-load happens inside. `srgb`: colour-manage images that carry a profile into sRGB (else their
+/// pixels stay in the source's colour space).
+int cvips_thumbnail_buffer(const void *buf, size_t len, int width, int height, int fail, int srgb, VipsImage **out);
+
+/// The same with EXIF auto-rotation off (`no_rotate`), for an orientation the request overrides.
+int cvips_thumbnail_buffer_norotate(const void *buf, size_t len, int width, int height, int fail, int srgb, VipsImage **out);
+
+/// Applies EXIF orientation `orientation` (1-8) to the pixels, whatever the image's own tag says.
+int cvips_autorot_as(VipsImage *in, VipsImage **out, int orientation);
+
+/// vips_find_trim: the bounding box of what differs from `bg` by more than `threshold`.
+int cvips_find_trim(VipsImage *in, double threshold, const double *bg, int n, int *left, int *top, int *width, int *height);
+/// vips_getpoint: the band values of one pixel (at most 4 are written to `values`).
+int cvips_getpoint(VipsImage *in, int x, int y, double *values, int *n);
+int cvips_extract_band(VipsImage *in, VipsImage **out, int band);
+/// vips_smartcrop to width x height: `attention` picks the salient region, else entropy.
+int cvips_smartcrop(VipsImage *in, VipsImage **out, int width, int height, int attention);
+/// vips_resize with separate horizontal and vertical scales (lanczos3).
+int cvips_resize(VipsImage *in, VipsImage **out, double hscale, double vscale);
+int cvips_gaussblur(VipsImage *in, VipsImage **out, double sigma);
+/// vips_embed extending the edge pixels outwards (imgix fit=clamp).
+int cvips_embed_extend(VipsImage *in, VipsImage **out, int x, int y, int width, int height);
+int cvips_insert(VipsImage *main, VipsImage *sub, VipsImage **out, int x, int y);
+/// Draws a one-pixel cross of colour `ink` through (x, y) on a private copy (imgix fp-debug).
+int cvips_draw_cross(VipsImage *in, VipsImage **out, int x, int y, const double *ink, int n);
 
 int cvips_extract_area(VipsImage *in, VipsImage **out, int left, int top, int width, int height);
 /// Places `in` at (x, y) on a width x height canvas of the solid colour `bg` (n values).
@@ -33,6 +56,8 @@ int cvips_flatten(VipsImage *in, VipsImage **out, const double *bg, int n);
 int cvips_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space);
 int cvips_cast_uchar(VipsImage *in, VipsImage **out);
 int cvips_copy(VipsImage *in, VipsImage **out);
+// cvips_copy_memory (cvips_formats.h) renders an image into memory, so operations that read it more than
+// once (smartcrop, trim detection) do not hit a sequential loader's "out of order read".
 int cvips_bandjoin_const1(VipsImage *in, VipsImage **out, double c);
 
 int cvips_jpegsave_buffer(VipsImage *in, void **buf, size_t *len, int q, int interlace);

@@ -45,6 +45,11 @@ public struct ParameterReader: Sendable {
         // Anything else is not an imgix parameter: ignored, as imgix does.
     }
 
+    /// Replaces a parameter's value (a client hint overriding the URL's `dpr`).
+    mutating func set(_ name: String, _ value: String) {
+        entries[name] = Entry(value: value, written: name)
+    }
+
     static func canonicalName(_ lower: String) -> String? {
         if ImgixParameters.names.contains(lower) { return lower }
         if let a = ImgixParameters.aliases[lower] { return a }

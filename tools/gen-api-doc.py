@@ -54,7 +54,31 @@ status = {
     "lossless": (S, "WebP, AVIF and JPEG 2000"),
     "svg-sanitize": (S, "SVG sources are always rasterised by librsvg, which runs no scripts, and SVG is never served: the output is the same either way"),
     "expires": (S, "Unix seconds; past → 403 (the contract's status; imgix answers 404); bounds max-age; not part of the cache key"),
-    # adjustment / stylize: filled by the adjust work
+    # adjustment (imgix publishes no pixel formulas; the mappings follow Core Image's filters, whose defaults
+    # imgix's match — e.g. usmrad 2.5 — and are not checked against imgix's own output)
+    "bri": (S, "-100–100 (suggested range, clamped): adds bri/200 of the full range"),
+    "con": (S, "-100–100: scales about mid-grey (-100 is flat grey)"),
+    "exp": (S, "-100–100: exposure in linear light, exp/50 stops"),
+    "gam": (S, "-100–100: level^(3^(-gam/100)); positive brightens"),
+    "high": (P, "-100–0: a tone curve darkening highlights (Core Image's version is local, spatial)"),
+    "shad": (P, "0–100: a tone curve lifting shadows (Core Image's version is local, spatial)"),
+    "hue": (S, "degrees, modulo 360: hue rotation in LCh"),
+    "invert": (S, "exact on colour, alpha untouched"),
+    "sat": (S, "-100–100: chroma scaled in LCh; -100 is exact grey"),
+    "vib": (S, "-100–100: chroma scaled more for muted colours"),
+    "sharp": (S, "0–100: libvips sharpen on luminance"),
+    "usm": (S, "-100–100: unsharp mask (negative blurs)"),
+    "usmrad": (S, "0–1000, default 2.5: unsharp-mask radius; large radii use a shrink-blur-enlarge path of bounded cost"),
+    "nr": (P, "edge-aware smoothing (Core Image's noise-reduction model); applied only when nr or nrs is given"),
+    "nrs": (P, "edge sharpening (or softening when negative) with nr"),
+    # stylize
+    "blur": (S, "0–2000: gaussian, sigma = blur × 0.11 output pixels (≤ 220; bounded-cost path above 8)"),
+    "monochrome": (S, "luminance overlay-blended with the tint; the colour's alpha sets the strength"),
+    "sepia": (S, "0–100: sepia matrix mixed with the original"),
+    "px": (S, "0–100: flat blocks from the top-left, each the average it covers"),
+    "htn": (P, "0–100: black-and-white round-dot screen at 45° (imgix's halftone may be in colour)"),
+    "duotone": (S, "two RGB colours: dark → first, light → second"),
+    "duotone-alpha": (S, "0–100: strength of the duotone"),
     # border and padding
     "pad": (S, "0–8192 on every side; `bg` or transparent; with w/h the padded image is fitted into the box"),
     "pad-top": (S, "overrides pad for that side"), "pad-right": (S, "as pad-top"), "pad-bottom": (S, "as pad-top"), "pad-left": (S, "as pad-top"),

@@ -9,6 +9,25 @@ struct Imgedge: AsyncParsableCommand {
         commandName: "imgedge",
         abstract: "A self-hosted image CDN edge node speaking the imgix rendering API.",
         subcommands: [Serve.self, CheckConfig.self, Sign.self])
+
+    /// ArgumentParser exits 64 (EX_USAGE) on a usage error; the contract says 2, with a one-line reason.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 struct Options: ParsableArguments {

@@ -41,6 +41,13 @@ import Testing
         #expect(ok.status == 0)
     }
 
+    /// Should exit 2 with a one-line reason on a usage error (an unknown option), as the contract says.
+    @Test func usageErrorExitsTwo() throws {
+        let r = try Self.run(["serve", "--bogus"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--bogus"))
+    }
+
     /// Should serve, log JSON lines with --log-format json, and exit 0 on SIGTERM.
     @Test func serveAndTerminate() async throws {
         let dir = try TemporaryDirectory()

@@ -65,7 +65,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Tests/EdgeTestSupport", swiftSettings: strict),
-        .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"], swiftSettings: strict),
+        .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgePrivacyTests", dependencies: ["EdgePrivacy", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeImagingTests", dependencies: ["EdgeImaging", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeStoreTests", dependencies: ["EdgeStore", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),

@@ -1,3 +1,4 @@
+import EdgeCore
 /// Signs imgix URLs the way imgix's Python client library (imgix 4.0.0, `UrlBuilder.create_url`) writes
 /// them, so a URL signed here is byte for byte the URL that library builds from the same path and
 /// parameters (parameter order aside: the order given is kept). Used by `imgedge sign`.
@@ -78,7 +79,7 @@ public enum URLSigner {
         var i = 0
         while i < bytes.count {
             let c = bytes[i]
-            if c == UInt8(ascii: "%"), i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) {
+            if c == UInt8(ascii: "%"), i + 2 < bytes.count, let h = PercentDecoding.hexValue(bytes[i + 1]), let l = PercentDecoding.hexValue(bytes[i + 2]) {
                 out.append(h << 4 | l)
                 i += 3
                 continue
@@ -115,14 +116,5 @@ public enum URLSigner {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -1,4 +1,5 @@
 import EdgeCore
+import EdgeTestSupport
 import Foundation
 import Testing
 

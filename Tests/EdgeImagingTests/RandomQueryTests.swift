@@ -4,17 +4,6 @@ import EdgeTestSupport
 import Foundation
 import Testing
 
-/// Deterministic SplitMix64, so a failing query can be reproduced from the test's output.
-struct QueryRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct RandomQueryTests {
     /// Parameter names to combine: every family this node implements, and a few it refuses.
@@ -42,7 +31,7 @@ struct QueryRandom: RandomNumberGenerator {
                       ("orientation/Portrait_6.jpg", 3)])
     func randomQueriesAreSafe(file: String, seed: UInt64) throws {
         let bytes = try Corpus.bytes(file)
-        var g = QueryRandom(state: seed)
+        var g = SeededGenerator(seed: seed)
         var images = 0, refusals = 0
         for _ in 0..<150 {
             let count = Int.random(in: 1...3, using: &g)

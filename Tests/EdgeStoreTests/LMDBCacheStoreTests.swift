@@ -96,7 +96,7 @@ let overhead = 8
         let maxBytes = 64 * 1024
         let store = try LMDBCacheStore(path: dir.path, maxBytes: maxBytes)
         defer { store.close() }
-        var rng = SplitMix(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         var sizes: [Int] = []
         for i in 0..<300 {
             let n = Int.random(in: 0...3000, using: &rng)
@@ -215,7 +215,7 @@ let overhead = 8
             }
             for reader in 0..<8 {
                 group.addTask {
-                    var rng = SplitMix(seed: UInt64(reader))
+                    var rng = SeededGenerator(seed: UInt64(reader))
                     var seen = 0
                     for _ in 0..<400 {
                         let i = Int.random(in: 0..<keys, using: &rng)
@@ -237,15 +237,3 @@ let overhead = 8
     }
 }
 
-/// A small deterministic generator (SplitMix64), so random tests repeat.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

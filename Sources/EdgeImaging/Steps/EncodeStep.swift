@@ -73,7 +73,7 @@ enum EncodeStep {
         defer { g_free(data) }
         let bytes = Array(UnsafeRawBufferPointer(start: data, count: length))
         switch ctx.output {
-        case .webp: return profile ? webpKeepingProfile(bytes) : WebPMetadata.strip(bytes)
+        case .webp: return WebPMetadata.strip(bytes, keepingProfile: profile)
         case .jpg, .pjpg:
             var out = bytes
             if let dpi = options.dpi { out = jpegWithDensity(out, dpi: dpi) }
@@ -119,31 +119,6 @@ enum EncodeStep {
             segments += part
         }
         return Array(jpeg[..<at]) + segments + Array(jpeg[at...])
-    }
-
-    /// Like `WebPMetadata.strip` (libvips 8.14.1 writes EXIF into every WebP), but keeps the ICCP chunk `cs`
-    /// asked for: drops the EXIF and XMP chunks and their VP8X flags; unchanged bytes when not a well-formed WebP.
-    static func webpKeepingProfile(_ b: [UInt8]) -> [UInt8] {
-        guard b.count >= 12, b[0..<4].elementsEqual("RIFF".utf8), b[8..<12].elementsEqual("WEBP".utf8) else { return b }
-        var out = Array(b[0..<12])
-        var i = 12
-        while i + 8 <= b.count {
-            let size = Int(b[i + 4]) | Int(b[i + 5]) << 8 | Int(b[i + 6]) << 16 | Int(b[i + 7]) << 24
-            let end = i + 8 + size + (size & 1)
-            guard end <= b.count else { return b }
-            let fourCC = b[i..<i + 4]
-            if !fourCC.elementsEqual("EXIF".utf8), !fourCC.elementsEqual("XMP ".utf8) {
-                var chunk = Array(b[i..<end])
-                // VP8X flags: EXIF 0x08, XMP 0x04.
-                if fourCC.elementsEqual("VP8X".utf8), chunk.count > 8 { chunk[8] &= ~UInt8(0x08 | 0x04) }
-                out += chunk
-            }
-            i = end
-        }
-        guard i == b.count else { return b }
-        let riffSize = UInt32(out.count - 8)
-        out.replaceSubrange(4..<8, with: [UInt8(riffSize & 0xff), UInt8(riffSize >> 8 & 0xff), UInt8(riffSize >> 16 & 0xff), UInt8(riffSize >> 24)])
-        return out
     }
 
     // MARK: cs

@@ -1,9 +1,10 @@
 /// libvips 8.14.1's webpsave ignores `strip` for EXIF (fixed upstream in 8.14.2, not in Debian 12).
 enum WebPMetadata {
     /// libvips 8.14.1's webpsave ignores `strip` for EXIF: it writes a freshly generated EXIF chunk into every
-    /// WebP. Drops the EXIF, XMP and ICCP chunks from the RIFF container and clears their VP8X flags; returns
-    /// the bytes unchanged when they are not a well-formed WebP container.
-    static func strip(_ b: [UInt8]) -> [UInt8] {
+    /// WebP. Drops the EXIF and XMP chunks — and the ICCP chunk unless `keepingProfile` (`cs` asked for one) —
+    /// from the RIFF container and clears their VP8X flags; returns the bytes unchanged when they are not a
+    /// well-formed WebP container.
+    static func strip(_ b: [UInt8], keepingProfile: Bool = false) -> [UInt8] {
         guard b.count >= 12, b[0..<4].elementsEqual("RIFF".utf8), b[8..<12].elementsEqual("WEBP".utf8) else { return b }
         var out = Array(b[0..<12])
         var i = 12
@@ -12,10 +13,12 @@ enum WebPMetadata {
             let end = i + 8 + size + (size & 1)
             guard end <= b.count else { return b }
             let fourCC = b[i..<i + 4]
-            if !["EXIF", "XMP ", "ICCP"].contains(where: { fourCC.elementsEqual($0.utf8) }) {
+            let dropped = keepingProfile ? ["EXIF", "XMP "] : ["EXIF", "XMP ", "ICCP"]
+            if !dropped.contains(where: { fourCC.elementsEqual($0.utf8) }) {
                 var chunk = Array(b[i..<end])
                 // VP8X flags: ICC 0x20, EXIF 0x08, XMP 0x04.
-                if fourCC.elementsEqual("VP8X".utf8), chunk.count > 8 { chunk[8] &= ~UInt8(0x20 | 0x08 | 0x04) }
+                let flags: UInt8 = keepingProfile ? 0x08 | 0x04 : 0x20 | 0x08 | 0x04
+                if fourCC.elementsEqual("VP8X".utf8), chunk.count > 8 { chunk[8] &= ~flags }
                 out += chunk
             }
             i = end

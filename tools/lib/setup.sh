@@ -5,8 +5,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Build and run time needs. libvips-dev pulls the loaders/savers (jpeg, png, webp, gif, heif/avif, tiff);
-# libvips-tools (vipsheader) and libimage-exiftool-perl let the tests inspect outputs (dimensions, metadata).
-IMGEDGE_PACKAGES=(pkg-config libvips-dev liblmdb-dev libcurl4-openssl-dev zlib1g-dev libvips-tools libimage-exiftool-perl curl ca-certificates fonts-dejavu-core icc-profiles-free)
+# libvips-tools (vipsheader) and libimage-exiftool-perl let the tests inspect outputs (dimensions, metadata);
+# python3-venv lets tools/test install imgix's Python client library to build signed URLs.
+IMGEDGE_PACKAGES=(python3-venv pkg-config libvips-dev liblmdb-dev libcurl4-openssl-dev zlib1g-dev libvips-tools libimage-exiftool-perl curl ca-certificates fonts-dejavu-core icc-profiles-free)
 
 imgedge_install_packages() {
   local missing=() p

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes signed-urls.json: imgix secure URLs built by imgix's own Python client library (imgix 4.0.0 on PyPI).
 
-The Swift tests (EdgePrivacyTests, EdgeNodeTests) read the JSON, so they need no Python at test time; this script
-only regenerates it. From the package root:
+The Swift tests (EdgePrivacyTests, EdgeNodeTests) read the JSON; tools/test regenerates it with the real library
+before running them (and falls back to the committed file, with a warning, when PyPI cannot be reached). By hand,
+from the package root:
 
     tools/lib/imgix-python.sh Tests/Fixtures/imgix-signing/generate.py
 

@@ -39,3 +39,21 @@ import Testing
         #expect(bad.width == nil && bad.dpr == nil && !bad.saveData)
     }
 }
+
+@Suite struct RepeatedAutoTests {
+    /// Should add up repeated auto parameters, as imgix allows, while other parameters keep their first value.
+    @Test func autoAccumulates() throws {
+        let s = try TransformParser.parse(query: "auto=format&auto=compress&w=10&w=20")
+        #expect(s.autoFormat && s.quality == 45 && s.width == .pixels(10))
+        #expect(try key("auto=format&auto=compress") == key("auto=compress,format"))
+    }
+}
+
+extension RepeatedAutoTests {
+    /// Should let a URL's auto replace a source default's auto rather than add to it.
+    @Test func urlAutoReplacesDefault() throws {
+        let s = try TransformParser.parse(query: "auto=compress", defaults: [("auto", "format")])
+        #expect(!s.autoFormat && s.quality == 45)
+        #expect(try TransformParser.parse(query: "w=5", defaults: [("auto", "format")]).autoFormat)
+    }
+}

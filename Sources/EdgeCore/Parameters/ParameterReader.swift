@@ -1,6 +1,7 @@
 /// The parameters of one request, after the generic imgix rules and before any meaning is given to them:
 /// names lower-cased, aliases resolved to canonical names, `<name>64` values decoded (URL-safe base64,
-/// padding optional), the first occurrence of a repeated parameter kept, non-imgix names dropped, and a
+/// padding optional), the first occurrence of a repeated parameter kept (except `auto`, whose values imgix
+/// adds up), non-imgix names dropped, and a
 /// source's `defaultParams` filled in where the URL is silent. Typed accessors check values and name the
 /// parameter in every error.
 public struct ParameterReader: Sendable {
@@ -23,12 +24,23 @@ public struct ParameterReader: Sendable {
             else { throw .badRequest("query string is not valid percent-encoded UTF-8") }
             try add(name: name, value: value, overwrite: false)
         }
-        for d in defaults { try add(name: d.name, value: d.value, overwrite: false) }
+        // A source's defaults fill in only what the URL leaves out (an `auto` in the URL replaces the default's).
+        for d in defaults {
+            let lower = d.name.lowercased()
+            let canonical = Self.canonicalName(lower) ?? (lower.hasSuffix("64") ? Self.canonicalName(String(lower.dropLast(2))) : nil)
+            if let canonical, entries[canonical] != nil { continue }
+            try add(name: d.name, value: d.value, overwrite: false)
+        }
     }
 
     private mutating func add(name: String, value: String, overwrite: Bool) throws(EdgeError) {
         let lower = name.lowercased()
         if let canonical = Self.canonicalName(lower) {
+            // imgix lets `auto` repeat (`auto=format&auto=compress`): its values add up.
+            if canonical == "auto", let existing = entries[canonical], !overwrite {
+                entries[canonical] = Entry(value: existing.value + "," + value, written: existing.written)
+                return
+            }
             if entries[canonical] == nil || overwrite { entries[canonical] = Entry(value: value, written: name) }
             return
         }

@@ -30,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CCurlLib", path: "Sources/CCurlLib", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurl", dependencies: ["CCurlLib"], path: "Sources/CCurl"),
         .systemLibrary(name: "CLMDB", path: "Sources/CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Swift modules
         .target(name: "EdgeCore", dependencies: [
@@ -40,7 +41,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
         .target(name: "EdgeImaging", dependencies: ["EdgeCore", "CVips", "CVipsLib"], swiftSettings: strict),
-        .target(name: "EdgeStore", dependencies: ["EdgeCore", "CLMDB"], swiftSettings: strict),
+        .target(name: "EdgeStore", dependencies: ["EdgeCore", "CLMDB", "CZlib"], swiftSettings: strict),
         .target(name: "EdgeOrigin", dependencies: ["EdgeCore", "CCurl", "CCurlLib"], swiftSettings: strict),
         .target(name: "EdgeNode", dependencies: [
             "EdgeCore", "EdgePrivacy", "EdgeImaging", "EdgeStore", "EdgeOrigin",
@@ -68,7 +69,7 @@ let package = Package(
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgePrivacyTests", dependencies: ["EdgePrivacy", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeImagingTests", dependencies: ["EdgeImaging", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
-        .testTarget(name: "EdgeStoreTests", dependencies: ["EdgeStore", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
+        .testTarget(name: "EdgeStoreTests", dependencies: ["EdgeStore", "EdgeCore", "EdgeTestSupport", "CLMDB"], swiftSettings: strict),
         .testTarget(name: "EdgeOriginTests", dependencies: ["EdgeOrigin", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeNodeTests", dependencies: [
             "EdgeNode", "EdgeCore", "EdgeTestSupport",

@@ -1,4 +1,5 @@
 internal import CLMDB
+internal import CZlib
 public import EdgeCore
 import Foundation
 
@@ -6,12 +7,18 @@ import Foundation
 /// never block); all writes go through one writer thread that commits them in batches, so no write
 /// transaction ever spans an `await` or moves between threads.
 ///
-/// Layout: `entries` maps the 32-byte key to an 8-byte insertion sequence followed by the value;
-/// `order` maps the big-endian sequence to the key, oldest first, for FIFO eviction within `maxBytes`.
+/// Layout: `entries` maps the 32-byte key to an 8-byte insertion sequence, a 4-byte CRC-32 of the value, then
+/// the value; `order` maps the big-endian sequence to the key, oldest first, for FIFO eviction within `maxBytes`;
+/// `meta` holds the format version and the running totals (entries, bytes, next sequence), updated in the same
+/// transaction as every change, so opening a store of any size reads one record instead of scanning.
+///
+/// A value whose checksum does not match (a torn write, a damaged disk) is never returned: it reads as absent
+/// and is deleted.
 public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     private let env: OpaquePointer
     private var entriesDBI: MDB_dbi = 0
     private var orderDBI: MDB_dbi = 0
+    private var metaDBI: MDB_dbi = 0
     private let maxBytes: Int
     private let writer: Writer
     private let lock = NSLock()
@@ -20,6 +27,10 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     private var nextSequence: UInt64 = 1
 
     static let sequenceSize = 8
+    /// Sequence and checksum in front of every value.
+    static let prefixSize = 12
+    /// Bumped when the stored layout changes; a store of another format is emptied on open.
+    static let format: UInt64 = 2
 
     /// Opens (creating if needed) the store in the folder `path`, bounded to `maxBytes` of values.
     public init(path: String, maxBytes: Int) throws {
@@ -44,7 +55,8 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
             do {
                 try LMDBError.check(mdb_dbi_open(txn, "entries", UInt32(MDB_CREATE), &entriesDBI), "mdb_dbi_open entries")
                 try LMDBError.check(mdb_dbi_open(txn, "order", UInt32(MDB_CREATE), &orderDBI), "mdb_dbi_open order")
-                try scanUsage(txn!)
+                try LMDBError.check(mdb_dbi_open(txn, "meta", UInt32(MDB_CREATE), &metaDBI), "mdb_dbi_open meta")
+                try loadTotals(txn!)
                 try LMDBError.check(mdb_txn_commit(txn), "mdb_txn_commit")
             } catch {
                 mdb_txn_abort(txn)
@@ -75,18 +87,27 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         var txn: OpaquePointer?
         guard mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) == 0 else { return nil }
         defer { mdb_txn_abort(txn) }
-        return key.bytes.withUnsafeBytes { kb -> T? in
+        let found: T?? = key.bytes.withUnsafeBytes { kb -> T?? in
             var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
             var v = MDB_val()
-            guard mdb_get(txn, entriesDBI, &k, &v) == 0, v.mv_size >= Self.sequenceSize else { return nil }
+            guard mdb_get(txn, entriesDBI, &k, &v) == 0 else { return .some(nil) }
             let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
-            return body(UnsafeRawBufferPointer(rebasing: raw[Self.sequenceSize...]))
+            guard raw.count >= Self.prefixSize else { return nil }
+            let value = UnsafeRawBufferPointer(rebasing: raw[Self.prefixSize...])
+            guard Self.checksum(value) == Self.readUInt32(raw, at: Self.sequenceSize) else { return nil }
+            return .some(body(value))
         }
+        guard let found else {
+            // Damaged: never served, and removed (off this thread; the writer does it).
+            Task { [weak self] in try? await self?.remove(key) }
+            return nil
+        }
+        return found
     }
 
     public func write(_ key: CacheKey, value: [UInt8]) async throws {
         // One value may not take more than half the bound, or it would flush everything else.
-        guard value.count + Self.sequenceSize <= maxBytes / 2 else { return }
+        guard value.count + Self.prefixSize <= maxBytes / 2 else { return }
         try await writer.submit(.put(key.bytes, value))
     }
 
@@ -121,10 +142,12 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
                 switch op {
                 case .put(let key, let value):
                     try deleteEntry(txn!, key, usage: &usage)
-                    let size = value.count + Self.sequenceSize
+                    let size = value.count + Self.prefixSize
                     try evict(txn!, until: maxBytes - size, usage: &usage)
-                    var stored = [UInt8](repeating: 0, count: Self.sequenceSize)
+                    var stored = [UInt8](repeating: 0, count: Self.prefixSize)
                     withUnsafeBytes(of: seq.bigEndian) { stored.replaceSubrange(0..<Self.sequenceSize, with: $0) }
+                    let crc = value.withUnsafeBytes { Self.checksum($0) }
+                    withUnsafeBytes(of: crc.littleEndian) { stored.replaceSubrange(Self.sequenceSize..<Self.prefixSize, with: $0) }
                     stored += value
                     try put(txn!, entriesDBI, key, stored)
                     try put(txn!, orderDBI, Array(stored[0..<Self.sequenceSize]), key)
@@ -135,6 +158,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
                     try deleteEntry(txn!, key, usage: &usage)
                 }
             }
+            try saveTotals(txn!, usage: usage, nextSequence: seq)
             try LMDBError.check(mdb_txn_commit(txn), "mdb_txn_commit")
         } catch {
             mdb_txn_abort(txn)
@@ -172,27 +196,45 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         usage.bytes -= stored.count
     }
 
-    private func scanUsage(_ txn: OpaquePointer) throws {
-        var cursor: OpaquePointer?
-        try LMDBError.check(mdb_cursor_open(txn, entriesDBI, &cursor), "mdb_cursor_open")
-        defer { mdb_cursor_close(cursor) }
-        var k = MDB_val(), v = MDB_val()
-        var op = MDB_FIRST
-        var usage = CacheUsage(entries: 0, bytes: 0)
-        while mdb_cursor_get(cursor, &k, &v, op) == 0 {
-            usage.entries += 1
-            usage.bytes += v.mv_size
-            op = MDB_NEXT
+    /// Reads the running totals; a store of another format (or none) is emptied and starts from zero.
+    private func loadTotals(_ txn: OpaquePointer) throws {
+        if let meta = get(txn, metaDBI, Array("totals".utf8)), meta.count == 32,
+           meta.withUnsafeBytes({ Self.readUInt64($0, at: 0) }) == Self.format {
+            meta.withUnsafeBytes { m in
+                _usage = CacheUsage(entries: Int(Self.readUInt64(m, at: 8)), bytes: Int(Self.readUInt64(m, at: 16)))
+                nextSequence = Self.readUInt64(m, at: 24)
+            }
+            return
         }
-        var oc: OpaquePointer?
-        try LMDBError.check(mdb_cursor_open(txn, orderDBI, &oc), "mdb_cursor_open")
-        defer { mdb_cursor_close(oc) }
-        if mdb_cursor_get(oc, &k, &v, MDB_LAST) == 0, k.mv_size == Self.sequenceSize {
-            var s: UInt64 = 0
-            withUnsafeMutableBytes(of: &s) { $0.copyMemory(from: UnsafeRawBufferPointer(start: k.mv_data, count: 8)) }
-            nextSequence = UInt64(bigEndian: s) + 1
+        try LMDBError.check(mdb_drop(txn, entriesDBI, 0), "mdb_drop entries")
+        try LMDBError.check(mdb_drop(txn, orderDBI, 0), "mdb_drop order")
+        _usage = CacheUsage(entries: 0, bytes: 0)
+        nextSequence = 1
+        try saveTotals(txn, usage: _usage, nextSequence: nextSequence)
+    }
+
+    private func saveTotals(_ txn: OpaquePointer, usage: CacheUsage, nextSequence: UInt64) throws {
+        var record: [UInt8] = []
+        for v in [Self.format, UInt64(usage.entries), UInt64(usage.bytes), nextSequence] {
+            withUnsafeBytes(of: v.littleEndian) { record += $0 }
         }
-        _usage = usage
+        try put(txn, metaDBI, Array("totals".utf8), record)
+    }
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        UInt32(truncatingIfNeeded: crc32(0, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), uInt(bytes.count)))
+    }
+
+    static func readUInt32(_ raw: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
+        var v: UInt32 = 0
+        withUnsafeMutableBytes(of: &v) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 4])) }
+        return UInt32(littleEndian: v)
+    }
+
+    static func readUInt64(_ raw: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+        var v: UInt64 = 0
+        withUnsafeMutableBytes(of: &v) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 8])) }
+        return UInt64(littleEndian: v)
     }
 
     private func get(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: [UInt8]) -> [UInt8]? {

@@ -18,8 +18,8 @@ extension LMDBCacheStore {
     func bytes(_ k: CacheKey) -> [UInt8]? { read(k) { Array($0) } }
 }
 
-/// Per stored value, the store counts an 8-byte sequence number on top of the value.
-let overhead = 8
+/// Per stored value, the store counts an 8-byte sequence number and a 4-byte checksum on top of the value.
+let overhead = 12
 
 @Suite struct LMDBCacheStoreTests {
     /// Should read back exactly what was written, and nothing for other keys.

@@ -3,7 +3,8 @@ public protocol CacheStoring: Sendable {
     /// Calls `body` with the stored value while it is valid (inside a short read transaction; the pointer must
     /// not escape). Returns nil when the key is absent. Never blocks on writers.
     func read<T>(_ key: CacheKey, _ body: (UnsafeRawBufferPointer) -> T) -> T?
-    /// Stores a value, evicting older entries to stay within the size bound; returns once committed.
+    /// Stores a value, evicting older entries to stay within the size bound; returns once committed. Throws
+    /// `CacheWriteRefused` for a value the bound cannot hold.
     func write(_ key: CacheKey, value: [UInt8]) async throws
     /// Removes a value (a corrupt or unusable entry); returns once committed.
     func remove(_ key: CacheKey) async throws
@@ -16,4 +17,10 @@ public struct CacheUsage: Sendable, Equatable {
     public var entries: Int
     public var bytes: Int
     public init(entries: Int, bytes: Int) { self.entries = entries; self.bytes = bytes }
+}
+
+/// A store declined a value it cannot hold (larger than its bound allows): not a failure of the store.
+public struct CacheWriteRefused: Error, Sendable {
+    public var size: Int
+    public init(size: Int) { self.size = size }
 }

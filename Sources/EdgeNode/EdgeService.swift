@@ -109,11 +109,12 @@ final class EdgeService: Sendable {
         return .pending { [self] in
             do {
                 let fill = try await coalescer.run(resolved.key) { [self] in try await self.fill(resolved) }
-                var r = entryResponse(fill.item.header, body: fill.item.body, cache: "MISS", now: clock(),
+                let label = fill.stored ? "MISS" : "BYPASS"
+                var r = entryResponse(fill.item.header, body: fill.item.body, cache: label, now: clock(),
                                       ifNoneMatch: resolved.ifNoneMatch, timing: fill.serverTiming,
                                       expires: resolved.expires)
                 if let cc = fill.uncacheable { r.headers.replaceOrAdd(name: "cache-control", value: cc) }
-                metrics.countRequest(status: Int(r.status.code), cache: "MISS")
+                metrics.countRequest(status: Int(r.status.code), cache: label)
                 return Self.disposed(r, resolved.contentDisposition)
             } catch {
                 return errorResponse(error, allocator: allocator)
@@ -165,6 +166,8 @@ final class EdgeService: Sendable {
         var serverTiming: String
         /// Cache-Control to send instead of the public one, when the origin forbade storing.
         var uncacheable: String?
+        /// False when the result was not stored (origin forbade it, or the store refused it): X-Cache: BYPASS.
+        var stored: Bool
     }
 
     private func fill(_ r: Resolved) async throws -> FillResult {
@@ -212,11 +215,16 @@ final class EdgeService: Sendable {
                                body: image.body)
         let item = HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body))
         var uncacheable: String?
+        var stored = false
         if freshness.storable && !markMissing {
             do {
                 try await store.write(r.key, value: entry.encoded())
                 hot.put(r.key, item)
+                stored = true
+            } catch is CacheWriteRefused {
+                logger.debug("variant too large to cache", metadata: ["edge.cache_key": "\(r.key)"])
             } catch {
+                // A full map or disk: the image is still served, marked BYPASS; the request never fails for it.
                 logger.error("cache write failed", metadata: ["edge.cache_key": "\(r.key)", "edge.error": "\(error)"])
             }
         } else {
@@ -224,7 +232,7 @@ final class EdgeService: Sendable {
             uncacheable = cc.contains("no-store") || markMissing ? "no-store" : "private, no-cache"
         }
         let timing = String(format: "origin;dur=%.1f, transform;dur=%.1f", originTime.inSeconds * 1000, transformTime.inSeconds * 1000)
-        return FillResult(item: item, serverTiming: timing, uncacheable: uncacheable)
+        return FillResult(item: item, serverTiming: timing, uncacheable: uncacheable, stored: stored)
     }
 
     func entryResponse(_ h: CacheEntry.Header, body: ByteBuffer, cache: String, now: Double, ifNoneMatch: String?,

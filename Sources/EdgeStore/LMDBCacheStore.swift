@@ -107,7 +107,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
 
     public func write(_ key: CacheKey, value: [UInt8]) async throws {
         // One value may not take more than half the bound, or it would flush everything else.
-        guard value.count + Self.prefixSize <= maxBytes / 2 else { return }
+        guard value.count + Self.prefixSize <= maxBytes / 2 else { throw CacheWriteRefused(size: value.count) }
         try await writer.submit(.put(key.bytes, value))
     }
 

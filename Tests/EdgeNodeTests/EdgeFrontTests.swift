@@ -253,7 +253,7 @@ import Testing
         let a = try await node.get("/private.jpg?w=30")
         let b = try await node.get("/private.jpg?w=30")
         #expect(a.status == 200 && b.status == 200)
-        #expect(b.header("x-cache") == "MISS")
+        #expect(b.header("x-cache") == "BYPASS")
         #expect(b.header("cache-control") == "no-store")
         #expect(node.origin.count("/private.jpg") == 2)
     }
@@ -302,5 +302,21 @@ import Testing
         #expect(width(narrow.body) == 120 && width(wide.body) == 160 && width(none.body) == 400)
         let again = try await node.get("/photo.jpg?w=400&ch=width,dpr&fm=png", headers: [("Width", "120")])
         #expect(again.header("x-cache") == "HIT")
+    }
+}
+
+@Suite struct FullStoreTests {
+    /// Should serve a variant the store cannot hold, marked BYPASS, never failing the request.
+    @Test func unstorableVariantIsServedAsBypass() async throws {
+        // A 1 MiB store refuses any value over half of it.
+        let node = try await TestNode.start { $0.cacheMaxBytes = 1 << 20 }
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
+        let big = try await node.get("/photo.jpg?w=1400&fm=png")
+        #expect(big.status == 200)
+        #expect(big.body.count > 600_000)
+        #expect(big.header("x-cache") == "BYPASS")
+        let small = try await node.get("/photo.jpg?w=40")
+        #expect(small.header("x-cache") == "MISS")
     }
 }

@@ -149,13 +149,13 @@ let overhead = 12
         #expect(bytes <= maxBytes && entries > 10)
     }
 
-    /// Should not store a value larger than half the bound (it would flush everything else).
+    /// Should refuse a value larger than half the bound (it would flush everything else), saying so.
     @Test func oversizedValueSkipped() async throws {
         let dir = try TemporaryDirectory()
         let store = try LMDBCacheStore(path: dir.path, maxBytes: 10_000)
         defer { store.close() }
         try await store.write(key("small"), value: value(1, count: 1000))
-        try await store.write(key("huge"), value: value(2, count: 6000))
+        await #expect(throws: CacheWriteRefused.self) { try await store.write(key("huge"), value: value(2, count: 6000)) }
         #expect(store.bytes(key("huge")) == nil)
         #expect(store.bytes(key("small")) == value(1, count: 1000))
         #expect(store.usage == CacheUsage(entries: 1, bytes: 1000 + overhead))

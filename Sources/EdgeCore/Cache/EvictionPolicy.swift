@@ -1,0 +1,148 @@
+/// Decides which cached objects stay within a byte budget: a pure state machine over keys and sizes that the
+/// store drives. It keeps its bookkeeping in memory only; every answer is an action the store carries out in the
+/// write transaction it is about to commit, so a hit never costs a disk write.
+public protocol EvictionPolicy<Key> {
+    associatedtype Key: Hashable
+
+    /// The byte budget the resident objects never exceed together.
+    var capacity: Int { get }
+    /// Bytes of the resident objects.
+    var usedBytes: Int { get }
+    /// Number of resident objects.
+    var count: Int { get }
+    /// Whether `key` is resident.
+    func contains(_ key: Key) -> Bool
+    /// Notes a cache hit on `key`; false (and nothing changes) when the policy does not hold it.
+    mutating func recordHit(_ key: Key) -> Bool
+    /// Asks to store `size` bytes under `key` after a miss (or to replace the resident object under `key`).
+    mutating func admit(_ key: Key, size: Int) -> Admission<Key>
+    /// Forgets `key` (purged or corrupt); returns the bytes it occupied, or nil when it was not resident.
+    @discardableResult mutating func remove(_ key: Key) -> Int?
+}
+
+/// What the store must do with an object it offered to the policy.
+public enum Admission<Key> {
+    /// Delete `evicting` (in the same write transaction), then store the object. Never lists the admitted key.
+    case store(evicting: [Key])
+    /// Do not store the object (it is larger than the policy admits); serve it and leave the store unchanged.
+    case bypass
+}
+
+extension Admission: Equatable where Key: Equatable {}
+extension Admission: Sendable where Key: Sendable {}
+
+/// The policies' shared storage: every tracked key (resident or ghost) in one dense slot array threaded by
+/// intrusive doubly linked FIFO lists, so every operation is O(1) and an entry costs one slot plus one
+/// dictionary entry (no per-object allocation beyond the key itself).
+struct SlotTable<Key: Hashable> {
+    /// One tracked key. `newer`/`older` link it within its list (-1 ends a list).
+    struct Slot {
+        var key: Key
+        var size: Int
+        var newer: Int32
+        var older: Int32
+        var frequency: UInt8
+        var list: UInt8
+    }
+
+    /// One FIFO list: `head` is the newest slot, `tail` the oldest.
+    struct List {
+        var head: Int32 = -1
+        var tail: Int32 = -1
+        var count = 0
+        var bytes = 0
+    }
+
+    private(set) var slots: [Slot] = []
+    private(set) var index: [Key: Int32] = [:]
+    private(set) var lists: [List]
+
+    init(lists: Int) {
+        self.lists = Array(repeating: List(), count: lists)
+    }
+
+    /// The slot index of `key`, if tracked.
+    func find(_ key: Key) -> Int32? { index[key] }
+
+    subscript(i: Int32) -> Slot { slots[Int(i)] }
+
+    /// Sets the access frequency of slot `i` (in place: no copy of the key).
+    mutating func setFrequency(_ i: Int32, _ frequency: UInt8) {
+        slots[Int(i)].frequency = frequency
+    }
+
+    /// Tracks a new key at the head of `list`.
+    @discardableResult
+    mutating func insert(_ key: Key, size: Int, frequency: UInt8, list: UInt8) -> Int32 {
+        precondition(slots.count < Int(Int32.max), "eviction policy slot table full")
+        let i = Int32(slots.count)
+        slots.append(Slot(key: key, size: size, newer: -1, older: -1, frequency: frequency, list: list))
+        let previous = index.updateValue(i, forKey: key)
+        precondition(previous == nil, "key tracked twice")
+        link(i, at: list)
+        return i
+    }
+
+    /// Moves slot `i` to the head of `list` (its own or another).
+    mutating func moveToHead(_ i: Int32, of list: UInt8) {
+        unlink(i)
+        link(i, at: list)
+    }
+
+    /// Stops tracking slot `i`; the last slot moves into its place so the array stays dense.
+    mutating func delete(_ i: Int32) {
+        unlink(i)
+        index.removeValue(forKey: slots[Int(i)].key)
+        let last = Int32(slots.count - 1)
+        if i != last {
+            slots.swapAt(Int(i), Int(last))
+            let moved = slots[Int(i)]
+            if moved.newer >= 0 { slots[Int(moved.newer)].older = i } else { lists[Int(moved.list)].head = i }
+            if moved.older >= 0 { slots[Int(moved.older)].newer = i } else { lists[Int(moved.list)].tail = i }
+            index[moved.key] = i
+        }
+        slots.removeLast()
+    }
+
+    /// Forgets everything.
+    mutating func removeAll() {
+        slots.removeAll()
+        index.removeAll()
+        lists = Array(repeating: List(), count: lists.count)
+    }
+
+    /// The slots of `list`, oldest first.
+    func walk(_ list: UInt8) -> [Slot] {
+        var out: [Slot] = []
+        out.reserveCapacity(lists[Int(list)].count)
+        var i = lists[Int(list)].tail
+        while i >= 0 {
+            out.append(slots[Int(i)])
+            i = slots[Int(i)].newer
+        }
+        return out
+    }
+
+    private mutating func link(_ i: Int32, at list: UInt8) {
+        let head = lists[Int(list)].head
+        slots[Int(i)].list = list
+        slots[Int(i)].newer = -1
+        slots[Int(i)].older = head
+        if head >= 0 { slots[Int(head)].newer = i } else { lists[Int(list)].tail = i }
+        lists[Int(list)].head = i
+        lists[Int(list)].count += 1
+        lists[Int(list)].bytes += slots[Int(i)].size
+    }
+
+    private mutating func unlink(_ i: Int32) {
+        let slot = slots[Int(i)]
+        let list = Int(slot.list)
+        if slot.newer >= 0 { slots[Int(slot.newer)].older = slot.older } else { lists[list].head = slot.older }
+        if slot.older >= 0 { slots[Int(slot.older)].newer = slot.newer } else { lists[list].tail = slot.newer }
+        lists[list].count -= 1
+        lists[list].bytes -= slot.size
+    }
+}
+
+extension SlotTable: Sendable where Key: Sendable {}
+extension SlotTable.Slot: Sendable where Key: Sendable {}

@@ -58,6 +58,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // Offline benchmarks of EdgeCore's pure parts (tools/bench/eviction); not a product.
+        .executableTarget(name: "EdgeBench", dependencies: ["EdgeCore"], swiftSettings: strict),
 
         // MARK: Tests
         .target(name: "EdgeTestSupport", dependencies: [

@@ -1,26 +1,27 @@
 // Offline benchmarks of EdgeCore's pure parts, run by the scripts in tools/bench (release builds only).
-// Usage: EdgeBench eviction [--requests N] [--objects N] [--seed N] [--quick]
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-guard let command = arguments.first else {
-    fputs("usage: EdgeBench eviction [--requests N] [--objects N] [--seed N] [--quick]\n", stderr)
+/// Writes `message` to standard error (through the descriptor: the C `stderr` global is not concurrency-safe)
+/// and exits with status 2.
+func fail(_ message: String) -> Never {
+    let line = message + "\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
     exit(2)
 }
-arguments.removeFirst()
-switch command {
+
+let usage = "usage: EdgeBench eviction [--requests N] [--objects N] [--seed N] [--quick]"
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
 case "eviction":
     do {
-        try EvictionBenchmark(arguments: arguments).run()
+        try EvictionBenchmark(arguments: Array(arguments.dropFirst())).run()
     } catch {
-        fputs("EdgeBench: \(error)\n", stderr)
-        exit(2)
+        fail("EdgeBench: \(error)\n\(usage)")
     }
 default:
-    fputs("EdgeBench: unknown benchmark \(command)\n", stderr)
-    exit(2)
+    fail(usage)
 }

@@ -31,6 +31,13 @@ public struct SingleFlight<Key: Hashable & Sendable, Waiter> {
         return waiters
     }
 
+    /// Takes one waiter out of a running fill (it gave up waiting); the fill goes on for the others.
+    /// Returns the waiter, or nil when the fill already ended (the waiter has been, or is being, told).
+    public mutating func leave(_ key: Key, where matches: (Waiter) -> Bool) -> Waiter? {
+        guard let index = flights[key]?.firstIndex(where: matches) else { return nil }
+        return flights[key]!.remove(at: index)
+    }
+
     /// Number of fills running.
     public var inFlight: Int { flights.count }
 }

@@ -34,7 +34,7 @@ final class EdgeService: Sendable {
     let imaging: any ImageProcessing
     let fetchPool: BoundedPool
     let transformPool: BoundedPool
-    let coalescer = FillCoalescer<FillResult>()
+    let coalescer: FillCoalescer<FillResult>
     let hot: HotCache
     let metrics: NodeMetrics
     let logger: Logger
@@ -51,6 +51,7 @@ final class EdgeService: Sendable {
         self.logger = logger
         self.clock = clock
         hot = HotCache(maxBytes: config.cacheMemoryBytes)
+        coalescer = FillCoalescer(timeout: .milliseconds(Int64(config.fillTimeout * 1000)))
         fetchPool = BoundedPool(threads: config.maxConcurrentFetches, maxQueued: config.maxQueuedFetches)
         transformPool = BoundedPool(threads: config.maxConcurrentTransforms, maxQueued: config.maxQueuedTransforms)
     }

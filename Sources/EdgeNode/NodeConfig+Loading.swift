@@ -58,7 +58,7 @@ struct ConfigReader {
         "admin": ["host", "port"],
         "cache": ["path", "maxBytes", "memoryBytes", "defaultTTL"],
         "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
-                   "maxConcurrentFetches", "maxQueuedFetches", "maxConnections"],
+                   "maxConcurrentFetches", "maxQueuedFetches", "maxConnections", "fillTimeout"],
         "origin": ["connectTimeout", "timeout"],
     ]
     /// Keys of the contract that later versions implement: refused by name rather than silently ignored.
@@ -126,6 +126,7 @@ struct ConfigReader {
         if let v = value("limits", "maxConcurrentFetches") { config.maxConcurrentFetches = integer(v, "limits.maxConcurrentFetches", 1...1024) ?? config.maxConcurrentFetches }
         if let v = value("limits", "maxQueuedFetches") { config.maxQueuedFetches = integer(v, "limits.maxQueuedFetches", 0...100_000) ?? config.maxQueuedFetches }
         if let v = value("limits", "maxConnections") { config.maxConnections = integer(v, "limits.maxConnections", 1...1_000_000) ?? config.maxConnections }
+        if let v = value("limits", "fillTimeout") { config.fillTimeout = duration(v, "limits.fillTimeout").map { max(0.05, $0) } ?? config.fillTimeout }
         if let v = value("origin", "connectTimeout") { config.originConnectTimeout = duration(v, "origin.connectTimeout") ?? config.originConnectTimeout }
         if let v = value("origin", "timeout") { config.originTimeout = duration(v, "origin.timeout") ?? config.originTimeout }
 

@@ -35,6 +35,9 @@ public struct NodeConfig: Sendable {
     public var maxQueuedFetches = 256
     /// `limits.maxConnections`: open edge connections; more are closed at once.
     public var maxConnections = 4096
+    /// `limits.fillTimeout`: how long a request waits for a fill (its own or another's) before a 504; the fill
+    /// itself goes on and its result is cached.
+    public var fillTimeout: Double = 60
     /// `origin.connectTimeout`, `origin.timeout`: seconds for web origins.
     public var originConnectTimeout: Double = 5
     public var originTimeout: Double = 30

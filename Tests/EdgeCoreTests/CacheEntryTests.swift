@@ -138,4 +138,18 @@ import Testing
         #expect(flights.finish("other") == [10])
         #expect(flights.inFlight == 0)
     }
+
+    /// Should let a waiter leave a running fill (timed out) without ending the fill for the others.
+    @Test func waiterLeaves() {
+        var flights = SingleFlight<String, Int>()
+        _ = flights.join("k", 1)
+        _ = flights.join("k", 2)
+        _ = flights.join("k", 3)
+        #expect(flights.leave("k") { $0 == 2 } == 2)
+        #expect(flights.leave("k") { $0 == 2 } == nil)
+        #expect(flights.leave("absent") { _ in true } == nil)
+        #expect(flights.inFlight == 1)
+        #expect(flights.finish("k") == [1, 3])
+        #expect(flights.leave("k") { _ in true } == nil)
+    }
 }

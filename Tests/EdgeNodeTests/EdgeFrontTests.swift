@@ -320,3 +320,30 @@ import Testing
         #expect(small.header("x-cache") == "MISS")
     }
 }
+
+@Suite struct FillTimeoutTests {
+    /// Should answer 504 to requests that waited longer than limits.fillTimeout, and cache the fill that finished.
+    @Test func slowFillTimesOutThenServes() async throws {
+        let node = try await TestNode.start { $0.fillTimeout = 0.3 }
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/slow.jpg", TestOrigin.Route(headers: jpegHeaders, body: photo, delay: .milliseconds(900)))
+        let port = node.port
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<5 {
+                group.addTask { try await TestHTTPClient.get(port: port, "/slow.jpg?w=33", headers: [("Host", "web.test")]).status }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses == [504, 504, 504, 504, 504])
+        #expect(node.origin.count("/slow.jpg") == 1)
+        // The fill went on: once it has landed, the variant is a hit.
+        var last = ""
+        for _ in 0..<40 {
+            try await Task.sleep(for: .milliseconds(50))
+            last = try await node.get("/slow.jpg?w=33").header("x-cache") ?? ""
+            if last == "HIT" { break }
+        }
+        #expect(last == "HIT")
+        #expect(node.origin.count("/slow.jpg") == 1)
+    }
+}

@@ -1,0 +1,245 @@
+import EdgeCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Hit ratio and byte hit ratio of S3-FIFO (and its tuning knobs) against plain LRU on the same synthetic
+/// Zipf traces, plus the cost of rebuilding S3-FIFO for a million 32-byte keys. Prints JSON lines on stdout for
+/// tools/bench/eviction to tabulate.
+struct EvictionBenchmark {
+    var requests = 1_000_000
+    var objects = 100_000
+    var seed: UInt64 = 20231023  // SOSP '23 opened on 23 October 2023; any fixed value would do.
+    var alphas = [0.8, 1.0]
+    var cacheFractions = [0.01, 0.05, 0.10]
+    var rebuildEntries = 1_000_000
+
+    init(arguments: [String]) throws(UsageError) {
+        var rest = arguments[...]
+        func value(_ flag: String) throws(UsageError) -> Int {
+            guard let text = rest.popFirst(), let v = Int(text), v > 0 else {
+                throw UsageError(description: "\(flag) needs a positive integer")
+            }
+            return v
+        }
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--requests": requests = try value(flag)
+            case "--objects": objects = try value(flag)
+            case "--seed": seed = UInt64(try value(flag))
+            case "--quick":
+                requests = 100_000
+                objects = 10_000
+                rebuildEntries = 100_000
+            default: throw UsageError(description: "unknown option \(flag)")
+            }
+        }
+    }
+
+    /// The S3-FIFO settings measured: the paper's defaults first, then one knob turned at a time.
+    static let variants: [(name: String, configuration: S3FIFO<Int32>.Configuration)] = [
+        ("default", .init()),
+        ("small 20%", .init(smallFraction: 0.20, maxObjectFraction: 0.10)),
+        ("small 5%", .init(smallFraction: 0.05, maxObjectFraction: 0.05)),
+        ("threshold 1", .init(promotionThreshold: 1)),
+        ("ghost 0.5×M", .init(ghostFraction: 0.5)),
+        ("ghost 2×M", .init(ghostFraction: 2.0)),
+        ("ghost 4×M", .init(ghostFraction: 4.0)),
+        ("no ghost", .init(ghostFraction: 0)),
+    ]
+
+    func run() {
+        let sizes = Self.objectSizes(count: objects, seed: seed)
+        for alpha in alphas {
+            let trace = Trace(alpha: alpha, objects: objects, requests: requests, sizes: sizes, seed: seed)
+            emit([("kind", .text("trace")), ("alpha", .number(alpha)), ("requests", .int(requests)),
+                  ("objects", .int(objects)), ("distinct", .int(trace.distinctObjects)),
+                  ("workingSetBytes", .int(trace.workingSetBytes)), ("requestBytes", .int(trace.requestBytes)),
+                  ("meanSize", .int(trace.workingSetBytes / max(1, trace.distinctObjects))),
+                  ("medianSize", .int(trace.medianSize))])
+            for fraction in cacheFractions {
+                let capacity = Int(Double(trace.workingSetBytes) * fraction)
+                var lru = LRUPolicy<Int32>(capacity: capacity)
+                report(simulate(&lru, trace), policy: "LRU", variant: "", alpha: alpha, fraction: fraction,
+                       capacity: capacity)
+                for (name, configuration) in Self.variants {
+                    var s3 = S3FIFO<Int32>(capacity: capacity, configuration: configuration)
+                    report(simulate(&s3, trace), policy: "S3-FIFO", variant: name, alpha: alpha, fraction: fraction,
+                           capacity: capacity)
+                }
+            }
+        }
+        measureRebuild()
+    }
+
+    // MARK: Trace
+
+    /// Log-normal object sizes around a 40 KB median (σ = 1: the middle two thirds between 15 and 110 KB), clamped
+    /// to 2 KB...2 MB: thumbnails to full-page photos. Independent of popularity.
+    static func objectSizes(count: Int, seed: UInt64) -> [Int] {
+        var g = SplitMix64(seed: seed ^ 0x5157_e5)
+        return (0..<count).map { _ in
+            let z = g.normal()
+            return min(2_000_000, max(2_000, Int((40_000 * exp(z)).rounded())))
+        }
+    }
+
+    struct Trace {
+        let requests: [Int32]
+        let sizes: [Int]
+        let distinctObjects: Int
+        let workingSetBytes: Int
+        let requestBytes: Int
+        let medianSize: Int
+
+        /// `requests` draws of object ranks 0..<objects with P(rank k) ∝ 1/(k+1)^alpha.
+        init(alpha: Double, objects: Int, requests count: Int, sizes: [Int], seed: UInt64) {
+            var cdf = [Double](repeating: 0, count: objects)
+            var total = 0.0
+            for k in 0..<objects {
+                total += 1 / pow(Double(k + 1), alpha)
+                cdf[k] = total
+            }
+            var g = SplitMix64(seed: seed ^ alpha.bitPattern)
+            var seen = [Bool](repeating: false, count: objects)
+            var out = [Int32]()
+            out.reserveCapacity(count)
+            var requestBytes = 0
+            for _ in 0..<count {
+                let u = g.unit() * total
+                var lo = 0, hi = objects - 1
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if cdf[mid] < u { lo = mid + 1 } else { hi = mid }
+                }
+                out.append(Int32(lo))
+                seen[lo] = true
+                requestBytes += sizes[lo]
+            }
+            let distinct = (0..<objects).filter { seen[$0] }
+            self.requests = out
+            self.sizes = sizes
+            distinctObjects = distinct.count
+            workingSetBytes = distinct.reduce(0) { $0 + sizes[$1] }
+            self.requestBytes = requestBytes
+            medianSize = distinct.map { sizes[$0] }.sorted()[distinct.count / 2]
+        }
+    }
+
+    // MARK: Simulation
+
+    struct Outcome {
+        var hits = 0
+        var hitBytes = 0
+        var bypasses = 0
+        var evictions = 0
+        var maxUsed = 0
+        var seconds = 0.0
+    }
+
+    /// Replays the trace as the store would: a hit is recorded, a miss is offered for admission.
+    func simulate<P: EvictionPolicy>(_ policy: inout P, _ trace: Trace) -> Outcome where P.Key == Int32 {
+        var o = Outcome()
+        let start = ContinuousClock.now
+        for key in trace.requests {
+            let size = trace.sizes[Int(key)]
+            if policy.recordHit(key) {
+                o.hits += 1
+                o.hitBytes += size
+                continue
+            }
+            switch policy.admit(key, size: size) {
+            case .store(let evicting): o.evictions += evicting.count
+            case .bypass: o.bypasses += 1
+            }
+            o.maxUsed = max(o.maxUsed, policy.usedBytes)
+        }
+        let elapsed = ContinuousClock.now - start
+        o.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        precondition(o.maxUsed <= policy.capacity, "policy exceeded its capacity")
+        return o
+    }
+
+    func report(_ o: Outcome, policy: String, variant: String, alpha: Double, fraction: Double, capacity: Int) {
+        emit([("kind", .text("ratio")), ("policy", .text(policy)), ("variant", .text(variant)),
+              ("alpha", .number(alpha)), ("cacheFraction", .number(fraction)), ("capacity", .int(capacity)),
+              ("hits", .int(o.hits)), ("hitBytes", .int(o.hitBytes)), ("bypasses", .int(o.bypasses)),
+              ("evictions", .int(o.evictions)), ("maxUsed", .int(o.maxUsed)),
+              ("nsPerRequest", .number(o.seconds * 1e9 / Double(requests)))])
+    }
+
+    // MARK: Restart
+
+    /// Rebuilds S3-FIFO from `rebuildEntries` 32-byte keys (the shape of a CacheKey digest, heap arrays like
+    /// CacheKey.bytes), as a restart without a snapshot would, then times snapshot and hits on those keys.
+    func measureRebuild() {
+        var g = SplitMix64(seed: seed ^ 0x4ebd)
+        let keys: [[UInt8]] = (0..<rebuildEntries).map { _ in
+            (0..<4).flatMap { _ in withUnsafeBytes(of: g.next()) { Array($0) } }
+        }
+        let entries = keys.map { S3FIFO<[UInt8]>.Entry(key: $0, size: 40_000) }
+        var policy = S3FIFO<[UInt8]>(capacity: rebuildEntries * 40_000)
+        let t0 = ContinuousClock.now
+        let evicted = policy.rebuild(residents: entries)
+        let t1 = ContinuousClock.now
+        let snapshot = policy.snapshot()
+        let t2 = ContinuousClock.now
+        var hits = 0
+        for _ in 0..<rebuildEntries where policy.recordHit(keys[Int(g.next() % UInt64(keys.count))]) {
+            hits += 1
+        }
+        let t3 = ContinuousClock.now
+        precondition(evicted.isEmpty && snapshot.residents.count == rebuildEntries && hits == rebuildEntries)
+        func ms(_ d: Duration) -> Double {
+            Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
+        }
+        emit([("kind", .text("rebuild")), ("entries", .int(rebuildEntries)), ("rebuildMs", .number(ms(t1 - t0))),
+              ("snapshotMs", .number(ms(t2 - t1))),
+              ("nsPerHit", .number(ms(t3 - t2) * 1e6 / Double(rebuildEntries)))])
+    }
+}
+
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// SplitMix64: small, fast, and the same sequence on every machine, so the trace is the same in every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in (0, 1): never 0, so its logarithm is finite.
+    mutating func unit() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992 }
+
+    /// Standard normal (Box–Muller).
+    mutating func normal() -> Double { sqrt(-2 * log(unit())) * cos(2 * Double.pi * unit()) }
+}
+
+enum JSONValue {
+    case text(String)
+    case int(Int)
+    case number(Double)
+}
+
+/// Prints one JSON object on a line. Keys and texts here contain no quotes, backslashes or control characters.
+func emit(_ fields: [(String, JSONValue)]) {
+    let body = fields.map { name, value in
+        let v = switch value {
+        case .text(let s): "\"\(s)\""
+        case .int(let i): "\(i)"
+        case .number(let d): "\(d)"
+        }
+        return "\"\(name)\": \(v)"
+    }.joined(separator: ", ")
+    print("{\(body)}")
+}

@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 
 /// The identity of one cached variant: SHA-256 over the source, the decoded path, the canonical transform
 /// and the negotiated format. Built from parsed values, never from the raw query, so equivalent URLs share it.

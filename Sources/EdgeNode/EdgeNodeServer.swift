@@ -1,4 +1,4 @@
-public import EdgeCore
+import EdgeCore
 import EdgeImaging
 import EdgeOrigin
 import EdgeStore

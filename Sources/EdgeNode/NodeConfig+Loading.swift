@@ -1,4 +1,4 @@
-public import EdgeCore
+import EdgeCore
 import Foundation
 import Yams
 

@@ -151,6 +151,17 @@ def _cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
+def cpu_seconds(pids):
+    """User + system CPU time the live processes have used so far, in seconds."""
+    total = 0
+    for p in pids:
+        try:
+            total += _cpu_ticks(p)
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class ForeignCPU:
     """CPU used by processes other than `pids` (and this one) between start() and stop(), in cores: how much the
     machine's other work disturbed a measurement. The load average cannot tell, as it counts the benchmark too."""

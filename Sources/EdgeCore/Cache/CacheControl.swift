@@ -14,16 +14,27 @@ public struct CacheControl: Sendable, Equatable {
         case fields([String])
     }
 
+    /// `max-age`, seconds (0 when invalid or conflicting).
     public var maxAge: Int?
+    /// `s-maxage`, seconds: the lifetime for shared caches; implies `proxy-revalidate` (RFC 9111 §5.2.2.10).
     public var sMaxAge: Int?
+    /// `no-store`: never store.
     public var noStore = false
+    /// `no-cache`: unqualified, revalidate before every use; with fields, only those fields are withheld.
     public var noCache: Scope?
+    /// `private`: unqualified, no shared cache may store it; with fields, only those fields are withheld.
     public var `private`: Scope?
+    /// `public`: explicitly cacheable.
     public var `public` = false
+    /// `must-revalidate`: never serve stale without revalidating.
     public var mustRevalidate = false
+    /// `proxy-revalidate`: `must-revalidate` for shared caches.
     public var proxyRevalidate = false
+    /// `immutable` (RFC 8246): the representation never changes while fresh.
     public var immutable = false
+    /// `stale-while-revalidate` (RFC 5861 §3), seconds.
     public var staleWhileRevalidate: Int?
+    /// `stale-if-error` (RFC 5861 §4), seconds.
     public var staleIfError: Int?
     /// True when the field (all its lines together) was longer than `maxFieldBytes` and was not read: a policy that
     /// cannot be read whole cannot be trusted, so the cache does not store the response.

@@ -33,46 +33,70 @@ extension Admission: Sendable where Key: Sendable {}
 
 /// The policies' shared storage: every tracked key (resident or ghost) in one dense slot array threaded by
 /// intrusive doubly linked FIFO lists, so every operation is O(1) and an entry costs one slot plus one
-/// dictionary entry (no per-object allocation beyond the key itself).
+/// dictionary entry (no per-object allocation beyond the key itself). Inlinable, like the policies, so that a
+/// policy used from another module is specialised for its key type (unspecialised, a hit costs several times more).
+@usableFromInline
 struct SlotTable<Key: Hashable> {
     /// One tracked key. `newer`/`older` link it within its list (-1 ends a list).
+    @usableFromInline
     struct Slot {
-        var key: Key
-        var size: Int
-        var newer: Int32
-        var older: Int32
-        var frequency: UInt8
-        var list: UInt8
+        @usableFromInline var key: Key
+        @usableFromInline var size: Int
+        @usableFromInline var newer: Int32
+        @usableFromInline var older: Int32
+        @usableFromInline var frequency: UInt8
+        @usableFromInline var list: UInt8
+
+        @inlinable
+        init(key: Key, size: Int, newer: Int32, older: Int32, frequency: UInt8, list: UInt8) {
+            self.key = key
+            self.size = size
+            self.newer = newer
+            self.older = older
+            self.frequency = frequency
+            self.list = list
+        }
     }
 
     /// One FIFO list: `head` is the newest slot, `tail` the oldest.
+    @usableFromInline
     struct List {
-        var head: Int32 = -1
-        var tail: Int32 = -1
-        var count = 0
-        var bytes = 0
+        @usableFromInline var head: Int32 = -1
+        @usableFromInline var tail: Int32 = -1
+        @usableFromInline var count = 0
+        @usableFromInline var bytes = 0
+
+        @inlinable init() {}
     }
 
-    private(set) var slots: [Slot] = []
-    private(set) var index: [Key: Int32] = [:]
-    private(set) var lists: [List]
+    // Mutated only through the methods below, which keep the lists, the index and the totals consistent.
+    @usableFromInline var slots: [Slot] = []
+    @usableFromInline var index: [Key: Int32] = [:]
+    @usableFromInline var lists: [List]
 
+    @inlinable
     init(lists: Int) {
         self.lists = Array(repeating: List(), count: lists)
     }
 
     /// The slot index of `key`, if tracked.
-    func find(_ key: Key) -> Int32? { index[key] }
+    @inlinable func find(_ key: Key) -> Int32? { index[key] }
 
-    subscript(i: Int32) -> Slot { slots[Int(i)] }
+    @inlinable subscript(i: Int32) -> Slot { slots[Int(i)] }
 
     /// Sets the access frequency of slot `i` (in place: no copy of the key).
-    mutating func setFrequency(_ i: Int32, _ frequency: UInt8) {
+    @inlinable mutating func setFrequency(_ i: Int32, _ frequency: UInt8) {
         slots[Int(i)].frequency = frequency
     }
 
+    /// Makes room for `n` more keys without rehashing.
+    @inlinable mutating func reserve(_ n: Int) {
+        slots.reserveCapacity(slots.count + n)
+        index.reserveCapacity(index.count + n)
+    }
+
     /// Tracks a new key at the head of `list`.
-    @discardableResult
+    @inlinable @discardableResult
     mutating func insert(_ key: Key, size: Int, frequency: UInt8, list: UInt8) -> Int32 {
         precondition(slots.count < Int(Int32.max), "eviction policy slot table full")
         let i = Int32(slots.count)
@@ -84,13 +108,13 @@ struct SlotTable<Key: Hashable> {
     }
 
     /// Moves slot `i` to the head of `list` (its own or another).
-    mutating func moveToHead(_ i: Int32, of list: UInt8) {
+    @inlinable mutating func moveToHead(_ i: Int32, of list: UInt8) {
         unlink(i)
         link(i, at: list)
     }
 
     /// Stops tracking slot `i`; the last slot moves into its place so the array stays dense.
-    mutating func delete(_ i: Int32) {
+    @inlinable mutating func delete(_ i: Int32) {
         unlink(i)
         index.removeValue(forKey: slots[Int(i)].key)
         let last = Int32(slots.count - 1)
@@ -105,14 +129,14 @@ struct SlotTable<Key: Hashable> {
     }
 
     /// Forgets everything.
-    mutating func removeAll() {
+    @inlinable mutating func removeAll() {
         slots.removeAll()
         index.removeAll()
         lists = Array(repeating: List(), count: lists.count)
     }
 
     /// The slots of `list`, oldest first.
-    func walk(_ list: UInt8) -> [Slot] {
+    @inlinable func walk(_ list: UInt8) -> [Slot] {
         var out: [Slot] = []
         out.reserveCapacity(lists[Int(list)].count)
         var i = lists[Int(list)].tail
@@ -123,7 +147,7 @@ struct SlotTable<Key: Hashable> {
         return out
     }
 
-    private mutating func link(_ i: Int32, at list: UInt8) {
+    @inlinable mutating func link(_ i: Int32, at list: UInt8) {
         let head = lists[Int(list)].head
         slots[Int(i)].list = list
         slots[Int(i)].newer = -1
@@ -134,7 +158,7 @@ struct SlotTable<Key: Hashable> {
         lists[Int(list)].bytes += slots[Int(i)].size
     }
 
-    private mutating func unlink(_ i: Int32) {
+    @inlinable mutating func unlink(_ i: Int32) {
         let slot = slots[Int(i)]
         let list = Int(slot.list)
         if slot.newer >= 0 { slots[Int(slot.newer)].older = slot.older } else { lists[list].head = slot.older }
@@ -146,3 +170,4 @@ struct SlotTable<Key: Hashable> {
 
 extension SlotTable: Sendable where Key: Sendable {}
 extension SlotTable.Slot: Sendable where Key: Sendable {}
+extension SlotTable.List: Sendable {}

@@ -4,7 +4,7 @@ public struct LRUPolicy<Key: Hashable>: EvictionPolicy {
     public let capacity: Int
     /// Largest object admitted, in bytes (plain LRU admits whatever fits).
     public let maxObjectBytes: Int
-    private var table = SlotTable<Key>(lists: 1)
+    @usableFromInline var table = SlotTable<Key>(lists: 1)
 
     /// A policy for a budget of `capacity` bytes.
     public init(capacity: Int, maxObjectBytes: Int? = nil) {
@@ -13,18 +13,18 @@ public struct LRUPolicy<Key: Hashable>: EvictionPolicy {
         self.maxObjectBytes = min(capacity, maxObjectBytes ?? capacity)
     }
 
-    public var usedBytes: Int { table.lists[0].bytes }
-    public var count: Int { table.lists[0].count }
+    @inlinable public var usedBytes: Int { table.lists[0].bytes }
+    @inlinable public var count: Int { table.lists[0].count }
 
-    public func contains(_ key: Key) -> Bool { table.find(key) != nil }
+    @inlinable public func contains(_ key: Key) -> Bool { table.find(key) != nil }
 
-    public mutating func recordHit(_ key: Key) -> Bool {
+    @inlinable public mutating func recordHit(_ key: Key) -> Bool {
         guard let i = table.find(key) else { return false }
         table.moveToHead(i, of: 0)
         return true
     }
 
-    public mutating func admit(_ key: Key, size: Int) -> Admission<Key> {
+    @inlinable public mutating func admit(_ key: Key, size: Int) -> Admission<Key> {
         precondition(size >= 0, "negative object size")
         guard size <= maxObjectBytes else { return .bypass }
         if let i = table.find(key) { table.delete(i) }
@@ -38,7 +38,7 @@ public struct LRUPolicy<Key: Hashable>: EvictionPolicy {
         return .store(evicting: evicted)
     }
 
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func remove(_ key: Key) -> Int? {
         guard let i = table.find(key) else { return nil }
         let size = table[i].size

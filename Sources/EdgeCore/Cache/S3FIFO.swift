@@ -6,7 +6,12 @@
 /// Follows libCacheSim's `S3FIFO.c` (the authors' reference): an object moves from `S` to `M` when it was hit at
 /// least `promotionThreshold` times while in `S`; `M` is a CLOCK with a 2-bit counter (a hit object goes round
 /// again with its counter minus one); a miss on a ghost key enters `M` directly; before the first eviction, once
-/// `S` is full, new objects go straight to `M`.
+/// `S` is full, new objects go straight to `M`. One difference: the ghost queue is bounded by a count of keys (as
+/// many as `M` holds objects) rather than by the bytes its objects had (libCacheSim: 90 % of the budget), so its
+/// memory is bounded whatever the sizes.
+///
+/// A value type with no locking: the store keeps one behind its own lock, keyed by `DigestKey`, and carries out
+/// each `Admission` in the write transaction that stores the object.
 ///
 /// Costs: O(1) per hit, admission and removal (amortised over the objects an admission evicts). A hit changes one
 /// byte in memory. Memory per tracked key (resident or ghost): one slot (the key, its size, two list links and two
@@ -65,10 +70,15 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         public var residents: [Entry]
         /// Ghost keys, oldest first.
         public var ghosts: [Key]
+
+        public init(residents: [Entry], ghosts: [Key]) {
+            self.residents = residents
+            self.ghosts = ghosts
+        }
     }
 
-    private static var ghostList: UInt8 { 2 }
-    private static var maxFrequency: UInt8 { 3 }
+    @usableFromInline static var ghostList: UInt8 { 2 }
+    @usableFromInline static var maxFrequency: UInt8 { 3 }
 
     public let capacity: Int
     public let configuration: Configuration
@@ -76,9 +86,9 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     public let smallCapacity: Int
     /// Largest object admitted, in bytes.
     public let maxObjectBytes: Int
-    private var table = SlotTable<Key>(lists: 3)
+    @usableFromInline var table = SlotTable<Key>(lists: 3)
     // True once anything was evicted; before that, objects arriving with `S` full go straight to `M`.
-    private var hasEvicted = false
+    @usableFromInline var hasEvicted = false
 
     /// A policy for a budget of `capacity` bytes.
     public init(capacity: Int, configuration: Configuration = Configuration()) {
@@ -93,30 +103,30 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         maxObjectBytes = max(1, Int(Double(capacity) * configuration.maxObjectFraction))
     }
 
-    public var usedBytes: Int { table.lists[0].bytes + table.lists[1].bytes }
-    public var count: Int { table.lists[0].count + table.lists[1].count }
+    @inlinable public var usedBytes: Int { table.lists[0].bytes + table.lists[1].bytes }
+    @inlinable public var count: Int { table.lists[0].count + table.lists[1].count }
     /// Number of ghost keys remembered.
-    public var ghostCount: Int { table.lists[2].count }
-    private var mainCapacity: Int { capacity - smallCapacity }
+    @inlinable public var ghostCount: Int { table.lists[2].count }
+    @inlinable var mainCapacity: Int { capacity - smallCapacity }
 
-    public func contains(_ key: Key) -> Bool {
+    @inlinable public func contains(_ key: Key) -> Bool {
         guard let i = table.find(key) else { return false }
         return table[i].list != Self.ghostList
     }
 
     /// The queue holding `key`, nil when it is not resident.
-    public func queue(of key: Key) -> Queue? {
+    @inlinable public func queue(of key: Key) -> Queue? {
         guard let i = table.find(key) else { return nil }
         return Queue(rawValue: table[i].list)
     }
 
     /// Whether `key` was evicted from `S` recently enough to be remembered.
-    public func isGhost(_ key: Key) -> Bool {
+    @inlinable public func isGhost(_ key: Key) -> Bool {
         guard let i = table.find(key) else { return false }
         return table[i].list == Self.ghostList
     }
 
-    public mutating func recordHit(_ key: Key) -> Bool {
+    @inlinable public mutating func recordHit(_ key: Key) -> Bool {
         guard let i = table.find(key) else { return false }
         let slot = table[i]
         guard slot.list != Self.ghostList else { return false }
@@ -127,7 +137,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     /// Admits after a miss: into `M` for a ghost key, else into `S`. Replacing a resident object keeps its queue
     /// and frequency (it was wanted) but moves it to its queue's head. Objects over `maxObjectBytes` bypass; the
     /// resident version of a bypassed key, if any, stays as it was.
-    public mutating func admit(_ key: Key, size: Int) -> Admission<Key> {
+    @inlinable public mutating func admit(_ key: Key, size: Int) -> Admission<Key> {
         precondition(size >= 0, "negative object size")
         guard size <= maxObjectBytes else { return .bypass }
         var target = Queue.small
@@ -154,7 +164,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     }
 
     /// Forgets `key` entirely, ghost included: a purge or a corrupt entry says nothing about popularity to keep.
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func remove(_ key: Key) -> Int? {
         guard let i = table.find(key) else { return nil }
         let slot = table[i]
@@ -178,9 +188,11 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     /// Without a snapshot, pass the store's objects as `Entry(key:size:)` oldest first: they restart in `M`
     /// unhit, and the ones that get hits survive. With a snapshot older than the store (a crash), the store passes
     /// the snapshot's entries that still exist followed by its objects the snapshot lacks, with their sizes.
+    /// A non-empty rebuild ends the cold-start rule: new objects enter `S` even while it is full.
     public mutating func rebuild(residents: some Sequence<Entry>, ghosts: [Key] = []) -> [Key] {
         table.removeAll()
         hasEvicted = false
+        table.reserve(residents.underestimatedCount + ghosts.count)
         var evicted: [Key] = []
         for entry in residents where table.find(entry.key) == nil {
             precondition(entry.size >= 0, "negative object size")
@@ -195,6 +207,8 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
             table.insert(key, size: 0, frequency: 0, list: Self.ghostList)
         }
         trimGhosts()
+        // A restored cache is past its cold start: new objects go on probation from the first one.
+        hasEvicted = table.slots.count > 0
         while usedBytes > capacity {
             evictOne(into: &evicted)
         }
@@ -202,7 +216,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     }
 
     // Evicts exactly one resident object (appending its key), moving any proven ones from `S` to `M` on the way.
-    private mutating func evictOne(into evicted: inout [Key]) {
+    @inlinable mutating func evictOne(into evicted: inout [Key]) {
         hasEvicted = true
         if table.lists[1].bytes > mainCapacity || table.lists[0].count == 0 {
             evictMain(into: &evicted)
@@ -211,7 +225,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         }
     }
 
-    private mutating func evictSmall(into evicted: inout [Key]) {
+    @inlinable mutating func evictSmall(into evicted: inout [Key]) {
         while true {
             let i = table.lists[0].tail
             guard i >= 0 else {
@@ -231,7 +245,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         }
     }
 
-    private mutating func evictMain(into evicted: inout [Key]) {
+    @inlinable mutating func evictMain(into evicted: inout [Key]) {
         while true {
             let i = table.lists[1].tail
             precondition(i >= 0, "over budget with nothing resident")
@@ -249,7 +263,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
 
     // The ghost queue is bounded by a count relative to `M`, not by bytes: a ghost key costs the same whatever
     // the size of the object it stood for.
-    private mutating func trimGhosts() {
+    @inlinable mutating func trimGhosts() {
         let limit = Int(Double(table.lists[1].count) * configuration.ghostFraction)
         while table.lists[2].count > limit {
             table.delete(table.lists[2].tail)

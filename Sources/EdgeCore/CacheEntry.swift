@@ -1,13 +1,13 @@
 /// One cached variant: the body and what its responses need. Stored as one LMDB value:
-/// `"IE02"`, a little-endian header length, the header fields, then the body.
+/// `"IE03"`, a little-endian header length, the header fields, then the body.
 public struct CacheEntry: Sendable, Equatable {
     public var contentType: String
-    /// Strong validator, quoted (`"…"`).
+    /// Strong validator of the body, quoted (`"…"`).
     public var etag: String
-    /// When the origin fetch that produced this entry started (seconds since 1970).
+    /// When the origin fetch that produced this entry started (seconds since 1970): purges compare against it.
     public var fetchedAt: Double
-    /// When the entry stops being fresh (seconds since 1970).
-    public var expiresAt: Double
+    /// Age, lifetime and stale windows (RFC 9111), as the cache policy decided at the fill.
+    public var freshness: EntryFreshness
     /// Source name and decoded path the entry was made from (for purge and diagnostics).
     public var source: String
     public var path: String
@@ -15,40 +15,57 @@ public struct CacheEntry: Sendable, Equatable {
     public var variesOnAccept: Bool
     /// Client-hint request headers the response varied with (`ch`), as a Vary list: "DPR, Width"; empty if none.
     public var clientHints: String
+    /// Cache-Control to send downstream instead of `public, max-age=…` (from the cache policy), if any.
+    public var downstreamCacheControl: String?
+    /// The origin's `Surrogate-Key` values (purge by tag).
+    public var surrogateKeys: [String]
+    /// The origin's validators, for conditional revalidation.
+    public var originETag: String?
+    public var originLastModified: String?
     public var body: [UInt8]
 
-    public init(contentType: String, etag: String, fetchedAt: Double, expiresAt: Double, source: String, path: String,
-                variesOnAccept: Bool, clientHints: String = "", body: [UInt8]) {
+    public init(contentType: String, etag: String, fetchedAt: Double, freshness: EntryFreshness, source: String,
+                path: String, variesOnAccept: Bool, clientHints: String = "", downstreamCacheControl: String? = nil,
+                surrogateKeys: [String] = [], originETag: String? = nil, originLastModified: String? = nil,
+                body: [UInt8]) {
         self.contentType = contentType
         self.etag = etag
         self.fetchedAt = fetchedAt
-        self.expiresAt = expiresAt
+        self.freshness = freshness
         self.source = source
         self.path = path
         self.variesOnAccept = variesOnAccept
         self.clientHints = clientHints
+        self.downstreamCacheControl = downstreamCacheControl
+        self.surrogateKeys = surrogateKeys
+        self.originETag = originETag
+        self.originLastModified = originLastModified
         self.body = body
     }
 
-    static let magic: [UInt8] = Array("IE02".utf8)
+    /// An entry fresh from `fetchedAt` until `expiresAt`, with no stale windows.
+    public init(contentType: String, etag: String, fetchedAt: Double, expiresAt: Double, source: String, path: String,
+                variesOnAccept: Bool, clientHints: String = "", body: [UInt8]) {
+        self.init(contentType: contentType, etag: etag, fetchedAt: fetchedAt,
+                  freshness: EntryFreshness(responseTime: fetchedAt, initialAge: 0, lifetime: expiresAt - fetchedAt),
+                  source: source, path: path, variesOnAccept: variesOnAccept, clientHints: clientHints, body: body)
+    }
+
+    /// When the entry stops being fresh (seconds since 1970).
+    public var expiresAt: Double { freshness.freshUntil }
+
+    static let magic: [UInt8] = Array("IE03".utf8)
 
     /// The stored form.
     public func encoded() -> [UInt8] {
-        var header = ByteWriter()
-        header.string(contentType)
-        header.string(etag)
-        header.double(fetchedAt)
-        header.double(expiresAt)
-        header.string(source)
-        header.string(path)
-        header.u8(variesOnAccept ? 1 : 0)
-        header.string(clientHints)
+        var w = ByteWriter()
+        header.write(into: &w)
         var out = CacheEntry.magic
-        out.reserveCapacity(8 + header.bytes.count + body.count)
+        out.reserveCapacity(8 + w.bytes.count + body.count)
         var len = ByteWriter()
-        len.u32(UInt32(header.bytes.count))
+        len.u32(UInt32(w.bytes.count))
         out += len.bytes
-        out += header.bytes
+        out += w.bytes
         out += body
         return out
     }
@@ -58,19 +75,64 @@ public struct CacheEntry: Sendable, Equatable {
         public var contentType: String
         public var etag: String
         public var fetchedAt: Double
-        public var expiresAt: Double
+        public var freshness: EntryFreshness
         public var source: String
         public var path: String
         public var variesOnAccept: Bool
         public var clientHints: String
+        public var downstreamCacheControl: String?
+        public var surrogateKeys: [String]
+        public var originETag: String?
+        public var originLastModified: String?
         /// Where the body starts within the stored value.
         public var bodyOffset: Int
+
+        public var expiresAt: Double { freshness.freshUntil }
+
+        func write(into w: inout ByteWriter) {
+            w.string(contentType)
+            w.string(etag)
+            w.double(fetchedAt)
+            for d in [freshness.responseTime, freshness.initialAge, freshness.lifetime, freshness.staleWhileRevalidate,
+                      freshness.staleIfError] { w.double(d) }
+            w.string(source)
+            w.string(path)
+            w.u8(variesOnAccept ? 1 : 0)
+            w.string(clientHints)
+            w.optionalString(downstreamCacheControl)
+            w.u32(UInt32(surrogateKeys.count))
+            for k in surrogateKeys { w.string(k) }
+            w.optionalString(originETag)
+            w.optionalString(originLastModified)
+        }
+
+        static func read(_ r: inout ByteReader, bodyOffset: (Int) -> Int) -> Header? {
+            guard let ct = r.string(), let etag = r.string(), let fa = r.double(),
+                  let rt = r.double(), let ia = r.double(), let lt = r.double(), let swr = r.double(), let sie = r.double(),
+                  let src = r.string(), let path = r.string(), let vary = r.u8(), let hints = r.string(),
+                  let dcc = r.optionalString(), let keyCount = r.u32(), keyCount <= 4096
+            else { return nil }
+            var keys: [String] = []
+            for _ in 0..<keyCount {
+                guard let k = r.string() else { return nil }
+                keys.append(k)
+            }
+            guard let oe = r.optionalString(), let olm = r.optionalString() else { return nil }
+            return Header(contentType: ct, etag: etag, fetchedAt: fa,
+                          freshness: EntryFreshness(responseTime: rt, initialAge: ia, lifetime: lt,
+                                                    staleWhileRevalidate: swr, staleIfError: sie),
+                          source: src, path: path, variesOnAccept: vary == 1, clientHints: hints,
+                          downstreamCacheControl: dcc ?? nil, surrogateKeys: keys, originETag: oe ?? nil,
+                          originLastModified: olm ?? nil, bodyOffset: bodyOffset(r.offset))
+        }
     }
 
     /// This entry's header, as if decoded from a value whose body starts at offset 0.
     public var header: Header {
-        Header(contentType: contentType, etag: etag, fetchedAt: fetchedAt, expiresAt: expiresAt, source: source,
-               path: path, variesOnAccept: variesOnAccept, clientHints: clientHints, bodyOffset: 0)
+        Header(contentType: contentType, etag: etag, fetchedAt: fetchedAt, freshness: freshness, source: source,
+               path: path, variesOnAccept: variesOnAccept, clientHints: clientHints,
+               downstreamCacheControl: downstreamCacheControl, surrogateKeys: surrogateKeys, originETag: originETag,
+               originLastModified: originLastModified, bodyOffset: 0)
     }
 
     /// Decodes the header of a stored value; nil when the value is not a well-formed entry.
@@ -78,21 +140,19 @@ public struct CacheEntry: Sendable, Equatable {
         guard raw.count >= 8, raw.prefix(4).elementsEqual(magic) else { return nil }
         var r = ByteReader(raw, from: 4)
         guard let hlen = r.u32(), raw.count >= 8 + Int(hlen) else { return nil }
-        guard let ct = r.string(), let etag = r.string(), let fa = r.double(), let ea = r.double(),
-              let src = r.string(), let path = r.string(), let vary = r.u8(), let hints = r.string(),
-              r.offset == 8 + Int(hlen)
-        else { return nil }
-        return Header(contentType: ct, etag: etag, fetchedAt: fa, expiresAt: ea, source: src, path: path,
-                      variesOnAccept: vary == 1, clientHints: hints, bodyOffset: r.offset)
+        guard let h = Header.read(&r, bodyOffset: { $0 }), r.offset == 8 + Int(hlen) else { return nil }
+        return h
     }
 
     /// Decodes a whole stored value.
     public static func decode(_ raw: [UInt8]) -> CacheEntry? {
         raw.withUnsafeBytes { buf in
             guard let h = decodeHeader(buf) else { return nil }
-            return CacheEntry(contentType: h.contentType, etag: h.etag, fetchedAt: h.fetchedAt, expiresAt: h.expiresAt,
+            return CacheEntry(contentType: h.contentType, etag: h.etag, fetchedAt: h.fetchedAt, freshness: h.freshness,
                               source: h.source, path: h.path, variesOnAccept: h.variesOnAccept,
-                              clientHints: h.clientHints, body: Array(buf[h.bodyOffset...]))
+                              clientHints: h.clientHints, downstreamCacheControl: h.downstreamCacheControl,
+                              surrogateKeys: h.surrogateKeys, originETag: h.originETag,
+                              originLastModified: h.originLastModified, body: Array(buf[h.bodyOffset...]))
         }
     }
 }
@@ -106,6 +166,10 @@ struct ByteWriter {
         let u = Array(s.utf8)
         u32(UInt32(u.count))
         bytes += u
+    }
+    /// Absent is written as a length of 0xFFFFFFFF.
+    mutating func optionalString(_ s: String?) {
+        if let s { string(s) } else { u32(UInt32.max) }
     }
 }
 
@@ -133,6 +197,15 @@ struct ByteReader {
         offset += 8
         return Double(bitPattern: UInt64(littleEndian: v))
     }
+    /// `.some(nil)` for an absent string, nil for a malformed one.
+    mutating func optionalString() -> String?? {
+        let start = offset
+        guard let n = u32() else { return nil }
+        if n == UInt32.max { return .some(nil) }
+        offset = start
+        return string().map { .some($0) }
+    }
+
     mutating func string() -> String? {
         guard let n = u32().map(Int.init), offset + n <= raw.count else { return nil }
         defer { offset += n }

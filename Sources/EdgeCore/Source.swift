@@ -20,6 +20,9 @@ public struct SourceConfig: Sendable, Equatable {
     public var enabled: Bool
     /// Overrides the origin's freshness, in seconds.
     public var ttl: Double?
+    /// `staleWhileRevalidate`, `staleIfError` (seconds): stale windows when the origin states none.
+    public var staleWhileRevalidate: Double? = nil
+    public var staleIfError: Double? = nil
     /// `secureToken`: the imgix secure-URL token; a URL that carries `s` is verified with it.
     public var secureToken: String? = nil
     /// `requireSignature`: refuse (403) every URL not signed with `secureToken`.

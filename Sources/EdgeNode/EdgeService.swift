@@ -92,21 +92,28 @@ final class EdgeService: Sendable {
             return .done(errorResponse(error, allocator: allocator))
         }
         let now = clock()
-        // Hit from memory: the body buffer is shared, not copied.
-        if let item = hot.get(resolved.key), item.header.expiresAt > now {
-            return .done(Self.disposed(hit(item, now: now, ifNoneMatch: resolved.ifNoneMatch, expires: resolved.expires),
-                                       resolved.contentDisposition))
+        // Look up: the memory tier (the body buffer is shared, not copied), then LMDB (the body is copied straight
+        // out of the mapped page into a buffer, which the memory tier then keeps).
+        var cached = hot.get(resolved.key)
+        if cached == nil {
+            cached = store.read(resolved.key) { raw -> HotCache.Item? in
+                guard let h = CacheEntry.decodeHeader(raw) else { return nil }
+                return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))
+            } ?? nil
+            if let item = cached { hot.put(resolved.key, item) }
         }
-        // Hit from LMDB: copy the body straight out of the mapped page into a buffer, and keep it in memory.
-        let stored: HotCache.Item?? = store.read(resolved.key) { raw -> HotCache.Item? in
-            guard let h = CacheEntry.decodeHeader(raw), h.expiresAt > now else { return nil }
-            return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))
+        if let item = cached {
+            let freshness = item.header.freshness
+            if freshness.isFresh(at: now) {
+                return .done(Self.disposed(hit(item, cache: "HIT", now: now, resolved), resolved.contentDisposition))
+            }
+            if freshness.canServeStaleWhileRevalidating(at: now) {
+                // Serve the stale copy now; one background fill (coalesced with any other) replaces it.
+                Task { [self] in _ = try? await coalescer.run(resolved.key) { [self] in try await self.fill(resolved) } }
+                return .done(Self.disposed(hit(item, cache: "STALE", now: now, resolved), resolved.contentDisposition))
+            }
         }
-        if let item = stored ?? nil {
-            hot.put(resolved.key, item)
-            return .done(Self.disposed(hit(item, now: now, ifNoneMatch: resolved.ifNoneMatch, expires: resolved.expires),
-                                       resolved.contentDisposition))
-        }
+        let stale = cached
         return .pending { [self] in
             do {
                 let fill = try await coalescer.run(resolved.key) { [self] in try await self.fill(resolved) }
@@ -118,16 +125,23 @@ final class EdgeService: Sendable {
                 metrics.countRequest(status: Int(r.status.code), cache: label)
                 return Self.disposed(r, resolved.contentDisposition)
             } catch {
+                // stale-if-error: an origin or transform failure is answered with the stale copy while it may be.
+                let e = (error as? EdgeError) ?? .internalError(detail: "\(error)")
+                let now = clock()
+                if let stale, e.status >= 500, stale.header.freshness.canServeStaleOnError(at: now) {
+                    logger.debug("served stale on error", metadata: ["edge.status": "\(e.status)"])
+                    return Self.disposed(hit(stale, cache: "STALE", now: now, resolved), resolved.contentDisposition)
+                }
                 return errorResponse(error, allocator: allocator)
             }
         }
     }
 
-    private func hit(_ item: HotCache.Item, now: Double, ifNoneMatch: String?, expires: Double?) -> EdgeResponse {
-        let r = entryResponse(item.header, body: item.body, cache: "HIT", now: now, ifNoneMatch: ifNoneMatch, timing: nil,
-                              expires: expires)
-        metrics.countRequest(status: Int(r.status.code), cache: "HIT")
-        return r
+    private func hit(_ item: HotCache.Item, cache: String, now: Double, _ r: Resolved) -> EdgeResponse {
+        let response = entryResponse(item.header, body: item.body, cache: cache, now: now, ifNoneMatch: r.ifNoneMatch,
+                                     timing: nil, expires: r.expires)
+        metrics.countRequest(status: Int(response.status.code), cache: cache)
+        return response
     }
 
     /// Steps 1–6 of the request: pure functions of the request and the configuration.
@@ -198,8 +212,11 @@ final class EdgeService: Sendable {
             }
         }
 
-        let freshness = Freshness(cacheControl: fetched.header("cache-control"), defaultTTL: config.defaultTTL,
-                                  sourceTTL: r.source.ttl)
+        let policy = CachePolicy(defaultTTL: config.defaultTTL,
+                                 source: .init(ttl: r.source.ttl, staleWhileRevalidate: r.source.staleWhileRevalidate,
+                                               staleIfError: r.source.staleIfError))
+        let decision = policy.decide(status: 200, headers: fetched.headers, requestTime: fetched.startedAt,
+                                     responseTime: fetched.startedAt + fetched.duration)
         let limits = ImageLimits(maxSourcePixels: config.maxSourcePixels)
         let transformStart = ContinuousClock.now
         let image = try await transformPool.run { [imaging, resources] () throws(EdgeError) in
@@ -211,13 +228,15 @@ final class EdgeService: Sendable {
         let digest = SHA256.hash(data: image.body)
         let etag = "\"" + Hex.encode(Array(digest).prefix(16)) + "\""
         let entry = CacheEntry(contentType: image.format.contentType, etag: etag, fetchedAt: fetched.startedAt,
-                               expiresAt: fetched.startedAt + freshness.lifetime, source: r.source.name,
-                               path: r.path.description, variesOnAccept: r.variesOnAccept, clientHints: r.clientHints,
-                               body: image.body)
+                               freshness: decision.freshness, source: r.source.name, path: r.path.description,
+                               variesOnAccept: r.variesOnAccept, clientHints: r.clientHints,
+                               downstreamCacheControl: decision.downstreamCacheControl,
+                               surrogateKeys: decision.surrogateKeys, originETag: decision.etag,
+                               originLastModified: decision.lastModified, body: image.body)
         let item = HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body))
         var uncacheable: String?
         var stored = false
-        if freshness.storable && !markMissing {
+        if decision.storable && !markMissing {
             do {
                 try await store.write(r.key, value: entry.encoded())
                 hot.put(r.key, item)
@@ -229,8 +248,7 @@ final class EdgeService: Sendable {
                 logger.error("cache write failed", metadata: ["edge.cache_key": "\(r.key)", "edge.error": "\(error)"])
             }
         } else {
-            let cc = fetched.header("cache-control")?.lowercased() ?? ""
-            uncacheable = cc.contains("no-store") || markMissing ? "no-store" : "private, no-cache"
+            uncacheable = markMissing ? "no-store" : decision.downstreamCacheControl ?? "private, no-cache"
         }
         let timing = String(format: "origin;dur=%.1f, transform;dur=%.1f", originTime.inSeconds * 1000, transformTime.inSeconds * 1000)
         return FillResult(item: item, serverTiming: timing, uncacheable: uncacheable, stored: stored)
@@ -241,10 +259,10 @@ final class EdgeService: Sendable {
         var headers = HTTPHeaders()
         headers.reserveCapacity(9)
         // A URL's `expires` bounds the lifetime it may be cached for downstream.
-        let maxAge = max(0, Int(min(h.expiresAt, expires ?? .infinity) - now))
+        let remaining = min(h.freshness.remainingLifetime(at: now), max(0, (expires ?? .infinity) - now))
         headers.add(name: "etag", value: h.etag)
-        headers.add(name: "cache-control", value: "public, max-age=\(maxAge)")
-        headers.add(name: "age", value: String(max(0, Int(now - h.fetchedAt))))
+        headers.add(name: "cache-control", value: h.downstreamCacheControl ?? "public, max-age=\(Int(remaining))")
+        headers.add(name: "age", value: h.freshness.ageHeader(at: now))
         if h.clientHints.isEmpty {
             if h.variesOnAccept { headers.add(name: "vary", value: "Accept") }
         } else {

@@ -64,6 +64,7 @@ struct ConfigReader {
     /// Keys of the contract that later versions implement: refused by name rather than silently ignored.
     static let notYetSupported: Set<String> = ["gossip", "customers", "log", "admin.keys"]
     static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
+                                          "staleWhileRevalidate", "staleIfError",
                                           "secureToken", "requireSignature", "defaultParams"]
 
     mutating func problem(_ key: String, _ message: String) { problems.append(ConfigProblem(key: key, message: message)) }
@@ -148,7 +149,7 @@ struct ConfigReader {
             return nil
         }
         for key in map.keys where !Self.sourceKeys.contains(key) {
-            let known: Set<String> = ["allowPrivateNetwork", "staleWhileRevalidate", "staleIfError", "keepMetadata", "allowIPTC", "exposeLocation"]
+            let known: Set<String> = ["allowPrivateNetwork", "keepMetadata", "allowIPTC", "exposeLocation"]
             problem("\(at).\(key)", known.contains(key) ? "not supported by this version of imgedge" : "unknown key")
         }
         let name = map["name"].flatMap { string($0, "\(at).name") }
@@ -200,6 +201,8 @@ struct ConfigReader {
         guard let name, let kind else { return nil }
         var config = SourceConfig(name: name, customer: customer, kind: kind, hosts: hosts, root: root, baseURL: baseURL,
                                   enabled: enabled, ttl: ttl)
+        config.staleWhileRevalidate = map["staleWhileRevalidate"].flatMap { duration($0, "\(at).staleWhileRevalidate") }
+        config.staleIfError = map["staleIfError"].flatMap { duration($0, "\(at).staleIfError") }
         config.secureToken = signing.token
         config.requireSignature = signing.required
         config.defaultParams = signing.defaults

@@ -78,13 +78,13 @@ import Testing
 
     /// Should refuse keys of later features by name rather than ignore them.
     @Test func refusesUnsupportedKeys() throws {
-        let yaml = "gossip: {port: 7946}\nsources:\n  - {name: a, kind: web, baseURL: 'http://x', staleIfError: 1h}\n"
+        let yaml = "gossip: {port: 7946}\nsources:\n  - {name: a, kind: web, baseURL: 'http://x', keepMetadata: true}\n"
         do {
             _ = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
             Issue.record("expected a ConfigError")
         } catch let e as ConfigError {
             #expect(e.problems.contains { $0.key == "gossip" && $0.message.contains("not supported") })
-            #expect(e.problems.contains { $0.key == "sources[0].staleIfError" })
+            #expect(e.problems.contains { $0.key == "sources[0].keepMetadata" })
         }
     }
 

@@ -1,4 +1,5 @@
 #include "CVips.h"
+#include <malloc.h>
 #include <string.h>
 
 /* vips reports damaged input twice: as the failing call's error (which we classify and log) and as GLib
@@ -8,6 +9,10 @@ static void cvips_drop_log(const gchar *domain, GLogLevelFlags level, const gcha
 }
 
 int cvips_init(const char *argv0, int concurrency) {
+    /* glibc gives each thread that allocates its own arena; with libvips' large per-request buffers spread over
+     * the transform threads, that grew peak memory by 40-70 % (measured: 200 -> 115 MB for 4 concurrent misses on
+     * a 20 MP photo) for no speed gain. Two arenas serve the bounded transform pool. */
+    mallopt(M_ARENA_MAX, 2);
     if (VIPS_INIT(argv0) != 0) return -1;
     g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO, cvips_drop_log, NULL);
     vips_cache_set_max(0);
@@ -226,4 +231,24 @@ int cvips_draw_cross(VipsImage *in, VipsImage **out, int x, int y, const double 
     }
     *out = copy;
     return 0;
+}
+
+int cvips_jpeg_shrink_thumbnail(const void *buf, size_t len, int shrink, int width, int height, int srgb,
+                                int no_rotate, VipsImage **out) {
+    VipsImage *shrunk;
+    if (vips_jpegload_buffer((void *)buf, len, &shrunk,
+            "shrink", shrink,
+            "access", VIPS_ACCESS_SEQUENTIAL,
+            "fail_on", VIPS_FAIL_ON_ERROR,
+            NULL) != 0)
+        return -1;
+    int r;
+    if (srgb)
+        r = vips_thumbnail_image(shrunk, out, width, "height", height, "size", VIPS_SIZE_FORCE,
+            "no_rotate", no_rotate ? TRUE : FALSE, "export_profile", "srgb", NULL);
+    else
+        r = vips_thumbnail_image(shrunk, out, width, "height", height, "size", VIPS_SIZE_FORCE,
+            "no_rotate", no_rotate ? TRUE : FALSE, NULL);
+    g_object_unref(shrunk);
+    return r;
 }

@@ -116,10 +116,16 @@ final class EdgeService: Sendable {
         let stale = cached
         return .pending { [self] in
             do {
-                let fill = try await coalescer.run(resolved.key) { [self] in try await self.fill(resolved) }
-                let label = fill.stored ? "MISS" : "BYPASS"
+                let fill = try await coalescer.run(resolved.key) { [self] in
+                    // A fill that ended between this request's lookup and its joining has stored the entry: use it.
+                    if let landed = freshEntry(resolved.key, allocator: allocator) {
+                        return FillResult(item: landed, serverTiming: "", uncacheable: nil, stored: true, fromCache: true)
+                    }
+                    return try await self.fill(resolved)
+                }
+                let label = fill.fromCache ? "HIT" : fill.stored ? "MISS" : "BYPASS"
                 var r = entryResponse(fill.item.header, body: fill.item.body, cache: label, now: clock(),
-                                      ifNoneMatch: resolved.ifNoneMatch, timing: fill.serverTiming,
+                                      ifNoneMatch: resolved.ifNoneMatch, timing: fill.fromCache ? nil : fill.serverTiming,
                                       expires: resolved.expires)
                 if let cc = fill.uncacheable { r.headers.replaceOrAdd(name: "cache-control", value: cc) }
                 metrics.countRequest(status: Int(r.status.code), cache: label)
@@ -183,6 +189,19 @@ final class EdgeService: Sendable {
         var uncacheable: String?
         /// False when the result was not stored (origin forbade it, or the store refused it): X-Cache: BYPASS.
         var stored: Bool
+        /// The entry was found fresh in the cache when the fill began (a fill that had just ended stored it).
+        var fromCache = false
+    }
+
+    /// A fresh entry for `key` from the memory tier or the store, if there is one.
+    private func freshEntry(_ key: CacheKey, allocator: ByteBufferAllocator) -> HotCache.Item? {
+        let now = clock()
+        if let item = hot.get(key), item.header.freshness.isFresh(at: now) { return item }
+        let stored: HotCache.Item?? = store.read(key) { raw -> HotCache.Item? in
+            guard let h = CacheEntry.decodeHeader(raw), h.freshness.isFresh(at: now) else { return nil }
+            return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))
+        }
+        return stored ?? nil
     }
 
     private func fill(_ r: Resolved) async throws -> FillResult {
@@ -218,11 +237,14 @@ final class EdgeService: Sendable {
         let decision = policy.decide(status: 200, headers: fetched.headers, requestTime: fetched.startedAt,
                                      responseTime: fetched.startedAt + fetched.duration)
         let limits = ImageLimits(maxSourcePixels: config.maxSourcePixels)
-        let transformStart = ContinuousClock.now
-        let image = try await transformPool.run { [imaging, resources] () throws(EdgeError) in
-            try imaging.process(source: fetched.body, spec: r.spec, format: r.format, limits: limits, resources: resources)
+        // Timed inside the pool: Server-Timing shows the work and the wait for a transform slot apart.
+        let queuedAt = ContinuousClock.now
+        let (image, transformTime) = try await transformPool.run { [imaging, resources] () throws(EdgeError) in
+            let start = ContinuousClock.now
+            let image = try imaging.process(source: fetched.body, spec: r.spec, format: r.format, limits: limits, resources: resources)
+            return (image, ContinuousClock.now - start)
         }
-        let transformTime = ContinuousClock.now - transformStart
+        let queueTime = max(.zero, ContinuousClock.now - queuedAt - transformTime)
         metrics.transformDuration.recordNanoseconds(Int64(transformTime.inSeconds * 1e9))
 
         let digest = SHA256.hash(data: image.body)
@@ -250,7 +272,8 @@ final class EdgeService: Sendable {
         } else {
             uncacheable = markMissing ? "no-store" : decision.downstreamCacheControl ?? "private, no-cache"
         }
-        let timing = String(format: "origin;dur=%.1f, transform;dur=%.1f", originTime.inSeconds * 1000, transformTime.inSeconds * 1000)
+        let timing = String(format: "origin;dur=%.1f, queue;dur=%.1f, transform;dur=%.1f", originTime.inSeconds * 1000,
+                            queueTime.inSeconds * 1000, transformTime.inSeconds * 1000)
         return FillResult(item: item, serverTiming: timing, uncacheable: uncacheable, stored: stored)
     }
 

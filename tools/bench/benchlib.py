@@ -145,6 +145,28 @@ def wait_for_quiet(max_load, max_wait):
     return loadavg(), os.getloadavg()[0] < max_load
 
 
+def busy_cores(window=2.0):
+    """CPU the whole machine used over the next `window` seconds, in cores (from /proc/stat)."""
+    def sample():
+        with open("/proc/stat") as f:
+            cpu = [int(x) for x in f.readline().split()[1:]]
+        return sum(cpu) - cpu[3] - cpu[4]
+    b0 = sample()
+    time.sleep(window)
+    return (sample() - b0) / os.sysconf("SC_CLK_TCK") / window
+
+
+def wait_for_idle(max_cores=0.3, max_wait=60.0):
+    """Before a measurement, with the benchmark's own servers idle: waits until the machine's other work uses
+    less than max_cores (sampled over 2 s), at most max_wait seconds. Returns the last sample."""
+    deadline = time.time() + max_wait
+    while True:
+        busy = busy_cores()
+        if busy < max_cores or time.time() >= deadline:
+            return busy
+        print(f"[bench] other work uses {busy:.2f} cores; waiting", file=sys.stderr)
+
+
 def _cpu_ticks(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()

@@ -9,7 +9,8 @@
 #include <vips/vips.h>
 
 /// vips_init plus the process-wide settings imgedge relies on: no operation cache (every request is new
-/// work, and the cache would hold decoded pixels), `concurrency` worker threads per pipeline.
+/// work, and the cache would hold decoded pixels), `concurrency` worker threads per pipeline, and at most two
+/// malloc arenas (glibc's default of one per thread inflates peak memory under concurrent transforms).
 int cvips_init(const char *argv0, int concurrency);
 
 /// Copies and clears vips' error buffer; the caller frees the result with g_free.
@@ -29,6 +30,12 @@ int cvips_thumbnail_buffer(const void *buf, size_t len, int width, int height, i
 
 /// The same with EXIF auto-rotation off (`no_rotate`), for an orientation the request overrides.
 int cvips_thumbnail_buffer_norotate(const void *buf, size_t len, int width, int height, int fail, int srgb, VipsImage **out);
+
+/// A baseline JPEG decoded at 1/`shrink` of its size (1, 2, 4 or 8: libjpeg's DCT scaling, which libvips'
+/// thumbnail never uses fully — it keeps a factor of 2 for its final resize), then resized exactly to width x
+/// height like cvips_thumbnail_buffer (orientation unless `no_rotate`, sRGB when `srgb`).
+int cvips_jpeg_shrink_thumbnail(const void *buf, size_t len, int shrink, int width, int height, int srgb,
+                                int no_rotate, VipsImage **out);
 
 /// Applies EXIF orientation `orientation` (1-8) to the pixels, whatever the image's own tag says.
 int cvips_autorot_as(VipsImage *in, VipsImage **out, int orientation);

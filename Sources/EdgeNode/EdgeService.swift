@@ -3,6 +3,7 @@ import EdgeCore
 import EdgePrivacy
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -35,6 +36,7 @@ final class EdgeService: Sendable {
     let fetchPool: BoundedPool
     let transformPool: BoundedPool
     let coalescer: FillCoalescer<FillResult>
+    let resolvedMemo = ResolvedMemo()
     let hot: HotCache
     let metrics: NodeMetrics
     let logger: Logger
@@ -85,13 +87,23 @@ final class EdgeService: Sendable {
     }
 
     func respond(to request: EdgeRequest, allocator: ByteBufferAllocator) -> Outcome {
-        let resolved: Resolved
-        do {
-            resolved = try resolve(request)
-        } catch {
-            return .done(errorResponse(error, allocator: allocator))
-        }
         let now = clock()
+        var lookup: Resolved
+        // Steps 1–6 are a pure function of the request (and, through `expires`, of the clock): a repeated request
+        // reuses its resolution instead of parsing, verifying and hashing again. If-None-Match is per request.
+        let memoKey = ResolvedMemo.key(request)
+        if let known = resolvedMemo.get(memoKey), known.expires.map({ now <= $0 }) ?? true {
+            lookup = known
+            lookup.ifNoneMatch = request.ifNoneMatch.map(String.init)
+        } else {
+            do {
+                lookup = try resolve(request)
+            } catch {
+                return .done(errorResponse(error, allocator: allocator))
+            }
+            resolvedMemo.put(memoKey, lookup)
+        }
+        let resolved = lookup
         // Look up: the memory tier (the body buffer is shared, not copied), then LMDB (the body is copied straight
         // out of the mapped page into a buffer, which the memory tier then keeps).
         var cached = hot.get(resolved.key)
@@ -341,4 +353,29 @@ final class EdgeService: Sendable {
 extension Duration {
     /// The duration in (fractional) seconds.
     var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// Recently resolved requests, by everything the resolution depends on (Host, request target, Accept, client
+/// hints). Bounded: when full it starts over, so a flood of distinct URLs costs no more than resolving them.
+final class ResolvedMemo: Sendable {
+    static let capacity = 4096
+    private let entries = NIOLockedValueBox<[String: EdgeService.Resolved]>([:])
+
+    static func key(_ r: EdgeRequest) -> String {
+        var k = String(r.host ?? "")
+        k += "\u{0}" + r.uri + "\u{0}" + String(r.accept ?? "")
+        if r.hints != ClientHints() {
+            k += "\u{0}\(r.hints.width ?? 0),\(r.hints.dpr ?? 0),\(r.hints.saveData)"
+        }
+        return k
+    }
+
+    func get(_ key: String) -> EdgeService.Resolved? { entries.withLockedValue { $0[key] } }
+
+    func put(_ key: String, _ resolved: EdgeService.Resolved) {
+        entries.withLockedValue { e in
+            if e.count >= Self.capacity { e.removeAll(keepingCapacity: true) }
+            e[key] = resolved
+        }
+    }
 }

@@ -278,3 +278,18 @@ enum MD5Text {
             .map { String(format: "%02x", $0) }.joined()
     }
 }
+
+@Suite struct ExpiryMemoTests {
+    /// Should refuse a URL once its expires has passed even though the node remembers resolving it.
+    @Test func expiryOutlivesTheResolutionMemo() async throws {
+        let node = try await SecureURLTests.securedNode()
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
+        let expires = Int(Date().timeIntervalSince1970) + 1
+        let url = SecureURLTests.sign("/photo.jpg", "expires=\(expires)&w=40")
+        #expect(try await node.get(url).status == 200)
+        #expect(try await node.get(url).status == 200)
+        try await Task.sleep(for: .milliseconds(2100))
+        #expect(try await node.get(url).status == 403)
+    }
+}

@@ -26,14 +26,17 @@ public final class EdgeNodeServer: Sendable {
     /// Idle keep-alive connections are closed after this long without a request.
     static let idleTimeout = TimeAmount.seconds(60)
 
-    /// Opens the cache, starts libvips and curl, binds both listeners.
-    public static func start(config: NodeConfig, logger: Logger) async throws -> EdgeNodeServer {
+    /// Opens the cache, starts libvips and curl, binds both listeners. `clock` (seconds since 1970) decides
+    /// freshness and `expires`; tests pass their own.
+    public static func start(config: NodeConfig, logger: Logger,
+                             clock: (@Sendable () -> Double)? = nil) async throws -> EdgeNodeServer {
         let store = try LMDBCacheStore(path: config.cachePath, maxBytes: config.cacheMaxBytes)
         let imaging = try VipsImageProcessor(concurrency: 1)
         let curl = CurlOriginFetcher(connectTimeout: .milliseconds(Int64(config.originConnectTimeout * 1000)),
                                      totalTimeout: .milliseconds(Int64(config.originTimeout * 1000)))
         let service = EdgeService(config: config, store: store, origin: SourceOriginFetcher(curl: curl),
-                                  imaging: imaging, metrics: NodeMetrics(), logger: logger)
+                                  imaging: imaging, metrics: NodeMetrics(), logger: logger,
+                                  clock: clock ?? { Date().timeIntervalSince1970 })
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         let inFlight = InFlightCounter()
         let connections = ConnectionLimiter(max: config.maxConnections)

@@ -3,6 +3,7 @@ import EdgeNode
 import EdgeTestSupport
 import Foundation
 import Logging
+import Synchronization
 
 /// A real node on ephemeral ports with its cache in a temporary folder, serving a web source backed by a
 /// `TestOrigin` (host `web.test`, also the default) and a folder source (host `files.test`).
@@ -17,6 +18,7 @@ final class TestNode: Sendable {
     var adminPort: Int { server.adminPort }
 
     static func start(origin existing: TestOrigin? = nil, cacheDir existingCache: TemporaryDirectory? = nil,
+                      clock: ManualClock? = nil,
                       configure: (inout NodeConfig) -> Void = { _ in }) async throws -> TestNode {
         let origin = if let existing { existing } else { try await TestOrigin.start() }
         let cacheDir = try existingCache ?? TemporaryDirectory(prefix: "imgedge-node-cache")
@@ -32,7 +34,7 @@ final class TestNode: Sendable {
         configure(&config)
         var logger = Logger(label: "test-node")
         logger.logLevel = .critical
-        let server = try await EdgeNodeServer.start(config: config, logger: logger)
+        let server = try await EdgeNodeServer.start(config: config, logger: logger, clock: clock?.reading)
         return TestNode(server: server, origin: origin, cacheDir: cacheDir, filesDir: filesDir, config: config)
     }
 
@@ -64,3 +66,10 @@ final class TestNode: Sendable {
 /// A JPEG from the corpus, as the origin's photo.
 let photo: [UInt8] = (try? Corpus.bytes("basics/jpeg_progressive_kimono.jpg")) ?? []
 let jpegHeaders = [("Content-Type", "image/jpeg")]
+
+/// A clock a test moves by hand (seconds since 1970), for freshness and `expires` without sleeping.
+final class ManualClock: Sendable {
+    private let now = Mutex(1_800_000_000.0)
+    var reading: @Sendable () -> Double { { [self] in self.now.withLock { $0 } } }
+    func advance(_ seconds: Double) { now.withLock { $0 += seconds } }
+}

@@ -1,5 +1,5 @@
 /// One cached variant: the body and what its responses need. Stored as one LMDB value:
-/// `"IE03"`, a little-endian header length, the header fields, then the body.
+/// `"IE04"`, a little-endian header length, the header fields, then the body.
 public struct CacheEntry: Sendable, Equatable {
     public var contentType: String
     /// Strong validator of the body, quoted (`"…"`).
@@ -19,15 +19,14 @@ public struct CacheEntry: Sendable, Equatable {
     public var downstreamCacheControl: String?
     /// The origin's `Surrogate-Key` values (purge by tag).
     public var surrogateKeys: [String]
-    /// The origin's validators, for conditional revalidation.
-    public var originETag: String?
-    public var originLastModified: String?
+    /// The origin's caching header lines (`CacheDecision.cacheHeaders`: Cache-Control, Date, ETag, Last-Modified…),
+    /// kept so that a revalidation can send its validators and merge a 304 into them (RFC 9111 §4.3.4).
+    public var originHeaders: [HeaderLine]
     public var body: [UInt8]
 
     public init(contentType: String, etag: String, fetchedAt: Double, freshness: EntryFreshness, source: String,
                 path: String, variesOnAccept: Bool, clientHints: String = "", downstreamCacheControl: String? = nil,
-                surrogateKeys: [String] = [], originETag: String? = nil, originLastModified: String? = nil,
-                body: [UInt8]) {
+                surrogateKeys: [String] = [], originHeaders: [HeaderLine] = [], body: [UInt8]) {
         self.contentType = contentType
         self.etag = etag
         self.fetchedAt = fetchedAt
@@ -38,9 +37,16 @@ public struct CacheEntry: Sendable, Equatable {
         self.clientHints = clientHints
         self.downstreamCacheControl = downstreamCacheControl
         self.surrogateKeys = surrogateKeys
-        self.originETag = originETag
-        self.originLastModified = originLastModified
+        self.originHeaders = originHeaders
         self.body = body
+    }
+
+    /// An entry from a decoded (or refreshed) header and its body.
+    public init(header h: Header, body: [UInt8]) {
+        self.init(contentType: h.contentType, etag: h.etag, fetchedAt: h.fetchedAt, freshness: h.freshness,
+                  source: h.source, path: h.path, variesOnAccept: h.variesOnAccept, clientHints: h.clientHints,
+                  downstreamCacheControl: h.downstreamCacheControl, surrogateKeys: h.surrogateKeys,
+                  originHeaders: h.originHeaders, body: body)
     }
 
     /// An entry fresh from `fetchedAt` until `expiresAt`, with no stale windows.
@@ -54,7 +60,7 @@ public struct CacheEntry: Sendable, Equatable {
     /// When the entry stops being fresh (seconds since 1970).
     public var expiresAt: Double { freshness.freshUntil }
 
-    static let magic: [UInt8] = Array("IE03".utf8)
+    static let magic: [UInt8] = Array("IE04".utf8)
 
     /// The stored form.
     public func encoded() -> [UInt8] {
@@ -82,12 +88,51 @@ public struct CacheEntry: Sendable, Equatable {
         public var clientHints: String
         public var downstreamCacheControl: String?
         public var surrogateKeys: [String]
-        public var originETag: String?
-        public var originLastModified: String?
+        public var originHeaders: [HeaderLine]
         /// Where the body starts within the stored value.
         public var bodyOffset: Int
 
         public var expiresAt: Double { freshness.freshUntil }
+
+        /// The origin's caching header lines as `CachePolicy` takes them.
+        public var originHeaderLines: [(name: String, value: String)] { originHeaders.map { ($0.name, $0.value) } }
+
+        /// The origin's entity tag, if it sent one.
+        public var originETag: String? { originHeaders.first { $0.name == "etag" }?.value }
+
+        /// `If-None-Match` / `If-Modified-Since` for revalidating this entry with its origin; empty when the origin
+        /// gave no validator (the entry can then only be fetched again).
+        public var conditionalHeaders: [(name: String, value: String)] {
+            var out: [(name: String, value: String)] = []
+            if let etag = originETag { out.append(("if-none-match", etag)) }
+            if let lm = originHeaders.first(where: { $0.name == "last-modified" })?.value {
+                out.append(("if-modified-since", lm))
+            }
+            return out
+        }
+
+        /// This header refreshed by a newer contact with the origin that confirmed (or first sent) the same
+        /// representation: its time, freshness and origin-derived fields replace this one's.
+        public func refreshed(fetchedAt: Double, freshness: EntryFreshness, originHeaders: [HeaderLine],
+                              downstreamCacheControl: String?, surrogateKeys: [String]) -> Header {
+            var h = self
+            h.fetchedAt = fetchedAt
+            h.freshness = freshness
+            h.originHeaders = originHeaders
+            h.downstreamCacheControl = downstreamCacheControl
+            h.surrogateKeys = surrogateKeys
+            return h
+        }
+
+        /// True when `other` describes the same origin representation: equal entity tags, or (neither having one)
+        /// equal Last-Modified dates. Entries without any validator never match.
+        public func sameOriginRepresentation(as other: Header) -> Bool {
+            if let a = originETag, let b = other.originETag { return a == b }
+            guard originETag == nil, other.originETag == nil else { return false }
+            let lm = { (h: Header) in h.originHeaders.first { $0.name == "last-modified" }?.value }
+            guard let a = lm(self), let b = lm(other) else { return false }
+            return a == b
+        }
 
         func write(into w: inout ByteWriter) {
             w.string(contentType)
@@ -102,8 +147,11 @@ public struct CacheEntry: Sendable, Equatable {
             w.optionalString(downstreamCacheControl)
             w.u32(UInt32(surrogateKeys.count))
             for k in surrogateKeys { w.string(k) }
-            w.optionalString(originETag)
-            w.optionalString(originLastModified)
+            w.u32(UInt32(originHeaders.count))
+            for line in originHeaders {
+                w.string(line.name)
+                w.string(line.value)
+            }
         }
 
         static func read(_ r: inout ByteReader, bodyOffset: (Int) -> Int) -> Header? {
@@ -117,13 +165,18 @@ public struct CacheEntry: Sendable, Equatable {
                 guard let k = r.string() else { return nil }
                 keys.append(k)
             }
-            guard let oe = r.optionalString(), let olm = r.optionalString() else { return nil }
+            guard let lineCount = r.u32(), lineCount <= 256 else { return nil }
+            var lines: [HeaderLine] = []
+            for _ in 0..<lineCount {
+                guard let n = r.string(), let v = r.string() else { return nil }
+                lines.append(HeaderLine(name: n, value: v))
+            }
             return Header(contentType: ct, etag: etag, fetchedAt: fa,
                           freshness: EntryFreshness(responseTime: rt, initialAge: ia, lifetime: lt,
                                                     staleWhileRevalidate: swr, staleIfError: sie),
                           source: src, path: path, variesOnAccept: vary == 1, clientHints: hints,
-                          downstreamCacheControl: dcc ?? nil, surrogateKeys: keys, originETag: oe ?? nil,
-                          originLastModified: olm ?? nil, bodyOffset: bodyOffset(r.offset))
+                          downstreamCacheControl: dcc ?? nil, surrogateKeys: keys, originHeaders: lines,
+                          bodyOffset: bodyOffset(r.offset))
         }
     }
 
@@ -131,8 +184,8 @@ public struct CacheEntry: Sendable, Equatable {
     public var header: Header {
         Header(contentType: contentType, etag: etag, fetchedAt: fetchedAt, freshness: freshness, source: source,
                path: path, variesOnAccept: variesOnAccept, clientHints: clientHints,
-               downstreamCacheControl: downstreamCacheControl, surrogateKeys: surrogateKeys, originETag: originETag,
-               originLastModified: originLastModified, bodyOffset: 0)
+               downstreamCacheControl: downstreamCacheControl, surrogateKeys: surrogateKeys,
+               originHeaders: originHeaders, bodyOffset: 0)
     }
 
     /// Decodes the header of a stored value; nil when the value is not a well-formed entry.
@@ -148,12 +201,18 @@ public struct CacheEntry: Sendable, Equatable {
     public static func decode(_ raw: [UInt8]) -> CacheEntry? {
         raw.withUnsafeBytes { buf in
             guard let h = decodeHeader(buf) else { return nil }
-            return CacheEntry(contentType: h.contentType, etag: h.etag, fetchedAt: h.fetchedAt, freshness: h.freshness,
-                              source: h.source, path: h.path, variesOnAccept: h.variesOnAccept,
-                              clientHints: h.clientHints, downstreamCacheControl: h.downstreamCacheControl,
-                              surrogateKeys: h.surrogateKeys, originETag: h.originETag,
-                              originLastModified: h.originLastModified, body: Array(buf[h.bodyOffset...]))
+            return CacheEntry(header: h, body: Array(buf[h.bodyOffset...]))
         }
+    }
+}
+
+/// One response header line, name lower-cased.
+public struct HeaderLine: Sendable, Hashable {
+    public var name: String
+    public var value: String
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
     }
 }
 

@@ -17,11 +17,35 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
         return parts.joined(separator: "\u{0}")
     }
 
+    /// The key of an origin object's record: the freshness and validators of the origin response that its variants
+    /// were made from, shared by all of them so that one revalidation refreshes every variant (a different
+    /// prefix, so no variant key can equal it).
+    public static func originRecord(source: String, path: String) -> CacheKey {
+        CacheKey(text: ["imgedge-origin-v1", source, path].joined(separator: "\u{0}"))
+    }
+
+    private init(text: String) {
+        bytes = Array(SHA256.hash(data: Array(text.utf8)))
+    }
+
     /// Lower-case hex, for logs.
     public var description: String { Hex.encode(bytes) }
 }
 
 extension TransformSpec {
+    /// The canonical form of a request without parameters.
+    private static let identityCanonical: String = {
+        let none = try? TransformParser.parse(query: "")
+        return none?.canonical(for: .sourceFormat) ?? ""
+    }()
+
+    /// True when the spec, with `format`, changes nothing: the request serves the original (imgix serves the
+    /// source as it is when no parameter changes it). `dl`, `s` and `expires` do not count; `fm`, `q`, `auto`… do.
+    public func isIdentity(for format: NegotiatedFormat) -> Bool {
+        guard case .sourceFormat = format, !autoFormat else { return false }
+        return canonical(for: format) == Self.identityCanonical
+    }
+
     /// The spec as a canonical string: fixed order, normalised numbers, defaults and no-ops omitted.
     public func canonical(for format: NegotiatedFormat) -> String {
         var out: [String] = []

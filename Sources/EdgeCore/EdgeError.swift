@@ -9,6 +9,7 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
         case uriTooLong
         case payloadTooLarge
         case headersTooLarge
+        case rangeNotSatisfiable
         case unsupportedMediaType
         case unprocessable
         case badGateway
@@ -42,6 +43,7 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .uriTooLong: 414
         case .payloadTooLarge: 413
         case .headersTooLarge: 431
+        case .rangeNotSatisfiable: 416
         case .unsupportedMediaType: 415
         case .unprocessable: 422
         case .badGateway: 502
@@ -68,6 +70,7 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let methodNotAllowed = EdgeError(.methodNotAllowed, "only GET and HEAD are allowed")
     public static let uriTooLong = EdgeError(.uriTooLong, "request line too long")
     public static let headersTooLarge = EdgeError(.headersTooLarge, "request headers too large")
+    public static let rangeNotSatisfiable = EdgeError(.rangeNotSatisfiable, "range not satisfiable")
     /// Source bytes or pixels beyond the configured limits.
     public static func payloadTooLarge(_ message: String, detail: String? = nil) -> EdgeError {
         EdgeError(.payloadTooLarge, message, detail: detail)

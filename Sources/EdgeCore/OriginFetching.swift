@@ -1,5 +1,7 @@
 /// What an origin returned: the bytes of the original and the headers that decide caching.
 public struct OriginResponse: Sendable {
+    /// 200, or 304 when a conditional fetch found the stored copy still current (the body is then empty).
+    public var status: Int
     public var body: [UInt8]
     /// Response headers, names lower-cased, in order received.
     public var headers: [(name: String, value: String)]
@@ -8,7 +10,9 @@ public struct OriginResponse: Sendable {
     /// Seconds the fetch took.
     public var duration: Double
 
-    public init(body: [UInt8], headers: [(name: String, value: String)], startedAt: Double, duration: Double) {
+    public init(status: Int = 200, body: [UInt8], headers: [(name: String, value: String)], startedAt: Double,
+                duration: Double) {
+        self.status = status
         self.body = body
         self.headers = headers
         self.startedAt = startedAt
@@ -22,5 +26,16 @@ public struct OriginResponse: Sendable {
 /// Fetches originals. Implementations block the calling thread: callers run them on a bounded pool.
 public protocol OriginFetching: Sendable {
     /// Fetches `path` from `source`, reading at most `maxBytes` (413 beyond it, checked while reading).
-    func fetch(source: SourceConfig, path: SourcePath, maxBytes: Int) throws(EdgeError) -> OriginResponse
+    /// `conditional` holds `If-None-Match` / `If-Modified-Since` lines for a revalidation (RFC 9111 §4.3.1); an
+    /// origin that finds the stored copy current answers 304, returned with `status` 304 and no body. Origins
+    /// without validators (folders) ignore it and answer 200.
+    func fetch(source: SourceConfig, path: SourcePath, maxBytes: Int,
+               conditional: [(name: String, value: String)]) throws(EdgeError) -> OriginResponse
+}
+
+extension OriginFetching {
+    /// An unconditional fetch.
+    public func fetch(source: SourceConfig, path: SourcePath, maxBytes: Int) throws(EdgeError) -> OriginResponse {
+        try fetch(source: source, path: path, maxBytes: maxBytes, conditional: [])
+    }
 }

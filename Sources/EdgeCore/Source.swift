@@ -29,6 +29,9 @@ public struct SourceConfig: Sendable, Equatable {
     public var requireSignature = false
     /// `defaultParams`: imgix parameters applied where a URL is silent (the URL's own always win).
     public var defaultParams: [QueryParameter] = []
+    /// `keepMetadata`: requests without transform parameters serve the origin's bytes exactly, metadata included
+    /// (by default their metadata is removed losslessly). Transformed outputs never carry metadata.
+    public var keepMetadata = false
 
     public init(name: String, customer: String? = nil, kind: SourceKind, hosts: [String] = [], root: String? = nil,
                 baseURL: String? = nil, enabled: Bool = true, ttl: Double? = nil) {

@@ -78,11 +78,13 @@ struct AdminView: Sendable {
         let c = service.metrics.cacheCounts()
         let m = service.hot.usage
         let ratio = c.hits + c.misses == 0 ? 0 : Double(c.hits) / Double(c.hits + c.misses)
+        let rv = service.metrics.revalidationTotals()
+        let revalidations = NodeMetrics.revalidationResults.map { "\"\($0)\":\(rv[$0] ?? 0)" }.joined(separator: ",")
         return """
         {"node":"\(JSONText.escape(service.config.nodeID))","entries":\(u.entries),"bytes":\(u.bytes),\
         "maxBytes":\(service.config.cacheMaxBytes),"memoryEntries":\(m.entries),"memoryBytes":\(m.bytes),"hits":\(c.hits),"misses":\(c.misses),\
         "hitRatio":\((ratio * 10000).rounded() / 10000),"fillsInFlight":\(service.coalescer.inFlight),\
-        "transformsRunning":\(service.transformPool.runningCount)}
+        "transformsRunning":\(service.transformPool.runningCount),"revalidations":{\(revalidations)}}
         """
     }
 }

@@ -45,6 +45,8 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                                   host: head.headers.first(name: "host").map { Substring($0) },
                                   accept: head.headers.first(name: "accept").map { Substring($0) },
                                   ifNoneMatch: head.headers.first(name: "if-none-match").map { Substring($0) },
+                                  range: head.headers.first(name: "range").map { Substring($0) },
+                                  ifRange: head.headers.first(name: "if-range").map { Substring($0) },
                                   hints: Self.clientHints(head.headers))
         switch service.respond(to: request, allocator: context.channel.allocator) {
         case .done(let response):

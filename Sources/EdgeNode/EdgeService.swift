@@ -14,6 +14,9 @@ struct EdgeRequest: Sendable {
     var host: Substring?
     var accept: Substring?
     var ifNoneMatch: Substring?
+    /// `Range` and `If-Range` (RFC 9110 §14.2, §13.1.5); honoured for GET only.
+    var range: Substring? = nil
+    var ifRange: Substring? = nil
     /// Width / DPR / Save-Data request headers (used only where the URL opts in with `ch`).
     var hints = ClientHints()
 }
@@ -80,6 +83,9 @@ final class EdgeService: Sendable {
         /// Client-hint headers the response varies with ("DPR, Width"), empty when the URL has no `ch`.
         var clientHints: String
         var ifNoneMatch: String?
+        /// The request's Range and If-Range (GET only; nil for HEAD).
+        var range: String? = nil
+        var ifRange: String? = nil
         /// The URL's `expires` (Unix seconds): no response may be cached past it.
         var expires: Double? = nil
         /// `Content-Disposition` for `dl=` (it changes no byte of the body, so it is not part of the key).
@@ -91,10 +97,15 @@ final class EdgeService: Sendable {
         var lookup: Resolved
         // Steps 1–6 are a pure function of the request (and, through `expires`, of the clock): a repeated request
         // reuses its resolution instead of parsing, verifying and hashing again. If-None-Match is per request.
+        guard request.method == .GET || request.method == .HEAD else {
+            return .done(errorResponse(EdgeError.methodNotAllowed, allocator: allocator))
+        }
         let memoKey = ResolvedMemo.key(request)
         if let known = resolvedMemo.get(memoKey), known.expires.map({ now <= $0 }) ?? true {
             lookup = known
             lookup.ifNoneMatch = request.ifNoneMatch.map(String.init)
+            lookup.range = request.method == .GET ? request.range.map(String.init) : nil
+            lookup.ifRange = request.ifRange.map(String.init)
         } else {
             do {
                 lookup = try resolve(request)
@@ -119,9 +130,21 @@ final class EdgeService: Sendable {
             if freshness.isFresh(at: now) {
                 return .done(Self.disposed(hit(item, cache: "HIT", now: now, resolved), resolved.contentDisposition))
             }
+            // Another variant of the same origin object was revalidated (or refetched unchanged) since this one
+            // was made: it inherits that freshness without contacting the origin.
+            if let refreshed = inheritFreshness(item, key: resolved.key, now: now) {
+                return .pending { [self] in
+                    // Stored before answering, so the refresh is not lost to a restart (once per variant).
+                    let value = CacheEntry(header: refreshed.header, body: Array(refreshed.body.readableBytesView)).encoded()
+                    try? await store.write(resolved.key, value: value)
+                    return Self.disposed(hit(refreshed, cache: "HIT", now: clock(), resolved), resolved.contentDisposition)
+                }
+            }
             if freshness.canServeStaleWhileRevalidating(at: now) {
-                // Serve the stale copy now; one background fill (coalesced with any other) replaces it.
-                Task { [self] in _ = try? await coalescer.run(resolved.key) { [self] in try await self.fill(resolved) } }
+                // Serve the stale copy now; one background revalidation (coalesced with any other) refreshes it.
+                Task { [self] in
+                    _ = try? await coalescer.run(resolved.key) { [self] in try await self.fill(resolved, stale: item) }
+                }
                 return .done(Self.disposed(hit(item, cache: "STALE", now: now, resolved), resolved.contentDisposition))
             }
         }
@@ -133,12 +156,11 @@ final class EdgeService: Sendable {
                     if let landed = freshEntry(resolved.key, allocator: allocator) {
                         return FillResult(item: landed, serverTiming: "", uncacheable: nil, stored: true, fromCache: true)
                     }
-                    return try await self.fill(resolved)
+                    return try await self.fill(resolved, stale: stale)
                 }
-                let label = fill.fromCache ? "HIT" : fill.stored ? "MISS" : "BYPASS"
-                var r = entryResponse(fill.item.header, body: fill.item.body, cache: label, now: clock(),
-                                      ifNoneMatch: resolved.ifNoneMatch, timing: fill.fromCache ? nil : fill.serverTiming,
-                                      expires: resolved.expires)
+                let label = fill.fromCache || (fill.revalidated && fill.stored) ? "HIT" : fill.stored ? "MISS" : "BYPASS"
+                var r = entryResponse(fill.item.header, body: fill.item.body, cache: label, now: clock(), resolved,
+                                      timing: fill.fromCache ? nil : fill.serverTiming)
                 if let cc = fill.uncacheable { r.headers.replaceOrAdd(name: "cache-control", value: cc) }
                 metrics.countRequest(status: Int(r.status.code), cache: label)
                 return Self.disposed(r, resolved.contentDisposition)
@@ -156,8 +178,7 @@ final class EdgeService: Sendable {
     }
 
     private func hit(_ item: HotCache.Item, cache: String, now: Double, _ r: Resolved) -> EdgeResponse {
-        let response = entryResponse(item.header, body: item.body, cache: cache, now: now, ifNoneMatch: r.ifNoneMatch,
-                                     timing: nil, expires: r.expires)
+        let response = entryResponse(item.header, body: item.body, cache: cache, now: now, r, timing: nil)
         metrics.countRequest(status: Int(response.status.code), cache: cache)
         return response
     }
@@ -180,6 +201,8 @@ final class EdgeService: Sendable {
                         variesOnAccept: spec.autoFormat,
                         clientHints: spec.clientHints.map(\.header).joined(separator: ", "),
                         ifNoneMatch: request.ifNoneMatch.map(String.init),
+                        range: request.method == .GET ? request.range.map(String.init) : nil,
+                        ifRange: request.ifRange.map(String.init),
                         expires: verdict.expires,
                         contentDisposition: spec.output.contentDisposition(sourcePath: path.description))
     }
@@ -203,6 +226,87 @@ final class EdgeService: Sendable {
         var stored: Bool
         /// The entry was found fresh in the cache when the fill began (a fill that had just ended stored it).
         var fromCache = false
+        /// The origin answered a revalidation with 304: the stored body was kept, only its freshness renewed.
+        var revalidated = false
+    }
+
+    /// The cache policy for a source: the node's default lifetime and the source's overrides.
+    private func policy(for source: SourceConfig) -> CachePolicy {
+        CachePolicy(defaultTTL: config.defaultTTL,
+                    source: .init(ttl: source.ttl, staleWhileRevalidate: source.staleWhileRevalidate,
+                                  staleIfError: source.staleIfError))
+    }
+
+    /// A stale variant refreshed from its origin object's record, when a later origin contact (another variant's
+    /// fill or revalidation) confirmed the representation it was made from and is still fresh. The refreshed
+    /// header replaces the old in the memory tier; the caller stores it. Costs one LMDB read, only for stale entries.
+    private func inheritFreshness(_ item: HotCache.Item, key: CacheKey, now: Double) -> HotCache.Item? {
+        guard !item.header.conditionalHeaders.isEmpty else { return nil }
+        let recordKey = CacheKey.originRecord(source: item.header.source, path: item.header.path)
+        guard let found = store.read(recordKey, { CacheEntry.decodeHeader($0) }), let record = found,
+              record.fetchedAt > item.header.fetchedAt, record.freshness.isFresh(at: now),
+              record.sameOriginRepresentation(as: item.header)
+        else { return nil }
+        let header = item.header.refreshed(fetchedAt: record.fetchedAt, freshness: record.freshness,
+                                           originHeaders: record.originHeaders,
+                                           downstreamCacheControl: record.downstreamCacheControl,
+                                           surrogateKeys: record.surrogateKeys)
+        let refreshed = HotCache.Item(header: header, body: item.body)
+        hot.put(key, refreshed)
+        metrics.countRevalidation(result: "inherited")
+        return refreshed
+    }
+
+    /// Records the origin response a variant was made from (its freshness and validators), so that the other
+    /// variants of the object can inherit a later revalidation. Only for responses with a validator. A record that
+    /// cannot be stored only means that each variant revalidates for itself.
+    private func recordOrigin(_ header: CacheEntry.Header) async {
+        guard !header.conditionalHeaders.isEmpty else { return }
+        let record = CacheEntry(contentType: "", etag: "", fetchedAt: header.fetchedAt, freshness: header.freshness,
+                                source: header.source, path: header.path, variesOnAccept: false,
+                                downstreamCacheControl: header.downstreamCacheControl,
+                                surrogateKeys: header.surrogateKeys, originHeaders: header.originHeaders, body: [])
+        let key = CacheKey.originRecord(source: header.source, path: header.path)
+        try? await store.write(key, value: record.encoded())
+    }
+
+    /// Renews a stale entry after the origin answered its revalidation with 304 (RFC 9111 §4.3.4): the stored
+    /// body is kept (nothing is fetched or transformed again), the 304's caching fields are merged into the stored
+    /// ones and decided again. Nil when the 304 names a different representation: the caller fetches in full.
+    private func revalidated(_ r: Resolved, stale: HotCache.Item, notModified: OriginResponse, requestTime: Double,
+                             responseTime: Double, originTime: Duration) async -> FillResult? {
+        guard let decision = policy(for: r.source).freshen(
+            stored: stale.header.originHeaderLines, notModified: notModified.headers,
+            requestTime: requestTime, responseTime: responseTime)
+        else {
+            metrics.countRevalidation(result: "mismatch")
+            return nil
+        }
+        let header = stale.header.refreshed(fetchedAt: requestTime, freshness: decision.freshness,
+                                            originHeaders: decision.cacheHeaders.map { HeaderLine(name: $0.name, value: $0.value) },
+                                            downstreamCacheControl: decision.downstreamCacheControl,
+                                            surrogateKeys: decision.surrogateKeys)
+        let item = HotCache.Item(header: header, body: stale.body)
+        var stored = false
+        var uncacheable: String?
+        if decision.storable {
+            do {
+                try await store.write(r.key, value: CacheEntry(header: header, body: Array(stale.body.readableBytesView)).encoded())
+                hot.put(r.key, item)
+                await recordOrigin(header)
+                stored = true
+            } catch {
+                logger.debug("revalidated entry not stored", metadata: ["edge.cache_key": "\(r.key)", "edge.error": "\(error)"])
+            }
+        } else {
+            // The 304 withdrew permission to store (no-store, private): serve this once and drop the copy.
+            hot.remove(r.key)
+            try? await store.remove(r.key)
+            uncacheable = decision.downstreamCacheControl ?? "private, no-cache"
+        }
+        metrics.countRevalidation(result: "not-modified")
+        let timing = String(format: "origin;dur=%.1f;desc=revalidated", originTime.inSeconds * 1000)
+        return FillResult(item: item, serverTiming: timing, uncacheable: uncacheable, stored: stored, revalidated: true)
     }
 
     /// A fresh entry for `key` from the memory tier or the store, if there is one.
@@ -216,12 +320,35 @@ final class EdgeService: Sendable {
         return stored ?? nil
     }
 
-    private func fill(_ r: Resolved) async throws -> FillResult {
+    /// Fetches, transforms and stores a variant. With a `stale` copy that has validators, the fetch is
+    /// conditional, and a 304 renews the copy instead (no body fetched, nothing transformed).
+    private func fill(_ r: Resolved, stale: HotCache.Item? = nil) async throws -> FillResult {
         let maxBytes = config.maxSourceBytes
         let originStart = ContinuousClock.now
-        let fetched = try await fetchPool.run { [origin] () throws(EdgeError) in
-            try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes)
+        let conditional = stale?.header.conditionalHeaders ?? []
+        // Request and response times come from the node's clock (RFC 9111 §4.2.3 age calculation); the request
+        // time is also when the entry's fetch started, which purges compare against.
+        // Both read inside the pool, around the fetch itself: a wait for a fetch slot is not the origin's time.
+        var (received, requestTime, responseTime) = try await fetchPool.run { [origin, clock] () throws(EdgeError) in
+            let sent = clock()
+            let response = try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes, conditional: conditional)
+            return (response, sent, clock())
         }
+        if received.status == 304, let stale {
+            let originTime = ContinuousClock.now - originStart
+            metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
+            if let renewed = await revalidated(r, stale: stale, notModified: received, requestTime: requestTime,
+                                               responseTime: responseTime, originTime: originTime) {
+                return renewed
+            }
+            (received, requestTime, responseTime) = try await fetchPool.run { [origin, clock] () throws(EdgeError) in
+                let sent = clock()
+                let response = try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes)
+                return (response, sent, clock())
+            }
+        }
+        let fetched = received
+        if !conditional.isEmpty { metrics.countRevalidation(result: "modified") }
         let originTime = ContinuousClock.now - originStart
         metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
 
@@ -243,30 +370,49 @@ final class EdgeService: Sendable {
             }
         }
 
-        let policy = CachePolicy(defaultTTL: config.defaultTTL,
-                                 source: .init(ttl: r.source.ttl, staleWhileRevalidate: r.source.staleWhileRevalidate,
-                                               staleIfError: r.source.staleIfError))
-        let decision = policy.decide(status: 200, headers: fetched.headers, requestTime: fetched.startedAt,
-                                     responseTime: fetched.startedAt + fetched.duration)
+        let decision = policy(for: r.source).decide(status: 200, headers: fetched.headers, requestTime: requestTime,
+                                                    responseTime: responseTime)
         let limits = ImageLimits(maxSourcePixels: config.maxSourcePixels)
+        let identity = r.spec.isIdentity(for: r.format)
+        let keepMetadata = r.source.keepMetadata
+        let originType = Self.mediaType(fetched.header("content-type"))
         // Timed inside the pool: Server-Timing shows the work and the wait for a transform slot apart.
         let queuedAt = ContinuousClock.now
-        let (image, transformTime) = try await transformPool.run { [imaging, resources] () throws(EdgeError) in
+        let (output, transformTime) = try await transformPool.run { [imaging, resources] () throws(EdgeError) in
             let start = ContinuousClock.now
-            let image = try imaging.process(source: fetched.body, spec: r.spec, format: r.format, limits: limits, resources: resources)
-            return (image, ContinuousClock.now - start)
+            // No parameter changes anything: the original, its metadata removed losslessly (kept with keepMetadata).
+            // Formats that cannot be cleaned without decoding (TIFF, HEIF…) go through the pipeline instead.
+            if identity {
+                if keepMetadata {
+                    let type = LosslessMetadata.container(fetched.body)?.contentType ?? originType
+                    return ((fetched.body, type), ContinuousClock.now - start)
+                }
+                if let clean = LosslessMetadata.strip(fetched.body) {
+                    return ((clean.body, clean.container.contentType), ContinuousClock.now - start)
+                }
+            }
+            do throws(EdgeError) {
+                let image = try imaging.process(source: fetched.body, spec: r.spec, format: r.format, limits: limits, resources: resources)
+                return ((image.body, image.format.contentType), ContinuousClock.now - start)
+            } catch {
+                // Not an image this node reads (PDF, JSON, video…): served as the origin sent it, as imgix does.
+                guard error.status == 415 else { throw error }
+                return ((fetched.body, originType), ContinuousClock.now - start)
+            }
         }
         let queueTime = max(.zero, ContinuousClock.now - queuedAt - transformTime)
         metrics.transformDuration.recordNanoseconds(Int64(transformTime.inSeconds * 1e9))
+        let image = (body: output.0, contentType: output.1)
 
         let digest = SHA256.hash(data: image.body)
         let etag = "\"" + Hex.encode(Array(digest).prefix(16)) + "\""
-        let entry = CacheEntry(contentType: image.format.contentType, etag: etag, fetchedAt: fetched.startedAt,
+        let entry = CacheEntry(contentType: image.contentType, etag: etag, fetchedAt: requestTime,
                                freshness: decision.freshness, source: r.source.name, path: r.path.description,
                                variesOnAccept: r.variesOnAccept, clientHints: r.clientHints,
                                downstreamCacheControl: decision.downstreamCacheControl,
-                               surrogateKeys: decision.surrogateKeys, originETag: decision.etag,
-                               originLastModified: decision.lastModified, body: image.body)
+                               surrogateKeys: decision.surrogateKeys,
+                               originHeaders: decision.cacheHeaders.map { HeaderLine(name: $0.name, value: $0.value) },
+                               body: image.body)
         let item = HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body))
         var uncacheable: String?
         var stored = false
@@ -274,6 +420,7 @@ final class EdgeService: Sendable {
             do {
                 try await store.write(r.key, value: entry.encoded())
                 hot.put(r.key, item)
+                await recordOrigin(entry.header)
                 stored = true
             } catch is CacheWriteRefused {
                 logger.debug("variant too large to cache", metadata: ["edge.cache_key": "\(r.key)"])
@@ -289,10 +436,12 @@ final class EdgeService: Sendable {
         return FillResult(item: item, serverTiming: timing, uncacheable: uncacheable, stored: stored)
     }
 
-    func entryResponse(_ h: CacheEntry.Header, body: ByteBuffer, cache: String, now: Double, ifNoneMatch: String?,
-                       timing: String?, expires: Double? = nil) -> EdgeResponse {
+    /// The response for an entry: 304 for a matching If-None-Match, 206 / 416 for a Range, else 200.
+    func entryResponse(_ h: CacheEntry.Header, body: ByteBuffer, cache: String, now: Double, _ r: Resolved,
+                       timing: String?) -> EdgeResponse {
+        let expires = r.expires
         var headers = HTTPHeaders()
-        headers.reserveCapacity(9)
+        headers.reserveCapacity(11)
         // A URL's `expires` bounds the lifetime it may be cached for downstream.
         let remaining = min(h.freshness.remainingLifetime(at: now), max(0, (expires ?? .infinity) - now))
         headers.add(name: "etag", value: h.etag)
@@ -307,12 +456,54 @@ final class EdgeService: Sendable {
         }
         headers.add(name: "x-cache", value: cache)
         if let timing { headers.add(name: "server-timing", value: timing) }
-        if let inm = ifNoneMatch, Self.matches(ifNoneMatch: inm, etag: h.etag) {
+        // Passed-through files that are not raster images (HTML, PDF, SVG with scripts…) must not run as pages of
+        // this host: no sniffing, no scripts, no plugins, a unique origin.
+        if !h.contentType.hasPrefix("image/") || h.contentType.hasPrefix("image/svg") {
+            headers.add(name: "x-content-type-options", value: "nosniff")
+            headers.add(name: "content-security-policy", value: "default-src 'none'; sandbox")
+        }
+        if let inm = r.ifNoneMatch, Self.matches(ifNoneMatch: inm, etag: h.etag) {
             return EdgeResponse(status: .notModified, headers: headers, body: ByteBuffer())
+        }
+        headers.add(name: "accept-ranges", value: "bytes")
+        if let range = r.range {
+            let length = body.readableBytes
+            switch ByteRange.decide(range: Substring(range), ifRange: r.ifRange.map { Substring($0) }, length: length, etag: h.etag) {
+            case .whole:
+                break
+            case .partial(let bounds):
+                // A slice of the shared buffer: no copy.
+                let part = body.getSlice(at: body.readerIndex + bounds.lowerBound, length: bounds.count) ?? ByteBuffer()
+                headers.add(name: "content-type", value: h.contentType)
+                headers.add(name: "content-range", value: "bytes \(bounds.lowerBound)-\(bounds.upperBound)/\(length)")
+                headers.add(name: "content-length", value: String(part.readableBytes))
+                return EdgeResponse(status: .partialContent, headers: headers, body: part)
+            case .unsatisfiable:
+                var e = Self.errorResponse(.rangeNotSatisfiable, allocator: ByteBufferAllocator())
+                e.headers.add(name: "content-range", value: "bytes */\(length)")
+                return e
+            }
         }
         headers.add(name: "content-type", value: h.contentType)
         headers.add(name: "content-length", value: String(body.readableBytes))
         return EdgeResponse(status: .ok, headers: headers, body: body)
+    }
+
+    /// The origin's Content-Type when it is a well-formed media type (parameters kept), else
+    /// `application/octet-stream`: it is served again to every client, so nothing odd may pass.
+    static func mediaType(_ value: String?) -> String {
+        guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty, v.utf8.count <= 256,
+              v.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
+        else { return "application/octet-stream" }
+        let essence = v.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces)
+        let parts = essence.split(separator: "/", omittingEmptySubsequences: false)
+        let token = { (p: Substring) in
+            !p.isEmpty && p.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || "!#$&^_.+-".utf8.contains(c)
+            }
+        }
+        guard parts.count == 2, token(parts[0]), token(parts[1]) else { return "application/octet-stream" }
+        return v
     }
 
     /// RFC 9110 If-None-Match: weak comparison, `*`, comma-separated lists.

@@ -65,7 +65,7 @@ struct ConfigReader {
     static let notYetSupported: Set<String> = ["gossip", "customers", "log", "admin.keys"]
     static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
                                           "staleWhileRevalidate", "staleIfError",
-                                          "secureToken", "requireSignature", "defaultParams"]
+                                          "secureToken", "requireSignature", "defaultParams", "keepMetadata"]
 
     mutating func problem(_ key: String, _ message: String) { problems.append(ConfigProblem(key: key, message: message)) }
 
@@ -149,7 +149,7 @@ struct ConfigReader {
             return nil
         }
         for key in map.keys where !Self.sourceKeys.contains(key) {
-            let known: Set<String> = ["allowPrivateNetwork", "keepMetadata", "allowIPTC", "exposeLocation"]
+            let known: Set<String> = ["allowPrivateNetwork", "allowIPTC", "exposeLocation"]
             problem("\(at).\(key)", known.contains(key) ? "not supported by this version of imgedge" : "unknown key")
         }
         let name = map["name"].flatMap { string($0, "\(at).name") }
@@ -206,6 +206,7 @@ struct ConfigReader {
         config.secureToken = signing.token
         config.requireSignature = signing.required
         config.defaultParams = signing.defaults
+        config.keepMetadata = map["keepMetadata"].flatMap { bool($0, "\(at).keepMetadata") } ?? false
         return config
     }
 

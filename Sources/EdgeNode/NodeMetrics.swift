@@ -16,6 +16,9 @@ final class NodeMetrics: Sendable {
     let cacheEntries: CoreMetrics.Gauge
     let fillsInFlight: CoreMetrics.Gauge
     let transformsRunning: CoreMetrics.Gauge
+    private let revalidations: [String: CoreMetrics.Counter]
+    /// Results of revalidating stale entries, for tests and /v1/stats.
+    private let revalidationCounts = NIOLockedValueBox<[String: Int]>([:])
 
     struct RequestLabel: Hashable {
         var status: Int
@@ -35,7 +38,24 @@ final class NodeMetrics: Sendable {
         cacheEntries = CoreMetrics.Gauge(label: "imgedge_cache_entries", dimensions: [], factory: f)
         fillsInFlight = CoreMetrics.Gauge(label: "imgedge_fills_in_flight", dimensions: [], factory: f)
         transformsRunning = CoreMetrics.Gauge(label: "imgedge_transforms_running", dimensions: [], factory: f)
+        var r: [String: CoreMetrics.Counter] = [:]
+        for result in Self.revalidationResults {
+            r[result] = CoreMetrics.Counter(label: "imgedge_revalidations_total", dimensions: [("result", result)], factory: f)
+        }
+        revalidations = r
     }
+
+    /// not-modified: the origin answered 304; modified: it sent a new body; mismatch: its 304 named another
+    /// representation (refetched); inherited: a variant took the freshness another variant's revalidation confirmed.
+    static let revalidationResults = ["not-modified", "modified", "mismatch", "inherited"]
+
+    func countRevalidation(result: String) {
+        revalidations[result]?.increment()
+        revalidationCounts.withLockedValue { $0[result, default: 0] += 1 }
+    }
+
+    /// Revalidations so far, by result.
+    func revalidationTotals() -> [String: Int] { revalidationCounts.withLockedValue { $0 } }
 
     private let hits = NIOLockedValueBox(0)
     private let misses = NIOLockedValueBox(0)

@@ -25,8 +25,10 @@ public final class CurlOriginFetcher: @unchecked Sendable {
         for h in idle { curl_easy_cleanup(h) }
     }
 
-    /// GETs `url`, reading at most `maxBytes` of body (checked as the bytes arrive).
-    public func get(url: String, maxBytes: Int) throws(EdgeError) -> OriginResponse {
+    /// GETs `url`, reading at most `maxBytes` of body (checked as the bytes arrive). `conditional` request header
+    /// lines (`If-None-Match`, `If-Modified-Since`) make it a revalidation: a 304 is returned with no body.
+    public func get(url: String, maxBytes: Int,
+                    conditional: [(name: String, value: String)] = []) throws(EdgeError) -> OriginResponse {
         guard let handle = takeHandle() else { throw .internalError(detail: "curl_easy_init failed") }
         var reusable = true
         defer { giveBack(handle, reusable: reusable) }
@@ -50,6 +52,15 @@ public final class CurlOriginFetcher: @unchecked Sendable {
         ok = ok && ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque()) == CURLE_OK
         ok = ok && ccurl_easy_setopt_callback(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader) == CURLE_OK
         ok = ok && ccurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context.toOpaque()) == CURLE_OK
+        // Request header lines: only validators, and only well-formed ones (no line breaks can reach the wire).
+        var requestHeaders: UnsafeMutablePointer<curl_slist>?
+        defer { if let requestHeaders { curl_slist_free_all(requestHeaders) } }
+        for line in conditional where !line.value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+            requestHeaders = curl_slist_append(requestHeaders, "\(line.name): \(line.value)")
+        }
+        if let requestHeaders {
+            ok = ok && ccurl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(requestHeaders)) == CURLE_OK
+        }
         guard ok else {
             reusable = false
             throw .internalError(detail: "curl_easy_setopt failed")
@@ -78,6 +89,8 @@ public final class CurlOriginFetcher: @unchecked Sendable {
         switch status {
         case 200:
             return OriginResponse(body: transfer.body, headers: transfer.headers, startedAt: started, duration: duration)
+        case 304 where !conditional.isEmpty:
+            return OriginResponse(status: 304, body: [], headers: transfer.headers, startedAt: started, duration: duration)
         case 404, 410:
             throw .notFound("not found", detail: "origin answered \(status)")
         default:

@@ -7,14 +7,15 @@ public struct SourceOriginFetcher: OriginFetching {
 
     public init(curl: CurlOriginFetcher = CurlOriginFetcher()) { self.curl = curl }
 
-    public func fetch(source: SourceConfig, path: SourcePath, maxBytes: Int) throws(EdgeError) -> OriginResponse {
+    public func fetch(source: SourceConfig, path: SourcePath, maxBytes: Int,
+                      conditional: [(name: String, value: String)]) throws(EdgeError) -> OriginResponse {
         switch source.kind {
         case .folder:
             guard let root = source.root else { throw .internalError(detail: "folder source without root") }
             return try folder.read(root: root, path: path, maxBytes: maxBytes)
         case .web:
             guard let base = source.baseURL else { throw .internalError(detail: "web source without baseURL") }
-            return try curl.get(url: base + path.urlEncoded, maxBytes: maxBytes)
+            return try curl.get(url: base + path.urlEncoded, maxBytes: maxBytes, conditional: conditional)
         }
     }
 }

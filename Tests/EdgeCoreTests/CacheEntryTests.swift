@@ -10,8 +10,15 @@ import Testing
     /// Should decode exactly what it encoded.
     @Test func roundTrip() {
         let raw = entry.encoded()
-        #expect(Array(raw.prefix(4)) == Array("IE03".utf8))
+        #expect(Array(raw.prefix(4)) == Array("IE04".utf8))
         #expect(CacheEntry.decode(raw) == entry)
+        var withOrigin = entry
+        withOrigin.originHeaders = [HeaderLine(name: "etag", value: "\"v1\""), HeaderLine(name: "cache-control", value: "max-age=60")]
+        withOrigin.surrogateKeys = ["a", "b"]
+        let decoded = CacheEntry.decode(withOrigin.encoded())
+        #expect(decoded == withOrigin)
+        #expect(decoded?.header.originETag == "\"v1\"")
+        #expect(decoded?.header.conditionalHeaders.map(\.name) == ["if-none-match"])
         var other = entry
         other.variesOnAccept = false
         other.body = []

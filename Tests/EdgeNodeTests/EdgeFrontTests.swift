@@ -98,17 +98,20 @@ import Testing
         #expect(try await node.get("/big.jpg?w=10").status == 413)
     }
 
-    /// Should answer a source that is not an image with 415 and a corrupt one with 422, and not cache either.
+    /// Should pass a source that is not an image through unchanged (imgix serves unsupported formats as they are),
+    /// and refuse a corrupt image (4xx) without caching it.
     @Test func badSources() async throws {
         let node = try await TestNode.start()
         defer { Task { await node.stopAll() } }
         node.origin.route("/notes.jpg", text: "this is not an image")
         node.origin.route("/cut.jpg", body: Array(photo.prefix(photo.count / 3)), headers: jpegHeaders)
-        #expect(try await node.get("/notes.jpg?w=10").status == 415)
+        let notes = try await node.get("/notes.jpg?w=10")
+        #expect(notes.status == 200 && notes.text == "this is not an image")
+        #expect(notes.header("content-type") == "application/octet-stream")
         let cut = try await node.get("/cut.jpg?w=10")
         #expect((400..<500).contains(cut.status))
-        #expect(try await node.get("/notes.jpg?w=10").status == 415)
-        #expect(node.origin.count("/notes.jpg") == 2)
+        #expect(try await node.get("/cut.jpg?w=10").status == cut.status)
+        #expect(node.origin.count("/cut.jpg") == 2)
     }
 
     /// Should pick AVIF, then WebP, from Accept with auto=format, and say Vary: Accept.
@@ -260,12 +263,12 @@ import Testing
 
     /// Should take the entry's lifetime from the origin's max-age.
     @Test func originMaxAge() async throws {
-        let node = try await TestNode.start()
+        let node = try await TestNode.start(clock: ManualClock())
         defer { Task { await node.stopAll() } }
         node.origin.route("/short.jpg", body: photo, headers: jpegHeaders + [("Cache-Control", "public, max-age=120")])
         let r = try await node.get("/short.jpg?w=30")
         let maxAge = r.header("cache-control").flatMap { $0.split(separator: "=").last }.flatMap { Int($0) }
-        #expect(maxAge != nil && maxAge! <= 120 && maxAge! >= 118)
+        #expect(maxAge == 120)
     }
 }
 
@@ -277,7 +280,9 @@ import Testing
         node.origin.route("/slow.jpg", TestOrigin.Route(headers: jpegHeaders, body: photo, delay: .milliseconds(600)))
         let port = node.port
         async let response = TestHTTPClient.get(port: port, "/slow.jpg?w=20", headers: [("Host", "web.test")])
-        try await Task.sleep(for: .milliseconds(200))
+        // Stop once the request is in flight (its fill has reached the origin), however slow the machine.
+        for _ in 0..<500 where node.origin.count("/slow.jpg") == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(node.origin.count("/slow.jpg") == 1)
         await node.stop()
         let r = try await response
         #expect(r.status == 200)
@@ -338,7 +343,7 @@ import Testing
         #expect(node.origin.count("/slow.jpg") == 1)
         // The fill went on: once it has landed, the variant is a hit.
         var last = ""
-        for _ in 0..<40 {
+        for _ in 0..<400 {
             try await Task.sleep(for: .milliseconds(50))
             last = try await node.get("/slow.jpg?w=33").header("x-cache") ?? ""
             if last == "HIT" { break }

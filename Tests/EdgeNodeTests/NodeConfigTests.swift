@@ -78,13 +78,24 @@ import Testing
 
     /// Should refuse keys of later features by name rather than ignore them.
     @Test func refusesUnsupportedKeys() throws {
-        let yaml = "gossip: {port: 7946}\nsources:\n  - {name: a, kind: web, baseURL: 'http://x', keepMetadata: true}\n"
+        let yaml = "gossip: {port: 7946}\nsources:\n  - {name: a, kind: web, baseURL: 'http://x', exposeLocation: true}\n"
         do {
             _ = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
             Issue.record("expected a ConfigError")
         } catch let e as ConfigError {
             #expect(e.problems.contains { $0.key == "gossip" && $0.message.contains("not supported") })
-            #expect(e.problems.contains { $0.key == "sources[0].keepMetadata" })
+            #expect(e.problems.contains { $0.key == "sources[0].exposeLocation" })
+        }
+    }
+
+    /// Should read a source's keepMetadata (default false) and refuse a value that is not a boolean.
+    @Test func keepMetadata() throws {
+        let yaml = "sources:\n  - {name: a, kind: web, baseURL: 'http://x', keepMetadata: true}\n  - {name: b, kind: web, baseURL: 'http://y'}\n"
+        let config = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+        #expect(config.sources.map(\.keepMetadata) == [true, false])
+        #expect(throws: ConfigError.self) {
+            try NodeConfig.parse(yaml: "sources:\n  - {name: a, kind: web, baseURL: 'http://x', keepMetadata: maybe}\n",
+                                 baseDirectory: "/", environment: [:])
         }
     }
 

@@ -23,14 +23,35 @@ public final class TestOrigin: Sendable {
         public var delay: Duration?
         /// Send the body with chunked transfer encoding and no Content-Length.
         public var chunked: Bool
+        /// Answer a conditional GET whose `If-None-Match` names this route's `ETag` (or, without one, whose
+        /// `If-Modified-Since` equals its `Last-Modified`) with 304 and these header lines instead of the body.
+        public var notModifiedHeaders: [(String, String)]?
 
         public init(status: Int = 200, headers: [(String, String)] = [], body: [UInt8] = [], delay: Duration? = nil,
-                    chunked: Bool = false) {
+                    chunked: Bool = false, notModifiedHeaders: [(String, String)]? = nil) {
             self.status = status
             self.headers = headers
             self.body = body
             self.delay = delay
             self.chunked = chunked
+            self.notModifiedHeaders = notModifiedHeaders
+        }
+
+        /// The response to `request`: this route, or a 304 when it answers conditionals and the request's
+        /// validator matches.
+        func answering(_ request: Request) -> Route {
+            guard let notModified = notModifiedHeaders, status == 200 else { return self }
+            let own = { (name: String) in headers.last { $0.0.lowercased() == name }?.1 }
+            let matches: Bool
+            if let etag = own("etag") {
+                matches = request.header("if-none-match")?.split(separator: ",")
+                    .contains { $0.trimmingCharacters(in: .whitespaces) == etag } ?? false
+            } else if let lm = own("last-modified") {
+                matches = request.header("if-modified-since") == lm
+            } else {
+                matches = false
+            }
+            return matches ? Route(status: 304, headers: notModified, delay: delay) : self
         }
     }
 
@@ -51,6 +72,7 @@ public final class TestOrigin: Sendable {
     private struct State {
         var routes: [String: Route] = [:]
         var counts: [String: Int] = [:]
+        var notModified: [String: Int] = [:]
         var requests: [Request] = []
         var connections = 0
     }
@@ -121,6 +143,11 @@ public final class TestOrigin: Sendable {
         _ = state.withLock { $0.routes.removeValue(forKey: path) }
     }
 
+    /// Requests for `path` answered with 304 (see `Route.notModifiedHeaders`).
+    public func notModifiedCount(_ path: String) -> Int {
+        state.withLock { $0.notModified[path] ?? 0 }
+    }
+
     /// Requests received for `path` (without query), routed or not.
     public func count(_ path: String) -> Int {
         state.withLock { $0.counts[path] ?? 0 }
@@ -158,7 +185,9 @@ public final class TestOrigin: Sendable {
         return state.withLock { s in
             s.counts[path, default: 0] += 1
             s.requests.append(request)
-            return s.routes[path]
+            guard let route = s.routes[path]?.answering(request) else { return nil }
+            if route.status == 304 { s.notModified[path, default: 0] += 1 }
+            return route
         }
     }
 
@@ -209,7 +238,7 @@ public final class TestOrigin: Sendable {
             if route.chunked {
                 headers.remove(name: "content-length")
                 headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-            } else if !headers.contains(name: "content-length") {
+            } else if route.status != 304, !headers.contains(name: "content-length") {
                 headers.add(name: "content-length", value: String(route.body.count))
             }
             if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }

@@ -73,7 +73,7 @@ enum EncodeStep {
         defer { g_free(data) }
         let bytes = Array(UnsafeRawBufferPointer(start: data, count: length))
         switch ctx.output {
-        case .webp: return WebPMetadata.strip(bytes, keepingProfile: profile)
+        case .webp: return LosslessMetadata.stripWebP(bytes, keepingProfile: profile) ?? bytes
         case .jpg, .pjpg:
             var out = bytes
             if let dpi = options.dpi { out = jpegWithDensity(out, dpi: dpi) }

@@ -34,9 +34,11 @@ public final class EdgeNodeServer: Sendable {
         let imaging = try VipsImageProcessor(concurrency: 1)
         let curl = CurlOriginFetcher(connectTimeout: .milliseconds(Int64(config.originConnectTimeout * 1000)),
                                      totalTimeout: .milliseconds(Int64(config.originTimeout * 1000)))
+        let now: @Sendable () -> Double = clock ?? { Date().timeIntervalSince1970 }
+        let (log, tombstones) = try TombstoneLog.open(path: config.cachePath + "/tombstones.log")
+        let purges = PurgeService(nodeID: config.nodeID, log: log, tombstones: tombstones, clock: now)
         let service = EdgeService(config: config, store: store, origin: SourceOriginFetcher(curl: curl),
-                                  imaging: imaging, metrics: NodeMetrics(), logger: logger,
-                                  clock: clock ?? { Date().timeIntervalSince1970 })
+                                  imaging: imaging, metrics: NodeMetrics(), logger: logger, purges: purges, clock: now)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         let inFlight = InFlightCounter()
         let connections = ConnectionLimiter(max: config.maxConnections)

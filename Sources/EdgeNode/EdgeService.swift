@@ -43,10 +43,15 @@ final class EdgeService: Sendable {
     let hot: HotCache
     let metrics: NodeMetrics
     let logger: Logger
+    let purges: PurgeService
+    let keyring: AdminKeyring
     let clock: @Sendable () -> Double
 
     init(config: NodeConfig, store: any CacheStoring, origin: any OriginFetching, imaging: any ImageProcessing,
-         metrics: NodeMetrics, logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+         metrics: NodeMetrics, logger: Logger, purges: PurgeService? = nil,
+         clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.purges = purges ?? PurgeService(nodeID: config.nodeID, log: nil, tombstones: [], clock: clock)
+        self.keyring = AdminKeyring(config.adminKeys)
         self.config = config
         self.router = SourceRouter(sources: config.sources, defaultSource: config.defaultSource)
         self.store = store
@@ -64,6 +69,7 @@ final class EdgeService: Sendable {
     func shutdown() async {
         await fetchPool.shutdown()
         await transformPool.shutdown()
+        await purges.shutdown()
     }
 
     /// Either the answer now (hit, error), or the work that produces it (miss).
@@ -124,6 +130,11 @@ final class EdgeService: Sendable {
                 return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))
             } ?? nil
             if let item = cached { hot.put(resolved.key, item) }
+        }
+        // A purged entry is no entry: not served, not even stale; it is dropped as it is found.
+        if let item = cached, purges.covers(item.header) {
+            cached = nil
+            drop(resolved.key)
         }
         if let item = cached {
             let freshness = item.header.freshness
@@ -244,7 +255,7 @@ final class EdgeService: Sendable {
         guard !item.header.conditionalHeaders.isEmpty else { return nil }
         let recordKey = CacheKey.originRecord(source: item.header.source, path: item.header.path)
         guard let found = store.read(recordKey, { CacheEntry.decodeHeader($0) }), let record = found,
-              record.fetchedAt > item.header.fetchedAt, record.freshness.isFresh(at: now),
+              record.fetchedAt > item.header.fetchedAt, record.freshness.isFresh(at: now), !purges.covers(record),
               record.sameOriginRepresentation(as: item.header)
         else { return nil }
         let header = item.header.refreshed(fetchedAt: record.fetchedAt, freshness: record.freshness,
@@ -273,7 +284,8 @@ final class EdgeService: Sendable {
     /// Renews a stale entry after the origin answered its revalidation with 304 (RFC 9111 §4.3.4): the stored
     /// body is kept (nothing is fetched or transformed again), the 304's caching fields are merged into the stored
     /// ones and decided again. Nil when the 304 names a different representation: the caller fetches in full.
-    private func revalidated(_ r: Resolved, stale: HotCache.Item, notModified: OriginResponse, requestTime: Double,
+    private func revalidated(_ r: Resolved, stale: HotCache.Item, notModified: OriginResponse, fetchedAt: Double,
+                             requestTime: Double,
                              responseTime: Double, originTime: Duration) async -> FillResult? {
         guard let decision = policy(for: r.source).freshen(
             stored: stale.header.originHeaderLines, notModified: notModified.headers,
@@ -282,7 +294,7 @@ final class EdgeService: Sendable {
             metrics.countRevalidation(result: "mismatch")
             return nil
         }
-        let header = stale.header.refreshed(fetchedAt: requestTime, freshness: decision.freshness,
+        let header = stale.header.refreshed(fetchedAt: fetchedAt, freshness: decision.freshness,
                                             originHeaders: decision.cacheHeaders.map { HeaderLine(name: $0.name, value: $0.value) },
                                             downstreamCacheControl: decision.downstreamCacheControl,
                                             surrogateKeys: decision.surrogateKeys)
@@ -309,12 +321,18 @@ final class EdgeService: Sendable {
         return FillResult(item: item, serverTiming: timing, uncacheable: uncacheable, stored: stored, revalidated: true)
     }
 
+    /// Removes a purged entry from both tiers (the store in the background).
+    private func drop(_ key: CacheKey) {
+        hot.remove(key)
+        Task { [store] in try? await store.remove(key) }
+    }
+
     /// A fresh entry for `key` from the memory tier or the store, if there is one.
     private func freshEntry(_ key: CacheKey, allocator: ByteBufferAllocator) -> HotCache.Item? {
         let now = clock()
-        if let item = hot.get(key), item.header.freshness.isFresh(at: now) { return item }
+        if let item = hot.get(key), item.header.freshness.isFresh(at: now), !purges.covers(item.header) { return item }
         let stored: HotCache.Item?? = store.read(key) { raw -> HotCache.Item? in
-            guard let h = CacheEntry.decodeHeader(raw), h.freshness.isFresh(at: now) else { return nil }
+            guard let h = CacheEntry.decodeHeader(raw), h.freshness.isFresh(at: now), !purges.covers(h) else { return nil }
             return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))
         }
         return stored ?? nil
@@ -322,29 +340,33 @@ final class EdgeService: Sendable {
 
     /// Fetches, transforms and stores a variant. With a `stale` copy that has validators, the fetch is
     /// conditional, and a 304 renews the copy instead (no body fetched, nothing transformed).
-    private func fill(_ r: Resolved, stale: HotCache.Item? = nil) async throws -> FillResult {
+    private func fill(_ r: Resolved, stale: HotCache.Item? = nil, attempt: Int = 0) async throws -> FillResult {
         let maxBytes = config.maxSourceBytes
         let originStart = ContinuousClock.now
         let conditional = stale?.header.conditionalHeaders ?? []
         // Request and response times come from the node's clock (RFC 9111 §4.2.3 age calculation); the request
         // time is also when the entry's fetch started, which purges compare against.
         // Both read inside the pool, around the fetch itself: a wait for a fetch slot is not the origin's time.
-        var (received, requestTime, responseTime) = try await fetchPool.run { [origin, clock] () throws(EdgeError) in
+        // The fetch's start on the hybrid logical clock: purges made up to then cover what this fill makes.
+        var (received, requestTime, responseTime, stamp) = try await fetchPool.run { [origin, clock, purges] () throws(EdgeError) in
+            let stamp = purges.tick()
             let sent = clock()
             let response = try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes, conditional: conditional)
-            return (response, sent, clock())
+            return (response, sent, clock(), stamp)
         }
         if received.status == 304, let stale {
             let originTime = ContinuousClock.now - originStart
             metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
-            if let renewed = await revalidated(r, stale: stale, notModified: received, requestTime: requestTime,
+            if let renewed = await revalidated(r, stale: stale, notModified: received, fetchedAt: HybridClock.seconds(stamp),
+                                               requestTime: requestTime,
                                                responseTime: responseTime, originTime: originTime) {
                 return renewed
             }
-            (received, requestTime, responseTime) = try await fetchPool.run { [origin, clock] () throws(EdgeError) in
+            (received, requestTime, responseTime, stamp) = try await fetchPool.run { [origin, clock, purges] () throws(EdgeError) in
+                let stamp = purges.tick()
                 let sent = clock()
                 let response = try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes)
-                return (response, sent, clock())
+                return (response, sent, clock(), stamp)
             }
         }
         let fetched = received
@@ -406,17 +428,21 @@ final class EdgeService: Sendable {
 
         let digest = SHA256.hash(data: image.body)
         let etag = "\"" + Hex.encode(Array(digest).prefix(16)) + "\""
-        let entry = CacheEntry(contentType: image.contentType, etag: etag, fetchedAt: requestTime,
+        let entry = CacheEntry(contentType: image.contentType, etag: etag, fetchedAt: HybridClock.seconds(stamp),
                                freshness: decision.freshness, source: r.source.name, path: r.path.description,
                                variesOnAccept: r.variesOnAccept, clientHints: r.clientHints,
                                downstreamCacheControl: decision.downstreamCacheControl,
                                surrogateKeys: decision.surrogateKeys,
                                originHeaders: decision.cacheHeaders.map { HeaderLine(name: $0.name, value: $0.value) },
                                body: image.body)
+        // Purged while it was being made (its fetch started before the purge): make it again, once, from a fetch
+        // that starts after the purge; a second purge meanwhile leaves the result served to its waiters, unstored.
+        let purged = purges.covers(entry.header)
+        if purged && attempt == 0 { return try await fill(r, attempt: 1) }
         let item = HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body))
         var uncacheable: String?
         var stored = false
-        if decision.storable && !markMissing {
+        if decision.storable && !markMissing && !purged {
             do {
                 try await store.write(r.key, value: entry.encoded())
                 hot.put(r.key, item)
@@ -429,7 +455,7 @@ final class EdgeService: Sendable {
                 logger.error("cache write failed", metadata: ["edge.cache_key": "\(r.key)", "edge.error": "\(error)"])
             }
         } else {
-            uncacheable = markMissing ? "no-store" : decision.downstreamCacheControl ?? "private, no-cache"
+            uncacheable = markMissing || purged ? "no-store" : decision.downstreamCacheControl ?? "private, no-cache"
         }
         let timing = String(format: "origin;dur=%.1f, queue;dur=%.1f, transform;dur=%.1f", originTime.inSeconds * 1000,
                             queueTime.inSeconds * 1000, transformTime.inSeconds * 1000)

@@ -1,4 +1,5 @@
 import EdgeCore
+import EdgePrivacy
 import Foundation
 import Yams
 
@@ -55,14 +56,14 @@ struct ConfigReader {
     static let schema: [String: Set<String>] = [
         "node": ["id", "defaultSource"],
         "http": ["host", "port"],
-        "admin": ["host", "port"],
+        "admin": ["host", "port", "keys"],
         "cache": ["path", "maxBytes", "memoryBytes", "defaultTTL"],
         "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
                    "maxConcurrentFetches", "maxQueuedFetches", "maxConnections", "fillTimeout"],
         "origin": ["connectTimeout", "timeout"],
     ]
     /// Keys of the contract that later versions implement: refused by name rather than silently ignored.
-    static let notYetSupported: Set<String> = ["gossip", "customers", "log", "admin.keys"]
+    static let notYetSupported: Set<String> = ["gossip", "customers", "log"]
     static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
                                           "staleWhileRevalidate", "staleIfError",
                                           "secureToken", "requireSignature", "defaultParams", "keepMetadata"]
@@ -116,6 +117,7 @@ struct ConfigReader {
         if let v = value("http", "port") { config.httpPort = port(v, "http.port") ?? config.httpPort }
         if let v = value("admin", "host") { config.adminHost = string(v, "admin.host") ?? config.adminHost }
         if let v = value("admin", "port") { config.adminPort = port(v, "admin.port") ?? config.adminPort }
+        if let v = sections["admin"]?["keys"] { config.adminKeys = adminKeys(v) }
         if let v = value("cache", "path") { config.cachePath = string(v, "cache.path").map(resolvePath) ?? config.cachePath }
         if let v = value("cache", "maxBytes") { config.cacheMaxBytes = size(v, "cache.maxBytes", min: 1 << 20) ?? config.cacheMaxBytes }
         if let v = value("cache", "memoryBytes") { config.cacheMemoryBytes = size(v, "cache.memoryBytes", min: 0) ?? config.cacheMemoryBytes }
@@ -141,6 +143,42 @@ struct ConfigReader {
             problem("node.defaultSource", "names no configured source (\(d))")
         }
         return config
+    }
+
+    /// `admin.keys`: a list of `{id, secret, scope}`; ids unique; secret as itself (16+ characters) or `sha256:<hex>`.
+    mutating func adminKeys(_ v: Any) -> [AdminKey] {
+        guard let list = v as? [Any] else {
+            if !(v is NSNull) { problem("admin.keys", "must be a list of {id, secret, scope}") }
+            return []
+        }
+        var keys: [AdminKey] = []
+        var ids = Set<String>()
+        for (i, item) in list.enumerated() {
+            let at = "admin.keys[\(i)]"
+            guard let map = item as? [String: Any] else {
+                problem(at, "must be a mapping {id, secret, scope}")
+                continue
+            }
+            for key in map.keys where !["id", "secret", "scope"].contains(key) { problem("\(at).\(key)", "unknown key") }
+            let id = map["id"].flatMap { string($0, "\(at).id") }
+            if id == nil { problem("\(at).id", "required") }
+            if let id, !ids.insert(id).inserted { problem("\(at).id", "duplicate id \(id)") }
+            let scopeText = map["scope"].flatMap { string($0, "\(at).scope") }
+            let scope = scopeText.flatMap(AdminScope.init)
+            if scope == nil { problem("\(at).scope", "required: operator or customer:<id>") }
+            let secret = map["secret"].flatMap { string($0, "\(at).secret") }
+            var key: AdminKey?
+            if let id, let scope, let secret {
+                key = AdminKey(id: id, secret: secret, scope: scope)
+                if key == nil {
+                    problem("\(at).secret", "must be at least \(AdminKey.minSecretLength) characters with no spaces, or sha256:<64 hex digits>")
+                }
+            } else if secret == nil {
+                problem("\(at).secret", "required")
+            }
+            if let key { keys.append(key) }
+        }
+        return keys
     }
 
     mutating func source(_ item: Any, _ at: String) -> SourceConfig? {

@@ -1,4 +1,5 @@
 public import EdgeCore
+public import EdgePrivacy
 
 /// A node's configuration: what `conf/imgedge.yaml` says, with environment overrides applied and relative
 /// paths resolved against the file's folder. Every key is documented in conf/README.md.
@@ -13,6 +14,8 @@ public struct NodeConfig: Sendable {
     /// `admin.host`, `admin.port`: health, readiness, metrics, stats.
     public var adminHost = "127.0.0.1"
     public var adminPort = 8081
+    /// `admin.keys`: who may purge (and later: disable sources, grant assistance), with what scope.
+    public var adminKeys: [AdminKey] = []
     /// `cache.path`: folder of the LMDB cache.
     public var cachePath: String
     /// `cache.maxBytes`: bound on stored values.

@@ -88,6 +88,40 @@ import Testing
         }
     }
 
+    /// Should read admin.keys (secret as itself or as sha256:<hex>) and report every bad key by its path.
+    @Test func adminKeys() throws {
+        let digest = String(repeating: "ab", count: 32)
+        let yaml = """
+        admin:
+          keys:
+            - {id: ops, secret: 'operator-secret-0000001', scope: operator}
+            - {id: acme, secret: 'sha256:\(digest)', scope: 'customer:acme'}
+        sources:
+          - {name: a, kind: web, baseURL: 'http://x'}
+        """
+        let config = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+        #expect(config.adminKeys.map(\.id) == ["ops", "acme"])
+        #expect(config.adminKeys[1].scope == .customer("acme"))
+        let bad = """
+        admin:
+          keys:
+            - {id: a, secret: short, scope: operator}
+            - {id: a, secret: 'operator-secret-0000001', scope: root}
+            - {secret: 'operator-secret-0000001', scope: operator, extra: 1}
+        sources:
+          - {name: a, kind: web, baseURL: 'http://x'}
+        """
+        do {
+            _ = try NodeConfig.parse(yaml: bad, baseDirectory: "/", environment: [:])
+            Issue.record("expected a ConfigError")
+        } catch let e as ConfigError {
+            let keys = Set(e.problems.map(\.key))
+            for k in ["admin.keys[0].secret", "admin.keys[1].id", "admin.keys[1].scope", "admin.keys[2].id", "admin.keys[2].extra"] {
+                #expect(keys.contains(k), "\(k)")
+            }
+        }
+    }
+
     /// Should read a source's keepMetadata (default false) and refuse a value that is not a boolean.
     @Test func keepMetadata() throws {
         let yaml = "sources:\n  - {name: a, kind: web, baseURL: 'http://x', keepMetadata: true}\n  - {name: b, kind: web, baseURL: 'http://y'}\n"

@@ -44,13 +44,16 @@ public final class TestHTTPClient: Sendable {
     }
 
     /// Sends one request on this connection and waits for its response.
-    public func send(_ target: String, method: HTTPMethod = .GET, headers: [(String, String)] = []) async throws -> TestHTTPResponse {
+    public func send(_ target: String, method: HTTPMethod = .GET, headers: [(String, String)] = [],
+                     body: [UInt8]? = nil) async throws -> TestHTTPResponse {
         var h = HTTPHeaders(headers)
         if !h.contains(name: "host") { h.add(name: "host", value: "localhost") }
+        if let body { h.replaceOrAdd(name: "content-length", value: String(body.count)) }
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: target, headers: h)
         let promise = channel.eventLoop.makePromise(of: TestHTTPResponse.self)
         collector.expect(promise, isHead: method == .HEAD)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
         try await channel.writeAndFlush(HTTPClientRequestPart.end(nil))
         return try await promise.futureResult.get()
     }
@@ -64,10 +67,10 @@ public final class TestHTTPClient: Sendable {
 
     /// One request on a new connection.
     public static func get(port: Int, _ target: String, method: HTTPMethod = .GET,
-                           headers: [(String, String)] = []) async throws -> TestHTTPResponse {
+                           headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> TestHTTPResponse {
         let client = try await connect(port: port)
         defer { Task { await client.close() } }
-        return try await client.send(target, method: method, headers: headers)
+        return try await client.send(target, method: method, headers: headers, body: body)
     }
 }
 

@@ -1,0 +1,106 @@
+public import EdgeCore
+import Foundation
+
+/// Tombstones on disk: an append-only file of one line per purge, flushed to disk (fsync) before `append`
+/// returns, so a purge that was answered survives a crash. Opening reads the lines back; a torn last line (a crash
+/// mid-write) is skipped. The file only grows by purges; it is rewritten without duplicates when opened.
+///
+/// Line: `v1 <TAB> id <TAB> time <TAB> kind <TAB> field <TAB> field`, fields percent-escaped (`%`, tab, newline).
+public final class TombstoneLog: @unchecked Sendable {
+    private let path: String
+    private let lock = NSLock()
+    private var fd: Int32
+
+    /// Opens (creating) the log at `path` and returns it with the tombstones it holds.
+    public static func open(path: String) throws -> (log: TombstoneLog, tombstones: [Tombstone]) {
+        let dir = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var tombstones: [Tombstone] = []
+        var seen = Set<String>()
+        if let data = FileManager.default.contents(atPath: path) {
+            for line in data.split(separator: UInt8(ascii: "\n")) {
+                guard let t = decode(Substring(decoding: line, as: UTF8.self)), seen.insert(t.id).inserted else { continue }
+                tombstones.append(t)
+            }
+        }
+        // Rewrite compactly (drops a torn line and duplicates), then append from there.
+        let tmp = path + ".tmp"
+        let text = tombstones.map(encode).joined()
+        guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        let t = Foundation.open(tmp, O_RDWR)
+        if t >= 0 { fsync(t); close(t) }
+        guard rename(tmp, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        let fd = Foundation.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        return (TombstoneLog(path: path, fd: fd), tombstones)
+    }
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Appends tombstones and flushes them to disk. Blocking: call it off the event loops.
+    public func append(_ tombstones: [Tombstone]) throws {
+        let bytes = Array(tombstones.map(Self.encode).joined().utf8)
+        try lock.withLock {
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                guard n > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+                offset += n
+            }
+            guard fsync(fd) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        }
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            switch c {
+            case "%": out += "%25"
+            case "\t": out += "%09"
+            case "\n": out += "%0A"
+            case "\r": out += "%0D"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    static func unescape(_ s: Substring) -> String {
+        s.replacingOccurrences(of: "%09", with: "\t").replacingOccurrences(of: "%0A", with: "\n")
+            .replacingOccurrences(of: "%0D", with: "\r").replacingOccurrences(of: "%25", with: "%")
+    }
+
+    static func encode(_ t: Tombstone) -> String {
+        let (kind, a, b): (String, String, String) = switch t.selector {
+        case .image(let s, let p): ("image", s, p)
+        case .prefix(let s, let p): ("prefix", s, p)
+        case .tag(let tag): ("tag", tag, "")
+        case .sourceTag(let s, let tag): ("sourceTag", s, tag)
+        case .source(let s): ("source", s, "")
+        }
+        return ["v1", escape(t.id), String(t.time), kind, escape(a), escape(b)].joined(separator: "\t") + "\n"
+    }
+
+    static func decode(_ line: Substring) -> Tombstone? {
+        let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+        guard f.count == 6, f[0] == "v1", let time = UInt64(f[2]) else { return nil }
+        let a = unescape(f[4]), b = unescape(f[5])
+        let selector: PurgeSelector
+        switch f[3] {
+        case "image": selector = .image(source: a, path: b)
+        case "prefix": selector = .prefix(source: a, prefix: b)
+        case "tag": selector = .tag(a)
+        case "sourceTag": selector = .sourceTag(source: a, tag: b)
+        case "source": selector = .source(a)
+        default: return nil
+        }
+        return Tombstone(id: unescape(f[1]), selector: selector, time: time)
+    }
+}

@@ -83,8 +83,16 @@ import Testing
             }
         }
         let bound = try #require(port)
-        let r = try await TestHTTPClient.get(port: bound, "/a.jpg?w=50")
-        #expect(r.status == 200)
+        do {
+            let r = try await TestHTTPClient.get(port: bound, "/a.jpg?w=50")
+            #expect(r.status == 200)
+        } catch {
+            // Show what the server said (it may have died) rather than only the client's side.
+            p.terminate()
+            let rest = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            Issue.record("request failed: \(error); server running: \(p.isRunning); server log: \(rest.suffix(4000))")
+            return
+        }
         p.terminate()  // SIGTERM
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)

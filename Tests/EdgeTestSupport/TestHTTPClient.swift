@@ -54,7 +54,13 @@ public final class TestHTTPClient: Sendable {
         collector.expect(promise, isHead: method == .HEAD)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
-        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil))
+        do {
+            try await channel.writeAndFlush(HTTPClientRequestPart.end(nil))
+        } catch {
+            // The connection went away before the request was written: nobody will answer this promise.
+            promise.fail(error)
+            throw error
+        }
         return try await promise.futureResult.get()
     }
 

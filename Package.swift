@@ -58,8 +58,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
-        // Offline benchmarks of EdgeCore's pure parts (tools/bench/eviction); not a product.
-        .executableTarget(name: "EdgeBench", dependencies: ["EdgeCore"], swiftSettings: strict),
+        // Offline benchmarks of EdgeCore's pure parts and the LMDB store (tools/bench/eviction, churn); not a product.
+        .executableTarget(name: "EdgeBench", dependencies: ["EdgeCore", "EdgeStore"], swiftSettings: strict),
 
         // MARK: Tests
         .target(name: "EdgeTestSupport", dependencies: [

@@ -1,4 +1,5 @@
-// Offline benchmarks of EdgeCore's pure parts, run by the scripts in tools/bench (release builds only).
+// Offline benchmarks of EdgeCore's pure parts and of the LMDB store, run by the scripts in tools/bench (release
+// builds only).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,12 +14,22 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-let usage = "usage: EdgeBench eviction [--requests N] [--objects N] [--seed N] [--quick]"
+let usage = """
+    usage: EdgeBench eviction [--requests N] [--objects N] [--seed N] [--quick]
+           EdgeBench churn [--max-mb N] [--factor N] [--objects N] [--open-entries N] [--seed N] [--dir D]
+                           [--only scan,trace,open] [--scan-runs N] [--quick]
+    """
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "eviction":
     do {
         try EvictionBenchmark(arguments: Array(arguments.dropFirst())).run()
+    } catch {
+        fail("EdgeBench: \(error)\n\(usage)")
+    }
+case "churn":
+    do {
+        try await ChurnBenchmark(arguments: Array(arguments.dropFirst())).run()
     } catch {
         fail("EdgeBench: \(error)\n\(usage)")
     }

@@ -2,8 +2,10 @@ import EdgeCore
 import Foundation
 
 extension LMDBCacheStore {
-    /// The one thread that writes: takes queued operations in batches, commits each batch in one transaction,
-    /// then resumes the callers. Syncs the environment to disk at most once a second while busy.
+    /// The one thread that writes: takes queued operations in batches (bounded in count and in value bytes, so
+    /// that one transaction frees and allocates little), commits each batch in one transaction, then resumes the
+    /// callers. When the queue is empty it does the store's idle work (restoring the policy after open). Syncs
+    /// the environment to disk at most once a second while busy.
     final class Writer: @unchecked Sendable {
         private struct Pending {
             var operation: Operation
@@ -19,7 +21,8 @@ extension LMDBCacheStore {
 
         func start(store: LMDBCacheStore) {
             // Weak: the store's deinit stops this thread, so the thread must not keep the store alive.
-            let t = Thread { [weak store, self] in self.run { store } }
+            let batchBytes = store.batchBytes
+            let t = Thread { [weak store, self] in self.run(batchBytes: batchBytes) { store } }
             t.name = "imgedge-lmdb-writer"
             thread = t
             t.start()
@@ -49,17 +52,30 @@ extension LMDBCacheStore {
             if wasRunning && Thread.current !== thread { done.wait() }
         }
 
-        private func run(_ currentStore: () -> LMDBCacheStore?) {
+        private func run(batchBytes: Int, _ currentStore: () -> LMDBCacheStore?) {
             var lastSync = Date()
+            var idleWork = true
             while true {
                 condition.lock()
+                if queue.isEmpty && !stopping && idleWork {
+                    condition.unlock()
+                    idleWork = currentStore()?.idleStep() ?? false
+                    continue
+                }
                 while queue.isEmpty && !stopping { condition.wait() }
                 if queue.isEmpty && stopping {
                     condition.unlock()
                     break
                 }
-                let batch = Array(queue.prefix(Self.batchLimit))
-                queue.removeFirst(batch.count)
+                var count = 0, bytes = 0
+                for p in queue {
+                    let size = p.operation.valueBytes
+                    if count == Self.batchLimit || (count > 0 && bytes + size > batchBytes) { break }
+                    count += 1
+                    bytes += size
+                }
+                let batch = Array(queue.prefix(count))
+                queue.removeFirst(count)
                 condition.unlock()
 
                 let store = currentStore()
@@ -73,6 +89,7 @@ extension LMDBCacheStore {
                     store?.sync()
                     lastSync = Date()
                 }
+                idleWork = true
             }
             done.signal()
         }

@@ -1,72 +1,238 @@
 internal import CLMDB
-internal import CZlib
 public import EdgeCore
 import Foundation
 
-/// The cache store on LMDB. Reads run on the caller's thread in short read-only transactions (LMDB readers
-/// never block); all writes go through one writer thread that commits them in batches, so no write
-/// transaction ever spans an `await` or moves between threads.
+/// The cache store on LMDB, with S3-FIFO admission and eviction. Reads run on the caller's thread in short
+/// read-only transactions (LMDB readers never block); all writes go through one writer thread that commits them
+/// in batches, so no write transaction ever spans an `await` or moves between threads.
 ///
-/// Layout: `entries` maps the 32-byte key to an 8-byte insertion sequence, a 4-byte CRC-32 of the value, then
-/// the value; `order` maps the big-endian sequence to the key, oldest first, for FIFO eviction within `maxBytes`;
-/// `meta` holds the format version and the running totals (entries, bytes, next sequence), updated in the same
-/// transaction as every change, so opening a store of any size reads one record instead of scanning.
+/// Layout (format 3): `entries` maps the 32-byte key to a 24-byte header (sequence, length, CRC-32 of the value,
+/// piece count) followed by the value when it fits in one page; a larger value is cut into single-page pieces in
+/// `chunks`, keyed by its sequence and piece index (see `Layout` for why no value spans pages). `order` maps the
+/// big-endian sequence to the key and length, oldest first. `meta` holds the format and the running totals
+/// (entries, value bytes, charged bytes, next sequence), updated in the same transaction as every change, so
+/// opening a store of any size reads one record.
+///
+/// Eviction: an in-memory `S3FIFO` keyed by `DigestKey`, charged each entry's footprint in pages (`Layout`), so
+/// the footprints stay within `maxBytes` and one-hit wonders pass through its small queue without flushing the
+/// popular variants in its main queue. A hit only bumps a counter in memory, behind a lock: it never writes to
+/// LMDB. Admission and eviction happen on the writer thread, inside the write transaction that stores the object,
+/// and the victims are deleted in that same transaction; a write that needs room frees a little more with it
+/// (`evictionSlack`), so that evictions come in bursts rather than one per write. Values over the policy's
+/// largest object (10 % of `maxBytes`) are refused with `CacheWriteRefused`.
+///
+/// Restart: nothing but the totals is read at open, and hits are served at once. The policy's state is not
+/// persisted; the entries found at open are "unrestored": the writer thread restores them into the policy in
+/// the background, newest first from `order`, each in the main queue as never hit (S3-FIFO's restart without a
+/// snapshot), behind everything admitted since. Until restored they are evicted first, oldest first, as the
+/// main queue's oldest unhit objects would be. A million entries are restored in under a second from the page
+/// cache, about two from disk (tools/bench/churn); meanwhile hits on unrestored entries are served, not counted.
+///
+/// Disk: the data file stays within `maxBytes + headroom(maxBytes:)` under churn (1.2 % over `maxBytes` at most
+/// in tools/bench/churn, against 6.25 % + 4 MiB allowed): every allocation is one page, so LMDB reuses any freed
+/// page, and what is beyond the footprints is the index's branch pages and the pages freed by the last
+/// transactions (LMDB reuses a page once no reader can see it). Write batches are bounded in bytes to keep that
+/// last part small. The map is sized with room to spare; if it fills anyway, the writer evicts an eighth of the
+/// cache and retries.
 ///
 /// A value whose checksum does not match (a torn write, a damaged disk) is never returned: it reads as absent
 /// and is deleted.
 public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
+    /// Tuning for tests and benchmarks; the defaults are what the node runs.
+    public struct Options: Sendable {
+        /// S3-FIFO's knobs (the paper's defaults).
+        public var policy: S3FIFO<DigestKey>.Configuration
+        /// Restore the entries found at open into the policy in the background (the default), or only when asked
+        /// (`restorePolicy()`) or as eviction reaches them.
+        public var restoresInBackground: Bool
+
+        public init(policy: S3FIFO<DigestKey>.Configuration = .init(), restoresInBackground: Bool = true) {
+            self.policy = policy
+            self.restoresInBackground = restoresInBackground
+        }
+    }
+
+    /// What the store holds and what it costs on disk, for metrics, tests and benchmarks.
+    public struct Statistics: Sendable, Equatable {
+        public var entries: Int
+        /// Bytes of the stored values.
+        public var valueBytes: Int
+        /// The entries' footprints (pages and index), which `maxBytes` bounds.
+        public var chargedBytes: Int
+        /// Entries found at open that the policy does not track yet.
+        public var unrestoredEntries: Int
+        /// Resident objects in the policy's small and main queues, and its ghost keys.
+        public var smallQueueEntries: Int
+        public var mainQueueEntries: Int
+        public var ghostKeys: Int
+        /// Write transactions committed since open.
+        public var writeTransactions: Int
+        /// Records read from LMDB while opening, besides the databases' own headers: the totals, whatever the size.
+        public var recordsReadAtOpen: Int
+        /// LMDB's page size.
+        public var pageSize: Int
+        /// Pages up to the last one in use (LMDB's last page number + 1), in bytes: the data file's size unless
+        /// it holds trailing free pages.
+        public var mappedBytesInUse: Int
+        /// LMDB's last committed transaction id (reads do not change it).
+        public var lastTransactionID: Int
+    }
+
     private let env: OpaquePointer
-    private var entriesDBI: MDB_dbi = 0
-    private var orderDBI: MDB_dbi = 0
-    private var metaDBI: MDB_dbi = 0
-    private let maxBytes: Int
-    private let writer: Writer
-    private let lock = NSLock()
-    // Guarded by `lock`; changed only by the writer thread.
-    private var _usage = CacheUsage(entries: 0, bytes: 0)
-    private var nextSequence: UInt64 = 1
+    var entriesDBI: MDB_dbi = 0
+    var chunksDBI: MDB_dbi = 0
+    var orderDBI: MDB_dbi = 0
+    var metaDBI: MDB_dbi = 0
+    let maxBytes: Int
+    let options: Options
+    let layout: Layout
+    /// Largest footprint the policy admits.
+    let maxObjectBytes: Int
+    /// Write batches stop growing at this many value bytes (one value may exceed it alone).
+    let batchBytes: Int
+    /// When a write needs room, this much more is freed with it (1/64 of `maxBytes`, at most `batchBytes`).
+    let evictionSlack: Int
+    let writer: Writer
+    let lock = NSLock()
+    // Guarded by `lock`. The policy is mutated by readers only through `recordHit`; membership changes only on
+    // the writer thread.
+    var policy: S3FIFO<DigestKey>
+    var totals = Totals()
+    var unrestored = 0
+    var writeTransactions = 0
+    private(set) var recordsReadAtOpen = 0
+    // Writer thread only.
+    var cold = ColdRegion()
+    var orphans: [[UInt8]] = []
+    /// The values whose pieces the current transaction writes last, by sequence.
+    var deferredPieces: [UInt64: [UInt8]] = [:]
 
-    static let sequenceSize = 8
-    /// Sequence and checksum in front of every value.
-    static let prefixSize = 12
-    /// Bumped when the stored layout changes; a store of another format is emptied on open.
-    static let format: UInt64 = 2
+    /// Bumped when the stored layout changes; a store of another format is deleted and recreated on open.
+    static let format: UInt64 = 3
 
-    /// Opens (creating if needed) the store in the folder `path`, bounded to `maxBytes` of values.
-    public init(path: String, maxBytes: Int) throws {
+    /// The running totals, persisted in `meta` with every change.
+    struct Totals: Equatable {
+        var entries = 0
+        var valueBytes = 0
+        var chargedBytes = 0
+        var nextSequence: UInt64 = 1
+    }
+
+    /// The entries found at open and not restored into the policy yet: every entry with a sequence up to `high`.
+    struct ColdRegion: Equatable {
+        var high: UInt64 = 0
+        var count = 0
+        var charged = 0
+    }
+
+    /// Room the data file may take beyond `maxBytes`: the index's branch pages, leaves emptier than the
+    /// footprints assume, and the pages the last write transactions freed (at most a few batches).
+    public static func headroom(maxBytes: Int) -> Int {
+        maxBytes / 16 + 4 << 20
+    }
+
+    /// Opens (creating if needed) the store in the folder `path`, bounded to `maxBytes` of footprints.
+    public init(path: String, maxBytes: Int, options: Options = Options()) throws {
+        precondition(maxBytes > 0, "maxBytes must be positive")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        self.maxBytes = maxBytes
+        self.options = options
+        policy = S3FIFO(capacity: maxBytes, configuration: options.policy)
+        maxObjectBytes = policy.maxObjectBytes
+        batchBytes = min(8 << 20, max(256 << 10, maxBytes / 64))
+        evictionSlack = min(batchBytes, maxBytes / 64)
+        writer = Writer()
+        var opened: OpaquePointer?
+        var found: Totals?
+        var pageSize = 4096
+        var reads = 0
+        // Twice at most: a store of another format is deleted, then made afresh.
+        for attempt in 0..<2 {
+            let env = try Self.openEnvironment(path: path, maxBytes: maxBytes)
+            var txn: OpaquePointer?
+            do {
+                try LMDBError.check(mdb_txn_begin(env, nil, 0, &txn), "mdb_txn_begin")
+                try LMDBError.check(mdb_dbi_open(txn, "entries", UInt32(MDB_CREATE), &entriesDBI), "mdb_dbi_open entries")
+                try LMDBError.check(mdb_dbi_open(txn, "chunks", UInt32(MDB_CREATE), &chunksDBI), "mdb_dbi_open chunks")
+                try LMDBError.check(mdb_dbi_open(txn, "order", UInt32(MDB_CREATE), &orderDBI), "mdb_dbi_open order")
+                try LMDBError.check(mdb_dbi_open(txn, "meta", UInt32(MDB_CREATE), &metaDBI), "mdb_dbi_open meta")
+                // The databases' own records (counts, depth, page size): no entry is read.
+                var stat = MDB_stat()
+                try LMDBError.check(mdb_stat(txn, entriesDBI, &stat), "mdb_stat")
+                pageSize = Int(stat.ms_psize)
+                let empty = stat.ms_entries == 0
+                reads += 1
+                switch Self.loadTotals(txn!, metaDBI) {
+                case .valid(let totals) where (totals.entries == 0) == empty: found = totals
+                case .absent where empty: found = Totals()
+                default: found = nil
+                }
+                if let found {
+                    try Self.saveTotals(txn!, metaDBI, found)
+                    try LMDBError.check(mdb_txn_commit(txn), "mdb_txn_commit")
+                    opened = env
+                    break
+                }
+                mdb_txn_abort(txn)
+            } catch {
+                if txn != nil { mdb_txn_abort(txn) }
+                mdb_env_close(env)
+                throw error
+            }
+            // Another format (or totals that disagree with the contents): start over with an empty file, so that
+            // nothing of the old layout stays on disk (an older file may be twice the bound).
+            mdb_env_close(env)
+            guard attempt == 0 else { break }
+            for file in ["data.mdb", "lock.mdb"] {
+                try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent(file))
+            }
+        }
+        guard let env = opened, let totals = found else { throw LMDBError(code: MDB_INCOMPATIBLE, call: "open") }
+        self.env = env
+        layout = Layout(pageSize: pageSize)
+        self.totals = totals
+        recordsReadAtOpen = reads
+        cold = ColdRegion(high: totals.nextSequence - 1, count: totals.entries, charged: totals.chargedBytes)
+        unrestored = totals.entries
+        if totals.entries > 0 {
+            policy.endColdStart()
+            policy.reserveCapacity(totals.entries)
+        }
+        ensureMapRoom()
+        // When idle, the writer restores the policy and sheds what a smaller bound no longer holds.
+        writer.start(store: self)
+    }
+
+    private static func openEnvironment(path: String, maxBytes: Int) throws -> OpaquePointer {
         var env: OpaquePointer?
         try LMDBError.check(mdb_env_create(&env), "mdb_env_create")
-        self.env = env!
-        self.maxBytes = maxBytes
-        self.writer = Writer()
         do {
-            try LMDBError.check(mdb_env_set_maxdbs(self.env, 4), "mdb_env_set_maxdbs")
-            // Room for the values, LMDB's page overhead and fragmentation from overflow pages of varied sizes.
-            let mapSize = maxBytes * 2 + 64 << 20
-            try LMDBError.check(mdb_env_set_mapsize(self.env, mapSize), "mdb_env_set_mapsize")
-            try LMDBError.check(mdb_env_set_maxreaders(self.env, 1024), "mdb_env_set_maxreaders")
+            try LMDBError.check(mdb_env_set_maxdbs(env, 4), "mdb_env_set_maxdbs")
+            // The file stays within maxBytes + headroom; the map leaves as much again before MAP_FULL.
+            try LMDBError.check(mdb_env_set_mapsize(env, Self.mapSize(maxBytes: maxBytes)), "mdb_env_set_mapsize")
+            try LMDBError.check(mdb_env_set_maxreaders(env, 1024), "mdb_env_set_maxreaders")
             // NOTLS: async code hops threads, so read transactions must not be tied to one.
             // NOSYNC: a killed process loses nothing (pages are in the OS cache); the writer syncs periodically.
             let flags = UInt32(MDB_NOTLS | MDB_NORDAHEAD | MDB_NOSYNC)
-            try LMDBError.check(mdb_env_open(self.env, path, flags, 0o644), "mdb_env_open")
-            var txn: OpaquePointer?
-            try LMDBError.check(mdb_txn_begin(self.env, nil, 0, &txn), "mdb_txn_begin")
-            do {
-                try LMDBError.check(mdb_dbi_open(txn, "entries", UInt32(MDB_CREATE), &entriesDBI), "mdb_dbi_open entries")
-                try LMDBError.check(mdb_dbi_open(txn, "order", UInt32(MDB_CREATE), &orderDBI), "mdb_dbi_open order")
-                try LMDBError.check(mdb_dbi_open(txn, "meta", UInt32(MDB_CREATE), &metaDBI), "mdb_dbi_open meta")
-                try loadTotals(txn!)
-                try LMDBError.check(mdb_txn_commit(txn), "mdb_txn_commit")
-            } catch {
-                mdb_txn_abort(txn)
-                throw error
-            }
+            try LMDBError.check(mdb_env_open(env, path, flags, 0o644), "mdb_env_open")
         } catch {
-            mdb_env_close(self.env)
+            mdb_env_close(env)
             throw error
         }
-        writer.start(store: self)
+        return env!
+    }
+
+    static func mapSize(maxBytes: Int) -> Int {
+        maxBytes + 2 * headroom(maxBytes: maxBytes) + (32 << 20)
+    }
+
+    /// A file left larger than this map (by an older format or a larger bound) needs a larger map to take writes.
+    private func ensureMapRoom() {
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        let inUse = (Int(info.me_last_pgno) + 1) * layout.pageSize
+        let wanted = inUse + 2 * Self.headroom(maxBytes: maxBytes) + (32 << 20)
+        if wanted > info.me_mapsize { mdb_env_set_mapsize(env, wanted) }
     }
 
     deinit {
@@ -81,190 +247,157 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         mdb_env_sync(env, 1)
     }
 
-    public var usage: CacheUsage { lock.withLock { _usage } }
+    public var usage: CacheUsage {
+        lock.withLock { CacheUsage(entries: totals.entries, bytes: totals.valueBytes) }
+    }
+
+    /// The bound on the data file's size: `maxBytes` plus `headroom(maxBytes:)`.
+    public var fileLimit: Int { maxBytes + Self.headroom(maxBytes: maxBytes) }
+
+    public var statistics: Statistics {
+        var info = MDB_envinfo()
+        mdb_env_info(env, &info)
+        return lock.withLock {
+            Statistics(entries: totals.entries, valueBytes: totals.valueBytes, chargedBytes: totals.chargedBytes,
+                       unrestoredEntries: unrestored, smallQueueEntries: policy.count(in: .small),
+                       mainQueueEntries: policy.count(in: .main), ghostKeys: policy.ghostCount,
+                       writeTransactions: writeTransactions, recordsReadAtOpen: recordsReadAtOpen,
+                       pageSize: layout.pageSize, mappedBytesInUse: (Int(info.me_last_pgno) + 1) * layout.pageSize,
+                       lastTransactionID: Int(info.me_last_txnid))
+        }
+    }
+
+    /// What a value of `count` bytes is charged against `maxBytes` (its pages and index records).
+    public func footprint(ofValueBytes count: Int) -> Int { layout.footprint(count) }
+
+    /// The queue of the policy holding `key`, nil when it does not track it (absent, or not restored yet).
+    public func queue(of key: CacheKey) -> S3FIFO<DigestKey>.Queue? {
+        let k = Self.digestKey(key.bytes)
+        return lock.withLock { policy.queue(of: k) }
+    }
+
+    /// Returns once every entry found at open is tracked by the policy.
+    public func restorePolicy() async throws {
+        try await writer.submit(.restore)
+    }
 
     public func read<T>(_ key: CacheKey, _ body: (UnsafeRawBufferPointer) -> T) -> T? {
         var txn: OpaquePointer?
         guard mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) == 0 else { return nil }
         defer { mdb_txn_abort(txn) }
+        let layout = layout
         let found: T?? = key.bytes.withUnsafeBytes { kb -> T?? in
             var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
             var v = MDB_val()
             guard mdb_get(txn, entriesDBI, &k, &v) == 0 else { return .some(nil) }
             let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
-            guard raw.count >= Self.prefixSize else { return nil }
-            let value = UnsafeRawBufferPointer(rebasing: raw[Self.prefixSize...])
-            guard Self.checksum(value) == Self.readUInt32(raw, at: Self.sequenceSize) else { return nil }
-            return .some(body(value))
+            guard let header = Header(raw, layout: layout) else { return nil }
+            if header.pieces == 0 {
+                let value = UnsafeRawBufferPointer(rebasing: raw[Layout.headerSize...])
+                guard Self.checksum(value) == header.crc else { return nil }
+                return .some(body(value))
+            }
+            return withUnsafeTemporaryAllocation(byteCount: header.length, alignment: 16) { buffer -> T?? in
+                guard readPieces(txn!, header, into: buffer) else { return nil }
+                return .some(body(UnsafeRawBufferPointer(buffer)))
+            }
         }
         guard let found else {
             // Damaged: never served, and removed (off this thread; the writer does it).
             Task { [weak self] in try? await self?.remove(key) }
             return nil
         }
+        if found != nil {
+            let k = Self.digestKey(key.bytes)
+            lock.withLock { _ = policy.recordHit(k) }
+        }
         return found
     }
 
+    /// Copies the pieces of the value `header` describes into `buffer`; false when one is missing, misplaced or
+    /// the checksum fails.
+    private func readPieces(_ txn: OpaquePointer, _ header: Header, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        var cursor: OpaquePointer?
+        guard mdb_cursor_open(txn, chunksDBI, &cursor) == 0 else { return false }
+        defer { mdb_cursor_close(cursor) }
+        var crc: UInt32 = 0
+        for i in 0..<header.pieces {
+            var pieceKey = PieceKey(sequence: header.sequence, index: i)
+            var v = MDB_val()
+            var rc: Int32
+            if i == 0 {
+                rc = pieceKey.withValue { k in mdb_cursor_get(cursor, &k, &v, MDB_SET_KEY) }
+            } else {
+                // The pieces are consecutive keys.
+                var k = MDB_val()
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+                if rc == 0 && !pieceKey.matches(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)) {
+                    rc = MDB_NOTFOUND
+                }
+            }
+            let range = layout.piece(i, of: header.pieces, length: header.length)
+            guard rc == 0, v.mv_size == range.count else { return false }
+            let piece = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[range]).copyMemory(from: piece)
+            crc = Self.checksum(piece, continuing: crc)
+        }
+        return crc == header.crc
+    }
+
     public func write(_ key: CacheKey, value: [UInt8]) async throws {
-        // One value may not take more than half the bound, or it would flush everything else.
-        guard value.count + Self.prefixSize <= maxBytes / 2 else { throw CacheWriteRefused(size: value.count) }
-        try await writer.submit(.put(key.bytes, value))
+        // A value over the policy's largest object would flush much of the small queue on arrival.
+        guard layout.footprint(value.count) <= maxObjectBytes else { throw CacheWriteRefused(size: value.count) }
+        let crc = value.withUnsafeBytes { Self.checksum($0) }
+        try await writer.submit(.put(key.bytes, value, crc))
     }
 
     public func remove(_ key: CacheKey) async throws {
         try await writer.submit(.delete(key.bytes))
     }
 
-    // MARK: - Writer side (only ever called on the writer thread)
+    func sync() { mdb_env_sync(env, 1) }
 
-    enum Operation: Sendable {
-        case put([UInt8], [UInt8])
-        case delete([UInt8])
+    var environment: OpaquePointer { env }
+
+    // MARK: - Totals
+
+    /// What `meta` says about the store.
+    enum StoredTotals {
+        /// No totals record: a new file.
+        case absent
+        /// Totals of another format.
+        case foreign
+        case valid(Totals)
     }
 
-    /// Applies a batch in one write transaction. On MAP_FULL, evicts harder and retries once.
-    func apply(_ ops: [Operation]) throws {
-        do {
-            try applyOnce(ops, extraEviction: 0)
-        } catch let e as LMDBError where e.code == MDB_MAP_FULL {
-            try applyOnce(ops, extraEviction: maxBytes / 4)
-        }
-    }
-
-    private func applyOnce(_ ops: [Operation], extraEviction: Int) throws {
-        var txn: OpaquePointer?
-        try LMDBError.check(mdb_txn_begin(env, nil, 0, &txn), "mdb_txn_begin")
-        var usage = lock.withLock { _usage }
-        var seq = nextSequence
-        do {
-            if extraEviction > 0 { try evict(txn!, until: max(0, usage.bytes - extraEviction), usage: &usage) }
-            for op in ops {
-                switch op {
-                case .put(let key, let value):
-                    try deleteEntry(txn!, key, usage: &usage)
-                    let size = value.count + Self.prefixSize
-                    try evict(txn!, until: maxBytes - size, usage: &usage)
-                    var stored = [UInt8](repeating: 0, count: Self.prefixSize)
-                    withUnsafeBytes(of: seq.bigEndian) { stored.replaceSubrange(0..<Self.sequenceSize, with: $0) }
-                    let crc = value.withUnsafeBytes { Self.checksum($0) }
-                    withUnsafeBytes(of: crc.littleEndian) { stored.replaceSubrange(Self.sequenceSize..<Self.prefixSize, with: $0) }
-                    stored += value
-                    try put(txn!, entriesDBI, key, stored)
-                    try put(txn!, orderDBI, Array(stored[0..<Self.sequenceSize]), key)
-                    usage.entries += 1
-                    usage.bytes += size
-                    seq += 1
-                case .delete(let key):
-                    try deleteEntry(txn!, key, usage: &usage)
-                }
-            }
-            try saveTotals(txn!, usage: usage, nextSequence: seq)
-            try LMDBError.check(mdb_txn_commit(txn), "mdb_txn_commit")
-        } catch {
-            mdb_txn_abort(txn)
-            throw error
-        }
-        nextSequence = seq
-        lock.withLock { _usage = usage }
-    }
-
-    /// Deletes the oldest entries until at most `target` bytes remain.
-    private func evict(_ txn: OpaquePointer, until target: Int, usage: inout CacheUsage) throws {
-        guard usage.bytes > target else { return }
-        var cursor: OpaquePointer?
-        try LMDBError.check(mdb_cursor_open(txn, orderDBI, &cursor), "mdb_cursor_open")
-        defer { mdb_cursor_close(cursor) }
-        var k = MDB_val(), v = MDB_val()
-        while usage.bytes > target, mdb_cursor_get(cursor, &k, &v, MDB_FIRST) == 0 {
-            let seqBytes = Array(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size))
-            let key = Array(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-            try LMDBError.check(mdb_cursor_del(cursor, 0), "mdb_cursor_del")
-            // Only delete the entry if this order record is still its current one.
-            if let stored = get(txn, entriesDBI, key), stored.prefix(Self.sequenceSize).elementsEqual(seqBytes) {
-                try del(txn, entriesDBI, key)
-                usage.entries -= 1
-                usage.bytes -= stored.count
-            }
-        }
-    }
-
-    private func deleteEntry(_ txn: OpaquePointer, _ key: [UInt8], usage: inout CacheUsage) throws {
-        guard let stored = get(txn, entriesDBI, key) else { return }
-        try del(txn, entriesDBI, key)
-        try del(txn, orderDBI, Array(stored.prefix(Self.sequenceSize)))
-        usage.entries -= 1
-        usage.bytes -= stored.count
-    }
-
-    /// Reads the running totals; a store of another format (or none) is emptied and starts from zero.
-    private func loadTotals(_ txn: OpaquePointer) throws {
-        if let meta = get(txn, metaDBI, Array("totals".utf8)), meta.count == 32,
-           meta.withUnsafeBytes({ Self.readUInt64($0, at: 0) }) == Self.format {
-            meta.withUnsafeBytes { m in
-                _usage = CacheUsage(entries: Int(Self.readUInt64(m, at: 8)), bytes: Int(Self.readUInt64(m, at: 16)))
-                nextSequence = Self.readUInt64(m, at: 24)
-            }
-            return
-        }
-        try LMDBError.check(mdb_drop(txn, entriesDBI, 0), "mdb_drop entries")
-        try LMDBError.check(mdb_drop(txn, orderDBI, 0), "mdb_drop order")
-        _usage = CacheUsage(entries: 0, bytes: 0)
-        nextSequence = 1
-        try saveTotals(txn, usage: _usage, nextSequence: nextSequence)
-    }
-
-    private func saveTotals(_ txn: OpaquePointer, usage: CacheUsage, nextSequence: UInt64) throws {
-        var record: [UInt8] = []
-        for v in [Self.format, UInt64(usage.entries), UInt64(usage.bytes), nextSequence] {
-            withUnsafeBytes(of: v.littleEndian) { record += $0 }
-        }
-        try put(txn, metaDBI, Array("totals".utf8), record)
-    }
-
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        UInt32(truncatingIfNeeded: crc32(0, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), uInt(bytes.count)))
-    }
-
-    static func readUInt32(_ raw: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
-        var v: UInt32 = 0
-        withUnsafeMutableBytes(of: &v) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 4])) }
-        return UInt32(littleEndian: v)
-    }
-
-    static func readUInt64(_ raw: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
-        var v: UInt64 = 0
-        withUnsafeMutableBytes(of: &v) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + 8])) }
-        return UInt64(littleEndian: v)
-    }
-
-    private func get(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: [UInt8]) -> [UInt8]? {
-        key.withUnsafeBytes { kb in
+    static func loadTotals(_ txn: OpaquePointer, _ dbi: MDB_dbi) -> StoredTotals {
+        Array("totals".utf8).withUnsafeBytes { kb -> StoredTotals in
             var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
             var v = MDB_val()
-            guard mdb_get(txn, dbi, &k, &v) == 0 else { return nil }
-            return Array(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+            guard mdb_get(txn, dbi, &k, &v) == 0 else { return .absent }
+            let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+            guard raw.count == 40 else { return .foreign }
+            func word(_ i: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
+            guard word(0) == format else { return .foreign }
+            return .valid(Totals(entries: Int(word(1)), valueBytes: Int(word(2)), chargedBytes: Int(word(3)),
+                                 nextSequence: word(4)))
         }
     }
 
-    private func put(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: [UInt8], _ value: [UInt8]) throws {
-        try key.withUnsafeBytes { kb in
-            try value.withUnsafeBytes { vb in
+    static func saveTotals(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ t: Totals) throws {
+        var record: [UInt8] = []
+        record.reserveCapacity(40)
+        for v in [format, UInt64(t.entries), UInt64(t.valueBytes), UInt64(t.chargedBytes), t.nextSequence] {
+            withUnsafeBytes(of: v.littleEndian) { record += $0 }
+        }
+        try Array("totals".utf8).withUnsafeBytes { kb in
+            try record.withUnsafeBytes { vb in
                 var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
                 var v = MDB_val(mv_size: vb.count, mv_data: UnsafeMutableRawPointer(mutating: vb.baseAddress))
-                try LMDBError.check(mdb_put(txn, dbi, &k, &v, 0), "mdb_put")
+                try LMDBError.check(mdb_put(txn, dbi, &k, &v, 0), "mdb_put meta")
             }
         }
     }
-
-    private func del(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: [UInt8]) throws {
-        try key.withUnsafeBytes { kb in
-            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-            let rc = mdb_del(txn, dbi, &k, nil)
-            if rc != MDB_NOTFOUND { try LMDBError.check(rc, "mdb_del") }
-        }
-    }
-
-    func sync() { mdb_env_sync(env, 1) }
 }
 
 /// An LMDB return code with the call that produced it.

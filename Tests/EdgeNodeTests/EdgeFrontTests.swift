@@ -313,7 +313,7 @@ import Testing
 @Suite struct FullStoreTests {
     /// Should serve a variant the store cannot hold, marked BYPASS, never failing the request.
     @Test func unstorableVariantIsServedAsBypass() async throws {
-        // A 1 MiB store refuses any value over half of it.
+        // A 1 MiB store refuses any value over a tenth of it.
         let node = try await TestNode.start { $0.cacheMaxBytes = 1 << 20 }
         defer { Task { await node.stopAll() } }
         node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)

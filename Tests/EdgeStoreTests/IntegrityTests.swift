@@ -5,8 +5,10 @@ import EdgeTestSupport
 import Foundation
 import Testing
 
-/// Flips one byte of a stored value behind the store's back, as a torn write or a bad disk would.
-func damage(storeAt path: String, key k: CacheKey, at offset: Int) throws {
+/// Flips one byte of a stored value behind the store's back, as a torn write or a bad disk would: at `offset` in
+/// the key's `entries` record (a 24-byte header, then the value when it fits in one page), or in piece `piece` of
+/// a larger value.
+func damage(storeAt path: String, key k: CacheKey, piece: Int? = nil, at offset: Int) throws {
     var env: OpaquePointer?
     #expect(mdb_env_create(&env) == 0)
     defer { mdb_env_close(env) }
@@ -14,10 +16,25 @@ func damage(storeAt path: String, key k: CacheKey, at offset: Int) throws {
     #expect(mdb_env_open(env, path, UInt32(MDB_NOTLS), 0o644) == 0)
     var txn: OpaquePointer?
     #expect(mdb_txn_begin(env, nil, 0, &txn) == 0)
-    var dbi: MDB_dbi = 0
-    #expect(mdb_dbi_open(txn, "entries", 0, &dbi) == 0)
+    var entries: MDB_dbi = 0, chunks: MDB_dbi = 0
+    #expect(mdb_dbi_open(txn, "entries", 0, &entries) == 0)
+    #expect(mdb_dbi_open(txn, "chunks", 0, &chunks) == 0)
     var kb = k.bytes
-    let rc: Int32 = kb.withUnsafeMutableBytes { kp in
+    let record: [UInt8]? = kb.withUnsafeMutableBytes { kp in
+        var kv = MDB_val(mv_size: kp.count, mv_data: kp.baseAddress)
+        var vv = MDB_val()
+        guard mdb_get(txn, entries, &kv, &vv) == 0 else { return nil }
+        return Array(UnsafeRawBufferPointer(start: vv.mv_data, count: vv.mv_size))
+    }
+    let stored = try #require(record)
+    var (dbi, storedKey) = (entries, kb)
+    if let piece {
+        // Pieces are keyed by the entry's big-endian sequence (the header's first 8 bytes, little-endian) and index.
+        let sequence = stored.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        storedKey = withUnsafeBytes(of: sequence.bigEndian) { Array($0) } + withUnsafeBytes(of: UInt32(piece).bigEndian) { Array($0) }
+        dbi = chunks
+    }
+    let rc: Int32 = storedKey.withUnsafeMutableBytes { kp in
         var kv = MDB_val(mv_size: kp.count, mv_data: kp.baseAddress)
         var vv = MDB_val()
         guard mdb_get(txn, dbi, &kv, &vv) == 0 else { return -1 }
@@ -33,26 +50,29 @@ func damage(storeAt path: String, key k: CacheKey, at offset: Int) throws {
 }
 
 @Suite struct IntegrityTests {
-    /// Should never return a value whose checksum fails, and should delete it.
-    @Test func damagedValueIsAMissAndRemoved() async throws {
+    /// Should never return a value whose checksum fails, and should delete it: a value kept in its record and a
+    /// value cut into pieces alike.
+    @Test(arguments: [(4000, nil as Int?, 24 + 1234), (40_000, 3, 777)])
+    func damagedValueIsAMissAndRemoved(size: Int, piece: Int?, offset: Int) async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         do {
             let store = try LMDBCacheStore(path: dir.path, maxBytes: 4 << 20)
-            try await store.write(key("good"), value: value(1, count: 4000))
-            try await store.write(key("bad"), value: value(2, count: 4000))
+            try await store.write(key("good"), value: value(1, count: size))
+            try await store.write(key("bad"), value: value(2, count: size))
             store.close()
         }
-        try damage(storeAt: dir.path, key: key("bad"), at: 12 + 1234)
+        try damage(storeAt: dir.path, key: key("bad"), piece: piece, at: offset)
         let store = try LMDBCacheStore(path: dir.path, maxBytes: 4 << 20)
         defer { store.close() }
-        #expect(store.bytes(key("good")) == value(1, count: 4000))
+        #expect(store.bytes(key("good")) == value(1, count: size))
         #expect(store.bytes(key("bad")) == nil)
-        // The removal runs on the writer; wait for it through another write.
+        // The removal runs on the writer; wait for it.
         for _ in 0..<50 where store.usage.entries != 1 {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(store.usage.entries == 1)
+        #expect(store.usage == CacheUsage(entries: 1, bytes: size))
+        #expect(store.statistics.chargedBytes == store.footprint(ofValueBytes: size))
     }
 
     /// Should reopen with the totals it had, without reading the entries (the totals are stored with them).
@@ -60,19 +80,93 @@ func damage(storeAt path: String, key k: CacheKey, at offset: Int) throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         var expected = CacheUsage(entries: 0, bytes: 0)
+        var charged = 0
         do {
             let store = try LMDBCacheStore(path: dir.path, maxBytes: 8 << 20)
-            for i in 0..<200 { try await store.write(key("k\(i)"), value: value(i, count: 100 + i)) }
+            for i in 0..<200 { try await store.write(key("k\(i)"), value: value(i, count: 100 + i * 50)) }
             try await store.remove(key("k7"))
             expected = store.usage
+            charged = store.statistics.chargedBytes
             store.close()
         }
         #expect(expected.entries == 199)
-        let store = try LMDBCacheStore(path: dir.path, maxBytes: 8 << 20)
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: 8 << 20, options: .init(restoresInBackground: false))
         defer { store.close() }
         #expect(store.usage == expected)
-        // New writes continue the insertion order: the oldest entries are still evicted first.
+        #expect(store.statistics.chargedBytes == charged)
+        #expect(store.statistics.recordsReadAtOpen == 1)
+        #expect(store.statistics.unrestoredEntries == 199)
         try await store.write(key("new"), value: value(9, count: 10))
         #expect(store.usage.entries == 200)
+    }
+}
+
+/// Counts, in a store's files (the store closed), the `entries` records, the pieces they name, and the records of
+/// `chunks` and `order`.
+func recordCounts(storeAt path: String) throws -> (entries: Int, namedPieces: Int, pieces: Int, order: Int) {
+    var env: OpaquePointer?
+    #expect(mdb_env_create(&env) == 0)
+    defer { mdb_env_close(env) }
+    mdb_env_set_maxdbs(env, 4)
+    #expect(mdb_env_open(env, path, UInt32(MDB_NOTLS | MDB_RDONLY), 0o644) == 0)
+    var txn: OpaquePointer?
+    #expect(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) == 0)
+    defer { mdb_txn_abort(txn) }
+    func each(_ name: String, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+        var dbi: MDB_dbi = 0
+        guard mdb_dbi_open(txn, name, 0, &dbi) == 0 else { return -1 }
+        var cursor: OpaquePointer?
+        guard mdb_cursor_open(txn, dbi, &cursor) == 0 else { return -1 }
+        defer { mdb_cursor_close(cursor) }
+        var k = MDB_val(), v = MDB_val(), n = 0
+        var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+        while rc == 0 {
+            body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+            n += 1
+            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+        }
+        return n
+    }
+    var named = 0
+    let entries = each("entries") { named += Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 20, as: UInt32.self))) }
+    return (entries, named, each("chunks") { _ in }, each("order") { _ in })
+}
+
+@Suite struct BatchTests {
+    /// Should leave no stray record when one batch writes a key twice or writes and removes it (a value's pieces
+    /// are written at the end of its transaction): every piece on disk belongs to an entry, and every entry has
+    /// its order record.
+    @Test func rewritesWithinABatchLeaveNoStrayPieces() async throws {
+        let dir = try TemporaryDirectory()
+        let pool = ValuePool(seed: 9)
+        let sizes = (0..<400).map { 3000 + ($0 * 7919) % 60_000 }
+        do {
+            let store = try LMDBCacheStore(path: dir.path, maxBytes: 2 << 20)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<400 {
+                    group.addTask {
+                        if i % 7 == 6 {
+                            try await store.remove(key("hot\(i % 8)"))
+                        } else {
+                            try await store.write(key("hot\(i % 8)"), value: pool.value(i, count: sizes[i]))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            var entries = 0, bytes = 0
+            for k in 0..<8 {
+                guard let v = store.bytes(key("hot\(k)")) else { continue }
+                let matches = (0..<400).filter { $0 % 8 == k && $0 % 7 != 6 }.contains { v == pool.value($0, count: sizes[$0]) }
+                #expect(matches, "hot\(k) holds a value nobody wrote")
+                entries += 1
+                bytes += v.count
+            }
+            #expect(store.usage == CacheUsage(entries: entries, bytes: bytes))
+            store.close()
+        }
+        let counts = try recordCounts(storeAt: dir.path)
+        #expect(counts.pieces == counts.namedPieces)
+        #expect(counts.order == counts.entries)
     }
 }

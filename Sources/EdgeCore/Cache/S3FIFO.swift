@@ -107,6 +107,10 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     @inlinable public var count: Int { table.lists[0].count + table.lists[1].count }
     /// Number of ghost keys remembered.
     @inlinable public var ghostCount: Int { table.lists[2].count }
+    /// Number of resident objects in `queue`.
+    @inlinable public func count(in queue: Queue) -> Int { table.lists[Int(queue.rawValue)].count }
+    /// Bytes of the resident objects in `queue`.
+    @inlinable public func usedBytes(in queue: Queue) -> Int { table.lists[Int(queue.rawValue)].bytes }
     @inlinable var mainCapacity: Int { capacity - smallCapacity }
 
     @inlinable public func contains(_ key: Key) -> Bool {
@@ -170,6 +174,50 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         let slot = table[i]
         table.delete(i)
         return slot.list == Self.ghostList ? nil : slot.size
+    }
+
+    /// The bytes `key` occupies, nil when it is not resident.
+    @inlinable public func size(of key: Key) -> Int? {
+        guard let i = table.find(key), table[i].list != Self.ghostList else { return nil }
+        return table[i].size
+    }
+
+    /// Makes room for `n` more tracked keys without rehashing (before restoring that many).
+    @inlinable public mutating func reserveCapacity(_ n: Int) {
+        table.reserve(n)
+    }
+
+    /// Ends the cold-start rule (while nothing was evicted, objects arriving with `S` full go straight to `M`): for
+    /// a store that reopens full and restores its objects into the policy after it starts admitting new ones.
+    @inlinable public mutating func endColdStart() {
+        hasEvicted = true
+    }
+
+    /// Adds a resident object behind every other of its queue (the next in line there), without evicting: how a
+    /// store restores its objects incrementally after opening, newest first, while it already serves and admits
+    /// (it keeps the objects it has not restored yet within the budget itself). A ghost `key` becomes resident;
+    /// returns false, changing nothing, when `key` is already resident. Ends the cold-start rule, as `rebuild` does.
+    @inlinable @discardableResult
+    public mutating func restoreOldest(_ entry: Entry) -> Bool {
+        precondition(entry.size >= 0, "negative object size")
+        if let i = table.find(entry.key) {
+            guard table[i].list == Self.ghostList else { return false }
+            table.delete(i)
+        }
+        table.insertAtTail(entry.key, size: entry.size, frequency: min(entry.frequency, Self.maxFrequency),
+                           list: entry.queue.rawValue)
+        hasEvicted = true
+        return true
+    }
+
+    /// Evicts, as admissions do, until `bytes` more would fit within `capacity` (or nothing is resident); returns
+    /// the keys evicted, for the store to delete. For making room ahead of a write.
+    @inlinable public mutating func evict(toFit bytes: Int) -> [Key] {
+        var evicted: [Key] = []
+        while usedBytes + bytes > capacity && count > 0 {
+            evictOne(into: &evicted)
+        }
+        return evicted
     }
 
     /// The state to persist (at shutdown or on a timer, never per hit) so that `rebuild` restores it exactly.

@@ -27,12 +27,7 @@ struct ChurnBenchmark {
 
     init(arguments: [String]) throws(UsageError) {
         var rest = arguments[...]
-        func value(_ flag: String) throws(UsageError) -> Int {
-            guard let text = rest.popFirst(), let v = Int(text), v > 0 else {
-                throw UsageError(description: "\(flag) needs a positive integer")
-            }
-            return v
-        }
+        func value(_ flag: String) throws(UsageError) -> Int { try UsageError.positive(flag, &rest) }
         while let flag = rest.popFirst() {
             switch flag {
             case "--max-mb": maxBytes = try value(flag) << 20

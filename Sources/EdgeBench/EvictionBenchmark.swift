@@ -18,12 +18,7 @@ struct EvictionBenchmark {
 
     init(arguments: [String]) throws(UsageError) {
         var rest = arguments[...]
-        func value(_ flag: String) throws(UsageError) -> Int {
-            guard let text = rest.popFirst(), let v = Int(text), v > 0 else {
-                throw UsageError(description: "\(flag) needs a positive integer")
-            }
-            return v
-        }
+        func value(_ flag: String) throws(UsageError) -> Int { try UsageError.positive(flag, &rest) }
         while let flag = rest.popFirst() {
             switch flag {
             case "--requests": requests = try value(flag)
@@ -243,6 +238,14 @@ struct EvictionBenchmark {
 
 struct UsageError: Error, CustomStringConvertible {
     let description: String
+
+    /// The positive integer after `flag`, taken from `rest`.
+    static func positive(_ flag: String, _ rest: inout ArraySlice<String>) throws(UsageError) -> Int {
+        guard let text = rest.popFirst(), let v = Int(text), v > 0 else {
+            throw UsageError(description: "\(flag) needs a positive integer")
+        }
+        return v
+    }
 }
 
 /// SplitMix64: small, fast, and the same sequence on every machine, so the trace is the same in every run.

@@ -61,8 +61,8 @@ public enum ByteRange: Equatable, Sendable {
 }
 
 extension Substring {
-    /// Without leading and trailing spaces and tabs.
-    var trimmedOWS: Substring {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    public var trimmedOWS: Substring {
         var s = self
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }

@@ -99,16 +99,13 @@ public struct CacheEntry: Sendable, Equatable {
 
         /// The origin's entity tag, if it sent one.
         public var originETag: String? { originHeaders.first { $0.name == "etag" }?.value }
+        /// The origin's Last-Modified, if it sent one.
+        public var originLastModified: String? { originHeaders.first { $0.name == "last-modified" }?.value }
 
         /// `If-None-Match` / `If-Modified-Since` for revalidating this entry with its origin; empty when the origin
         /// gave no validator (the entry can then only be fetched again).
         public var conditionalHeaders: [(name: String, value: String)] {
-            var out: [(name: String, value: String)] = []
-            if let etag = originETag { out.append(("if-none-match", etag)) }
-            if let lm = originHeaders.first(where: { $0.name == "last-modified" })?.value {
-                out.append(("if-modified-since", lm))
-            }
-            return out
+            CacheDecision.conditionalHeaders(etag: originETag, lastModified: originLastModified)
         }
 
         /// This header refreshed by a newer contact with the origin that confirmed (or first sent) the same
@@ -128,10 +125,8 @@ public struct CacheEntry: Sendable, Equatable {
         /// equal Last-Modified dates. Entries without any validator never match.
         public func sameOriginRepresentation(as other: Header) -> Bool {
             if let a = originETag, let b = other.originETag { return a == b }
-            guard originETag == nil, other.originETag == nil else { return false }
-            let lm = { (h: Header) in h.originHeaders.first { $0.name == "last-modified" }?.value }
-            guard let a = lm(self), let b = lm(other) else { return false }
-            return a == b
+            guard originETag == nil, other.originETag == nil, let a = originLastModified else { return false }
+            return a == other.originLastModified
         }
 
         func write(into w: inout ByteWriter) {

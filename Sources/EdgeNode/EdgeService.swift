@@ -17,8 +17,20 @@ struct EdgeRequest: Sendable {
     /// `Range` and `If-Range` (RFC 9110 §14.2, §13.1.5); honoured for GET only.
     var range: Substring? = nil
     var ifRange: Substring? = nil
+
+    /// The request's conditions on the answer: per request, never part of its (remembered) resolution.
+    var preconditions: Preconditions {
+        Preconditions(ifNoneMatch: ifNoneMatch, range: method == .GET ? range : nil, ifRange: ifRange)
+    }
     /// Width / DPR / Save-Data request headers (used only where the URL opts in with `ch`).
     var hints = ClientHints()
+}
+
+/// If-None-Match, Range and If-Range of one request.
+struct Preconditions: Sendable {
+    var ifNoneMatch: Substring?
+    var range: Substring?
+    var ifRange: Substring?
 }
 
 /// A complete response, body included (HEAD responses carry it for Content-Length and drop it on write).
@@ -88,10 +100,6 @@ final class EdgeService: Sendable {
         var variesOnAccept: Bool
         /// Client-hint headers the response varies with ("DPR, Width"), empty when the URL has no `ch`.
         var clientHints: String
-        var ifNoneMatch: String?
-        /// The request's Range and If-Range (GET only; nil for HEAD).
-        var range: String? = nil
-        var ifRange: String? = nil
         /// The URL's `expires` (Unix seconds): no response may be cached past it.
         var expires: Double? = nil
         /// `Content-Disposition` for `dl=` (it changes no byte of the body, so it is not part of the key).
@@ -102,16 +110,13 @@ final class EdgeService: Sendable {
         let now = clock()
         var lookup: Resolved
         // Steps 1–6 are a pure function of the request (and, through `expires`, of the clock): a repeated request
-        // reuses its resolution instead of parsing, verifying and hashing again. If-None-Match is per request.
+        // reuses its resolution instead of parsing, verifying and hashing again. Preconditions are per request.
         guard request.method == .GET || request.method == .HEAD else {
             return .done(errorResponse(EdgeError.methodNotAllowed, allocator: allocator))
         }
         let memoKey = ResolvedMemo.key(request)
         if let known = resolvedMemo.get(memoKey), known.expires.map({ now <= $0 }) ?? true {
             lookup = known
-            lookup.ifNoneMatch = request.ifNoneMatch.map(String.init)
-            lookup.range = request.method == .GET ? request.range.map(String.init) : nil
-            lookup.ifRange = request.ifRange.map(String.init)
         } else {
             do {
                 lookup = try resolve(request)
@@ -121,6 +126,7 @@ final class EdgeService: Sendable {
             resolvedMemo.put(memoKey, lookup)
         }
         let resolved = lookup
+        let conditions = request.preconditions
         // Look up: the memory tier (the body buffer is shared, not copied), then LMDB (the body is copied straight
         // out of the mapped page into a buffer, which the memory tier then keeps).
         var cached = hot.get(resolved.key)
@@ -139,7 +145,7 @@ final class EdgeService: Sendable {
         if let item = cached {
             let freshness = item.header.freshness
             if freshness.isFresh(at: now) {
-                return .done(Self.disposed(hit(item, cache: "HIT", now: now, resolved), resolved.contentDisposition))
+                return .done(Self.disposed(hit(item, cache: "HIT", now: now, resolved, conditions), resolved.contentDisposition))
             }
             // Another variant of the same origin object was revalidated (or refetched unchanged) since this one
             // was made: it inherits that freshness without contacting the origin.
@@ -148,7 +154,7 @@ final class EdgeService: Sendable {
                     // Stored before answering, so the refresh is not lost to a restart (once per variant).
                     let value = CacheEntry(header: refreshed.header, body: Array(refreshed.body.readableBytesView)).encoded()
                     try? await store.write(resolved.key, value: value)
-                    return Self.disposed(hit(refreshed, cache: "HIT", now: clock(), resolved), resolved.contentDisposition)
+                    return Self.disposed(hit(refreshed, cache: "HIT", now: clock(), resolved, conditions), resolved.contentDisposition)
                 }
             }
             if freshness.canServeStaleWhileRevalidating(at: now) {
@@ -156,7 +162,7 @@ final class EdgeService: Sendable {
                 Task { [self] in
                     _ = try? await coalescer.run(resolved.key) { [self] in try await self.fill(resolved, stale: item) }
                 }
-                return .done(Self.disposed(hit(item, cache: "STALE", now: now, resolved), resolved.contentDisposition))
+                return .done(Self.disposed(hit(item, cache: "STALE", now: now, resolved, conditions), resolved.contentDisposition))
             }
         }
         let stale = cached
@@ -171,7 +177,7 @@ final class EdgeService: Sendable {
                 }
                 let label = fill.fromCache || (fill.revalidated && fill.stored) ? "HIT" : fill.stored ? "MISS" : "BYPASS"
                 var r = entryResponse(fill.item.header, body: fill.item.body, cache: label, now: clock(), resolved,
-                                      timing: fill.fromCache ? nil : fill.serverTiming)
+                                      conditions, timing: fill.fromCache ? nil : fill.serverTiming)
                 if let cc = fill.uncacheable { r.headers.replaceOrAdd(name: "cache-control", value: cc) }
                 metrics.countRequest(status: Int(r.status.code), cache: label)
                 return Self.disposed(r, resolved.contentDisposition)
@@ -181,15 +187,15 @@ final class EdgeService: Sendable {
                 let now = clock()
                 if let stale, e.status >= 500, stale.header.freshness.canServeStaleOnError(at: now) {
                     logger.debug("served stale on error", metadata: ["edge.status": "\(e.status)"])
-                    return Self.disposed(hit(stale, cache: "STALE", now: now, resolved), resolved.contentDisposition)
+                    return Self.disposed(hit(stale, cache: "STALE", now: now, resolved, conditions), resolved.contentDisposition)
                 }
                 return errorResponse(error, allocator: allocator)
             }
         }
     }
 
-    private func hit(_ item: HotCache.Item, cache: String, now: Double, _ r: Resolved) -> EdgeResponse {
-        let response = entryResponse(item.header, body: item.body, cache: cache, now: now, r, timing: nil)
+    private func hit(_ item: HotCache.Item, cache: String, now: Double, _ r: Resolved, _ c: Preconditions) -> EdgeResponse {
+        let response = entryResponse(item.header, body: item.body, cache: cache, now: now, r, c, timing: nil)
         metrics.countRequest(status: Int(response.status.code), cache: cache)
         return response
     }
@@ -211,9 +217,6 @@ final class EdgeService: Sendable {
         return Resolved(source: source, path: path, spec: spec, format: format, key: key,
                         variesOnAccept: spec.autoFormat,
                         clientHints: spec.clientHints.map(\.header).joined(separator: ", "),
-                        ifNoneMatch: request.ifNoneMatch.map(String.init),
-                        range: request.method == .GET ? request.range.map(String.init) : nil,
-                        ifRange: request.ifRange.map(String.init),
                         expires: verdict.expires,
                         contentDisposition: spec.output.contentDisposition(sourcePath: path.description))
     }
@@ -284,18 +287,17 @@ final class EdgeService: Sendable {
     /// Renews a stale entry after the origin answered its revalidation with 304 (RFC 9111 §4.3.4): the stored
     /// body is kept (nothing is fetched or transformed again), the 304's caching fields are merged into the stored
     /// ones and decided again. Nil when the 304 names a different representation: the caller fetches in full.
-    private func revalidated(_ r: Resolved, stale: HotCache.Item, notModified: OriginResponse, fetchedAt: Double,
-                             requestTime: Double,
-                             responseTime: Double, originTime: Duration) async -> FillResult? {
+    private func revalidated(_ r: Resolved, stale: HotCache.Item, _ notModified: OriginContact,
+                             originTime: Duration) async -> FillResult? {
         guard let decision = policy(for: r.source).freshen(
-            stored: stale.header.originHeaderLines, notModified: notModified.headers,
-            requestTime: requestTime, responseTime: responseTime)
+            stored: stale.header.originHeaderLines, notModified: notModified.response.headers,
+            requestTime: notModified.requestTime, responseTime: notModified.responseTime)
         else {
             metrics.countRevalidation(result: "mismatch")
             return nil
         }
-        let header = stale.header.refreshed(fetchedAt: fetchedAt, freshness: decision.freshness,
-                                            originHeaders: decision.cacheHeaders.map { HeaderLine(name: $0.name, value: $0.value) },
+        let header = stale.header.refreshed(fetchedAt: HybridClock.seconds(notModified.stamp), freshness: decision.freshness,
+                                            originHeaders: decision.cacheHeaderLines,
                                             downstreamCacheControl: decision.downstreamCacheControl,
                                             surrogateKeys: decision.surrogateKeys)
         let item = HotCache.Item(header: header, body: stale.body)
@@ -338,38 +340,41 @@ final class EdgeService: Sendable {
         return stored ?? nil
     }
 
+    /// One origin fetch and when it happened: request and response times on the node's clock (RFC 9111 §4.2.3),
+    /// read inside the pool around the fetch itself (a wait for a fetch slot is not the origin's time), and the
+    /// fetch's start on the hybrid logical clock (purges made up to then cover what the fill makes).
+    struct OriginContact: Sendable {
+        var response: OriginResponse
+        var requestTime: Double
+        var responseTime: Double
+        var stamp: UInt64
+    }
+
+    private func contactOrigin(_ r: Resolved, conditional: [(name: String, value: String)] = []) async throws(EdgeError) -> OriginContact {
+        let maxBytes = config.maxSourceBytes
+        return try await fetchPool.run { [origin, clock, purges] () throws(EdgeError) in
+            let stamp = purges.tick()
+            let sent = clock()
+            let response = try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes, conditional: conditional)
+            return OriginContact(response: response, requestTime: sent, responseTime: clock(), stamp: stamp)
+        }
+    }
+
     /// Fetches, transforms and stores a variant. With a `stale` copy that has validators, the fetch is
     /// conditional, and a 304 renews the copy instead (no body fetched, nothing transformed).
     private func fill(_ r: Resolved, stale: HotCache.Item? = nil, attempt: Int = 0) async throws -> FillResult {
         let maxBytes = config.maxSourceBytes
         let originStart = ContinuousClock.now
         let conditional = stale?.header.conditionalHeaders ?? []
-        // Request and response times come from the node's clock (RFC 9111 §4.2.3 age calculation); the request
-        // time is also when the entry's fetch started, which purges compare against.
-        // Both read inside the pool, around the fetch itself: a wait for a fetch slot is not the origin's time.
-        // The fetch's start on the hybrid logical clock: purges made up to then cover what this fill makes.
-        var (received, requestTime, responseTime, stamp) = try await fetchPool.run { [origin, clock, purges] () throws(EdgeError) in
-            let stamp = purges.tick()
-            let sent = clock()
-            let response = try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes, conditional: conditional)
-            return (response, sent, clock(), stamp)
-        }
-        if received.status == 304, let stale {
+        var contact = try await contactOrigin(r, conditional: conditional)
+        if contact.response.status == 304, let stale {
             let originTime = ContinuousClock.now - originStart
             metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
-            if let renewed = await revalidated(r, stale: stale, notModified: received, fetchedAt: HybridClock.seconds(stamp),
-                                               requestTime: requestTime,
-                                               responseTime: responseTime, originTime: originTime) {
-                return renewed
-            }
-            (received, requestTime, responseTime, stamp) = try await fetchPool.run { [origin, clock, purges] () throws(EdgeError) in
-                let stamp = purges.tick()
-                let sent = clock()
-                let response = try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes)
-                return (response, sent, clock(), stamp)
-            }
+            if let renewed = await revalidated(r, stale: stale, contact, originTime: originTime) { return renewed }
+            contact = try await contactOrigin(r)
         }
-        let fetched = received
+        let fetched = contact.response
+        let (requestTime, responseTime, stamp) = (contact.requestTime, contact.responseTime, contact.stamp)
         if !conditional.isEmpty { metrics.countRevalidation(result: "modified") }
         let originTime = ContinuousClock.now - originStart
         metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
@@ -400,7 +405,8 @@ final class EdgeService: Sendable {
         let originType = Self.mediaType(fetched.header("content-type"))
         // Timed inside the pool: Server-Timing shows the work and the wait for a transform slot apart.
         let queuedAt = ContinuousClock.now
-        let (output, transformTime) = try await transformPool.run { [imaging, resources] () throws(EdgeError) in
+        let (image, transformTime) = try await transformPool.run {
+            [imaging, resources] () throws(EdgeError) -> ((body: [UInt8], contentType: String), Duration) in
             let start = ContinuousClock.now
             // No parameter changes anything: the original, its metadata removed losslessly (kept with keepMetadata).
             // Formats that cannot be cleaned without decoding (TIFF, HEIF…) go through the pipeline instead.
@@ -424,7 +430,6 @@ final class EdgeService: Sendable {
         }
         let queueTime = max(.zero, ContinuousClock.now - queuedAt - transformTime)
         metrics.transformDuration.recordNanoseconds(Int64(transformTime.inSeconds * 1e9))
-        let image = (body: output.0, contentType: output.1)
 
         let digest = SHA256.hash(data: image.body)
         let etag = "\"" + Hex.encode(Array(digest).prefix(16)) + "\""
@@ -433,7 +438,7 @@ final class EdgeService: Sendable {
                                variesOnAccept: r.variesOnAccept, clientHints: r.clientHints,
                                downstreamCacheControl: decision.downstreamCacheControl,
                                surrogateKeys: decision.surrogateKeys,
-                               originHeaders: decision.cacheHeaders.map { HeaderLine(name: $0.name, value: $0.value) },
+                               originHeaders: decision.cacheHeaderLines,
                                body: image.body)
         // Purged while it was being made (its fetch started before the purge): make it again, once, from a fetch
         // that starts after the purge; a second purge meanwhile leaves the result served to its waiters, unstored.
@@ -464,7 +469,7 @@ final class EdgeService: Sendable {
 
     /// The response for an entry: 304 for a matching If-None-Match, 206 / 416 for a Range, else 200.
     func entryResponse(_ h: CacheEntry.Header, body: ByteBuffer, cache: String, now: Double, _ r: Resolved,
-                       timing: String?) -> EdgeResponse {
+                       _ c: Preconditions, timing: String?) -> EdgeResponse {
         let expires = r.expires
         var headers = HTTPHeaders()
         headers.reserveCapacity(11)
@@ -488,13 +493,13 @@ final class EdgeService: Sendable {
             headers.add(name: "x-content-type-options", value: "nosniff")
             headers.add(name: "content-security-policy", value: "default-src 'none'; sandbox")
         }
-        if let inm = r.ifNoneMatch, Self.matches(ifNoneMatch: inm, etag: h.etag) {
+        if let inm = c.ifNoneMatch, Self.matches(ifNoneMatch: inm, etag: h.etag) {
             return EdgeResponse(status: .notModified, headers: headers, body: ByteBuffer())
         }
         headers.add(name: "accept-ranges", value: "bytes")
-        if let range = r.range {
+        if let range = c.range {
             let length = body.readableBytes
-            switch ByteRange.decide(range: Substring(range), ifRange: r.ifRange.map { Substring($0) }, length: length, etag: h.etag) {
+            switch ByteRange.decide(range: range, ifRange: c.ifRange, length: length, etag: h.etag) {
             case .whole:
                 break
             case .partial(let bounds):
@@ -533,7 +538,7 @@ final class EdgeService: Sendable {
     }
 
     /// RFC 9110 If-None-Match: weak comparison, `*`, comma-separated lists.
-    static func matches(ifNoneMatch: String, etag: String) -> Bool {
+    static func matches(ifNoneMatch: Substring, etag: String) -> Bool {
         let bare = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag
         for item in ifNoneMatch.split(separator: ",") {
             var t = item.trimmingCharacters(in: .whitespaces)

@@ -55,22 +55,13 @@ public struct AdminKey: Sendable, Hashable {
             guard hex.count == 64 else { return nil }
             var bytes: [UInt8] = []
             for i in stride(from: 0, to: 64, by: 2) {
-                guard let hi = Self.nibble(hex[i]), let lo = Self.nibble(hex[i + 1]) else { return nil }
+                guard let hi = PercentDecoding.hexValue(hex[i]), let lo = PercentDecoding.hexValue(hex[i + 1]) else { return nil }
                 bytes.append(hi << 4 | lo)
             }
             self.init(id: id, secretDigest: bytes, scope: scope)
         } else {
             guard secret.count >= Self.minSecretLength, !secret.contains(where: \.isWhitespace) else { return nil }
             self.init(id: id, secretDigest: Array(SHA256.hash(data: Array(secret.utf8))), scope: scope)
-        }
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x61...0x66: c - 0x61 + 10
-        case 0x41...0x46: c - 0x41 + 10
-        default: nil
         }
     }
 }
@@ -87,10 +78,7 @@ public struct AdminKeyring: Sendable {
         guard let authorization, authorization.utf8.count <= 1024 else { return nil }
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        var secret = parts[1]
-        while secret.last == " " || secret.last == "\t" { secret.removeLast() }
-        while secret.first == " " || secret.first == "\t" { secret.removeFirst() }
-        let digest = Array(SHA256.hash(data: Array(secret.utf8)))
+        let digest = Array(SHA256.hash(data: Array(parts[1].trimmedOWS.utf8)))
         var found: AdminKey?
         for key in keys where Self.constantTimeEqual(key.secretDigest, digest) && found == nil {
             found = key

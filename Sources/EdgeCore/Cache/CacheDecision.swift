@@ -85,11 +85,19 @@ public struct CacheDecision: Sendable, Equatable {
 
     /// `If-None-Match` / `If-Modified-Since` for revalidating the copy (RFC 9111 §4.3.1); empty without validators.
     public var conditionalHeaders: [(name: String, value: String)] {
+        Self.conditionalHeaders(etag: etag, lastModified: lastModified)
+    }
+
+    /// The conditional request lines for a stored response with these validators.
+    public static func conditionalHeaders(etag: String?, lastModified: String?) -> [(name: String, value: String)] {
         var out: [(name: String, value: String)] = []
         if let etag { out.append(("if-none-match", etag)) }
         if let lastModified { out.append(("if-modified-since", lastModified)) }
         return out
     }
+
+    /// `cacheHeaders` as an entry keeps them.
+    public var cacheHeaderLines: [HeaderLine] { cacheHeaders.map { HeaderLine(name: $0.name, value: $0.value) } }
 
     /// Field-by-field equality (the header lines are tuples, so it cannot be synthesised).
     public static func == (a: CacheDecision, b: CacheDecision) -> Bool {

@@ -98,23 +98,25 @@ struct SlotTable<Key: Hashable> {
     /// Tracks a new key at the head of `list`.
     @inlinable @discardableResult
     mutating func insert(_ key: Key, size: Int, frequency: UInt8, list: UInt8) -> Int32 {
+        let i = track(key, size: size, frequency: frequency, list: list)
+        link(i, at: list)
+        return i
+    }
+
+    /// A new, unlinked slot for `key`, indexed.
+    @inlinable mutating func track(_ key: Key, size: Int, frequency: UInt8, list: UInt8) -> Int32 {
         precondition(slots.count < Int(Int32.max), "eviction policy slot table full")
         let i = Int32(slots.count)
         slots.append(Slot(key: key, size: size, newer: -1, older: -1, frequency: frequency, list: list))
         let previous = index.updateValue(i, forKey: key)
         precondition(previous == nil, "key tracked twice")
-        link(i, at: list)
         return i
     }
 
     /// Tracks a new key at the tail of `list` (older than everything in it).
     @inlinable @discardableResult
     mutating func insertAtTail(_ key: Key, size: Int, frequency: UInt8, list: UInt8) -> Int32 {
-        precondition(slots.count < Int(Int32.max), "eviction policy slot table full")
-        let i = Int32(slots.count)
-        slots.append(Slot(key: key, size: size, newer: -1, older: -1, frequency: frequency, list: list))
-        let previous = index.updateValue(i, forKey: key)
-        precondition(previous == nil, "key tracked twice")
+        let i = track(key, size: size, frequency: frequency, list: list)
         let tail = lists[Int(list)].tail
         slots[Int(i)].newer = tail
         if tail >= 0 { slots[Int(tail)].older = i } else { lists[Int(list)].head = i }

@@ -108,10 +108,14 @@ import Testing
         let node = try await Self.start()
         defer { Task { await node.stopAll() } }
         node.origin.route("/slow.jpg", TestOrigin.Route(headers: jpegHeaders + [("Cache-Control", "max-age=3600")],
-                                                        body: photo, delay: .milliseconds(400)))
+                                                        body: photo))
+        // The origin holds its answer until the purge has been acknowledged, however slow the machine is.
+        node.origin.hold("/slow.jpg")
         async let inFlight = node.get("/slow.jpg?w=20")
-        for _ in 0..<500 where node.origin.count("/slow.jpg") == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        for _ in 0..<6000 where node.origin.count("/slow.jpg") == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try #require(node.origin.count("/slow.jpg") == 1)
         #expect(try await Self.purge(node, #"{"source": "web", "path": "/slow.jpg"}"#).status == 202)
+        node.origin.release()
         let first = try await inFlight
         #expect(first.status == 200)
         // The fill that began before the purge was redone from a fetch after it; that one is cached.

@@ -75,6 +75,9 @@ public final class TestOrigin: Sendable {
         var notModified: [String: Int] = [:]
         var requests: [Request] = []
         var connections = 0
+        /// Paths whose answers wait for `release`, and the answers waiting.
+        var held: Set<String> = []
+        var waiting: [@Sendable () -> Void] = []
     }
 
     private let state = Mutex(State())
@@ -143,6 +146,22 @@ public final class TestOrigin: Sendable {
         _ = state.withLock { $0.routes.removeValue(forKey: path) }
     }
 
+    /// Makes requests for `path` wait (counted, unanswered) until `release()`: a race made deterministic,
+    /// where a delay would depend on how loaded the machine is.
+    public func hold(_ path: String) {
+        _ = state.withLock { $0.held.insert(path) }
+    }
+
+    /// Answers every held request and stops holding.
+    public func release() {
+        let waiting = state.withLock { s in
+            s.held = []
+            defer { s.waiting = [] }
+            return s.waiting
+        }
+        for answer in waiting { answer() }
+    }
+
     /// Requests for `path` answered with 304 (see `Route.notModifiedHeaders`).
     public func notModifiedCount(_ path: String) -> Int {
         state.withLock { $0.notModified[path] ?? 0 }
@@ -180,14 +199,17 @@ public final class TestOrigin: Sendable {
         state.withLock { $0.connections += 1 }
     }
 
-    fileprivate func received(_ request: Request) -> Route? {
+    /// Counts `request` and returns its route, or nil (with the answer kept in `waiting`) while its path is held.
+    fileprivate func received(_ request: Request, answer: @escaping @Sendable (Route?) -> Void) -> Route?? {
         let path = String(request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-        return state.withLock { s in
+        return state.withLock { s -> Route?? in
             s.counts[path, default: 0] += 1
             s.requests.append(request)
-            guard let route = s.routes[path]?.answering(request) else { return nil }
-            if route.status == 304 { s.notModified[path, default: 0] += 1 }
-            return route
+            let route = s.routes[path]?.answering(request)
+            if route?.status == 304 { s.notModified[path, default: 0] += 1 }
+            guard s.held.contains(path) else { return .some(route) }
+            s.waiting.append { answer(route) }
+            return .none
         }
     }
 
@@ -218,17 +240,31 @@ public final class TestOrigin: Sendable {
                 head = nil
                 let request = Request(method: h.method.rawValue, uri: h.uri,
                                       headers: h.headers.map { (name: $0.name.lowercased(), value: $0.value) })
-                let route = box.origin?.received(request) ?? Route(status: 404, body: Array("no route\n".utf8))
                 let keepAlive = h.isKeepAlive
                 let isHead = h.method == .HEAD
-                if let delay = route.delay {
-                    let nanos = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-                    context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanos)) {
-                        self.respond(context: context, route: route, keepAlive: keepAlive, isHead: isHead)
+                let loop = context.eventLoop
+                let bound = NIOLoopBound((self, context), eventLoop: loop)
+                let later: @Sendable (Route?) -> Void = { route in
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.answer(context: context, route: route, keepAlive: keepAlive, isHead: isHead)
                     }
-                } else {
-                    respond(context: context, route: route, keepAlive: keepAlive, isHead: isHead)
                 }
+                guard let origin = box.origin else { return answer(context: context, route: nil, keepAlive: keepAlive, isHead: isHead) }
+                guard let route = origin.received(request, answer: later) else { return }
+                answer(context: context, route: route, keepAlive: keepAlive, isHead: isHead)
+            }
+        }
+
+        private func answer(context: ChannelHandlerContext, route: Route?, keepAlive: Bool, isHead: Bool) {
+            let route = route ?? Route(status: 404, body: Array("no route\n".utf8))
+            if let delay = route.delay {
+                let nanos = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+                context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanos)) {
+                    self.respond(context: context, route: route, keepAlive: keepAlive, isHead: isHead)
+                }
+            } else {
+                respond(context: context, route: route, keepAlive: keepAlive, isHead: isHead)
             }
         }
 

@@ -40,11 +40,15 @@ let package = Package(
             "EdgeCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
+        .target(name: "EdgeGossip", dependencies: [
+            "EdgeCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: strict),
         .target(name: "EdgeImaging", dependencies: ["EdgeCore", "CVips", "CVipsLib"], swiftSettings: strict),
         .target(name: "EdgeStore", dependencies: ["EdgeCore", "CLMDB", "CZlib"], swiftSettings: strict),
         .target(name: "EdgeOrigin", dependencies: ["EdgeCore", "CCurl", "CCurlLib"], swiftSettings: strict),
         .target(name: "EdgeNode", dependencies: [
-            "EdgeCore", "EdgePrivacy", "EdgeImaging", "EdgeStore", "EdgeOrigin",
+            "EdgeCore", "EdgePrivacy", "EdgeImaging", "EdgeStore", "EdgeOrigin", "EdgeGossip",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -59,7 +63,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // Offline benchmarks of EdgeCore's pure parts and the LMDB store (tools/bench/eviction, churn); not a product.
-        .executableTarget(name: "EdgeBench", dependencies: ["EdgeCore", "EdgeStore"], swiftSettings: strict),
+        .executableTarget(name: "EdgeBench", dependencies: ["EdgeCore", "EdgeStore", "EdgeGossip"], swiftSettings: strict),
 
         // MARK: Tests
         .target(name: "EdgeTestSupport", dependencies: [
@@ -70,11 +74,12 @@ let package = Package(
         ], path: "Tests/EdgeTestSupport", swiftSettings: strict),
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgePrivacyTests", dependencies: ["EdgePrivacy", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
+        .testTarget(name: "EdgeGossipTests", dependencies: ["EdgeGossip", "EdgeCore"], swiftSettings: strict),
         .testTarget(name: "EdgeImagingTests", dependencies: ["EdgeImaging", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeStoreTests", dependencies: ["EdgeStore", "EdgeCore", "EdgeTestSupport", "CLMDB"], swiftSettings: strict),
         .testTarget(name: "EdgeOriginTests", dependencies: ["EdgeOrigin", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeNodeTests", dependencies: [
-            "EdgeNode", "EdgeCore", "EdgeTestSupport",
+            "EdgeNode", "EdgeCore", "EdgeGossip", "EdgeTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: strict),

@@ -248,25 +248,6 @@ struct UsageError: Error, CustomStringConvertible {
     }
 }
 
-/// SplitMix64: small, fast, and the same sequence on every machine, so the trace is the same in every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1): never 0, so its logarithm is finite.
-    mutating func unit() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992 }
-
-    /// Standard normal (Box–Muller).
-    mutating func normal() -> Double { sqrt(-2 * log(unit())) * cos(2 * Double.pi * unit()) }
-}
 
 enum JSONValue {
     case text(String)
@@ -285,4 +266,9 @@ func emit(_ fields: [(String, JSONValue)]) {
         return "\"\(name)\": \(v)"
     }.joined(separator: ", ")
     print("{\(body)}")
+}
+
+extension SplitMix64 {
+    /// Standard normal (Box–Muller).
+    mutating func normal() -> Double { sqrt(-2 * log(unit())) * cos(2 * Double.pi * unit()) }
 }

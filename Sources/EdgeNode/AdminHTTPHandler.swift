@@ -1,4 +1,5 @@
 import EdgeCore
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -102,6 +103,7 @@ struct AdminResponse: Sendable {
 /// What the admin listener may see of a node.
 struct AdminView: Sendable {
     let service: EdgeService
+    let gossip: GossipService?
     let isReady: @Sendable () -> Bool
 
     var ready: Bool { isReady() }
@@ -127,9 +129,12 @@ struct AdminView: Sendable {
         case (.GET, let p) where p.hasPrefix("/v1/purge/"):
             guard service.keyring.authenticate(authorization: r.authorization) != nil else { return .done(.unauthorized) }
             let id = String(p.dropFirst("/v1/purge/".count))
-            guard service.purges.applied(id) else { return .done(.error(.notFound, "no such purge on this node")) }
-            let nodeID = JSONText.escape(service.config.nodeID)
-            return .done(.json(.ok, #"{"id":"\#(JSONText.escape(id))","nodes":{"\#(nodeID)":"applied"}}"#))
+            let local = r.uri.hasSuffix("?local") || r.uri.contains("?local&") || r.uri.contains("&local")
+            return .pending { [service, gossip] in
+                await Self.purgeStatus(id, service: service, gossip: local ? nil : gossip)
+            }
+        case (.PUT, "/v1/gossip/faults"):
+            return gossipFaults(r)
         case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/v1/stats"), (_, "/v1/purge"):
             return .done(.error(.methodNotAllowed, "method not allowed"))
         default:
@@ -149,7 +154,7 @@ struct AdminView: Sendable {
         }
         return .pending { [service] in
             do {
-                let id = try await service.purges.purge(selectors)
+                let id = try await service.purges.purge(selectors).id
                 service.logger.info("purge", metadata: ["edge.purge": "\(id)", "edge.key": "\(key.id)",
                                                         "edge.selectors": "\(selectors.map(\.description))"])
                 let nodeID = JSONText.escape(service.config.nodeID)
@@ -159,6 +164,38 @@ struct AdminView: Sendable {
                 return .error(.internalServerError, "purge applied here but not recorded on disk")
             }
         }
+    }
+
+    /// `GET /v1/purge/{id}`: whether this node and every member it knows applied it ("applied", "pending", or
+    /// "unreachable" for a member that did not answer within half a second); 404 when no one has it. With
+    /// `?local`, this node only, and when it applied it (`appliedAt`, microseconds since 1970).
+    static func purgeStatus(_ id: String, service: EdgeService, gossip: GossipService?) async -> AdminResponse {
+        let here = service.purges.applied(id)
+        let at = service.purges.appliedAt(id).map { ",\"appliedAt\":\($0)" } ?? ""
+        let members = await gossip?.status(of: id) ?? []
+        guard here || members.contains(where: { $0.applied == true }) else {
+            return .error(.notFound, "no such purge on this node or its peers")
+        }
+        func word(_ applied: Bool?) -> String { applied.map { $0 ? "applied" : "pending" } ?? "unreachable" }
+        var nodes = [#""\#(JSONText.escape(gossip?.address ?? service.config.nodeID))":"\#(word(here))""#]
+        nodes += members.map { #""\#(JSONText.escape($0.member))":"\#(word($0.applied))""# }
+        let all = here && members.allSatisfy { $0.applied == true }
+        return .json(.ok, #"{"id":"\#(JSONText.escape(id))","complete":\#(all)\#(at),"nodes":{\#(nodes.joined(separator: ","))}}"#)
+    }
+
+    /// `PUT /v1/gossip/faults` `{"lossRate": 0.1, "blockedPeers": ["host:port"]}` (operator keys): datagram loss
+    /// and partitions for testing a cluster; 404 unless `gossip.faultInjection` is on.
+    private func gossipFaults(_ r: AdminRequest) -> Outcome {
+        guard let gossip, service.config.gossip.faultInjection else { return .done(.error(.notFound, "not found")) }
+        guard let key = service.keyring.authenticate(authorization: r.authorization) else { return .done(.unauthorized) }
+        guard key.scope == .operator else { return .done(.error(.forbidden, "operator keys only")) }
+        guard let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+              let rate = (json["lossRate"] as? NSNumber)?.doubleValue ?? Optional(0), rate >= 0, rate < 1,
+              let blocked = (json["blockedPeers"] ?? [String]()) as? [String] else {
+            return .done(.error(.badRequest, "expected {\"lossRate\": 0…1, \"blockedPeers\": [\"host:port\"]}"))
+        }
+        gossip.setFaults(lossRate: rate, blocked: Set(blocked))
+        return .done(.json(.ok, #"{"lossRate":\#(rate),"blockedPeers":\#(blocked.count)}"#))
     }
 
     func metricsText() -> [UInt8] {
@@ -178,7 +215,21 @@ struct AdminView: Sendable {
         "maxBytes":\(service.config.cacheMaxBytes),"memoryEntries":\(m.entries),"memoryBytes":\(m.bytes),"hits":\(c.hits),"misses":\(c.misses),\
         "hitRatio":\((ratio * 10000).rounded() / 10000),"fillsInFlight":\(service.coalescer.inFlight),\
         "transformsRunning":\(service.transformPool.runningCount),"revalidations":{\(revalidations)},\
-        "tombstones":\(service.purges.tombstoneCount)}
+        "tombstones":\(service.purges.tombstoneCount),"gossip":\(gossipJSON())}
         """
+    }
+
+    /// The gossip part of /v1/stats: members by status, messages and refusals so far (null without gossip).
+    func gossipJSON() -> String {
+        guard let gossip else { return "null" }
+        let (members, _) = gossip.view
+        let byStatus = Dictionary(grouping: members, by: \.status.rawValue)
+        let list = members.sorted { $0.address < $1.address }
+            .map { #""\#(JSONText.escape($0.address))":"\#($0.status.rawValue)""# }.joined(separator: ",")
+        let totals = service.metrics.gossipTotals().sorted { $0.key < $1.key }
+            .map { #""\#($0.key)":\#($0.value)"# }.joined(separator: ",")
+        return #"{"address":"\#(JSONText.escape(gossip.address))","alive":\#(byStatus["alive"]?.count ?? 0),"# +
+            #""suspect":\#(byStatus["suspect"]?.count ?? 0),"dead":\#(byStatus["dead"]?.count ?? 0),"# +
+            #""members":{\#(list)},"counts":{\#(totals)}}"#
     }
 }

@@ -16,6 +16,9 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let service: EdgeService
     private let inFlight: InFlightCounter
     private var head: HTTPRequestHead?
+    /// Requests of this connection still being worked on: an idle timeout closes the connection only when there
+    /// are none (a slow fill is not an idle client).
+    private var working = 0
 
     init(service: EdgeService, inFlight: InFlightCounter) {
         self.service = service
@@ -53,10 +56,12 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             write(context: context, response, keepAlive: keepAlive, isHead: isHead)
         case .pending(let work):
             inFlight.begin()
+            working += 1
             let promise = context.eventLoop.makePromise(of: EdgeResponse.self)
             promise.completeWithTask { await work() }
             promise.futureResult.assumeIsolated().whenComplete { result in
                 self.inFlight.end()
+                self.working -= 1
                 switch result {
                 case .success(let response):
                     self.write(context: context, response, keepAlive: keepAlive, isHead: isHead)
@@ -102,7 +107,7 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
+            if working == 0 { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }

@@ -14,10 +14,13 @@ public final class EdgeNodeServer: Sendable {
     /// Ports actually bound (useful with port 0 in tests).
     public let httpPort: Int
     public let adminPort: Int
+    /// The gossip UDP port (nil: no gossip).
+    public let gossipPort: Int?
 
     private let group: MultiThreadedEventLoopGroup
     private let channels: [any Channel]
     private let service: EdgeService
+    private let gossip: GossipService?
     private let store: LMDBCacheStore
     private let inFlight: InFlightCounter
     private let logger: Logger
@@ -42,7 +45,17 @@ public final class EdgeNodeServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         let inFlight = InFlightCounter()
         let connections = ConnectionLimiter(max: config.maxConnections)
+        var gossip: GossipService?
         do {
+            if let secret = config.gossip.secret {
+                let g = try await GossipService.start(settings: config.gossip, secret: secret, purges: purges, group: group,
+                                                      logger: logger, metrics: service.metrics)
+                gossip = g
+                // A node that was away must not serve what was purged meanwhile: catch up with a peer first.
+                if !config.gossip.peers.isEmpty, await !g.waitUntilSynced(timeout: config.gossip.syncTimeout) {
+                    logger.warning("serving before catching up with a peer", metadata: ["edge.gossip": "\(g.address)"])
+                }
+            }
             let edge = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -58,7 +71,7 @@ public final class EdgeNodeServer: Sendable {
                 }
                 .bind(host: config.httpHost, port: config.httpPort).get()
             let ready = NIOLockedValueBox(true)
-            let view = AdminView(service: service, isReady: { ready.withLockedValue { $0 } })
+            let view = AdminView(service: service, gossip: gossip, isReady: { ready.withLockedValue { $0 } })
             let admin = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
@@ -69,7 +82,7 @@ public final class EdgeNodeServer: Sendable {
                     }
                 }
                 .bind(host: config.adminHost, port: config.adminPort).get()
-            let server = EdgeNodeServer(group: group, channels: [edge, admin], service: service, store: store,
+            let server = EdgeNodeServer(group: group, channels: [edge, admin], service: service, gossip: gossip, store: store,
                                         inFlight: inFlight, logger: logger,
                                         httpPort: edge.localAddress?.port ?? config.httpPort,
                                         adminPort: admin.localAddress?.port ?? config.adminPort)
@@ -79,6 +92,7 @@ public final class EdgeNodeServer: Sendable {
                                               "edge.sources": "\(config.sources.map(\.name).joined(separator: ","))"])
             return server
         } catch {
+            await gossip?.shutdown()
             try? await group.shutdownGracefully()
             await service.shutdown()
             store.close()
@@ -86,11 +100,13 @@ public final class EdgeNodeServer: Sendable {
         }
     }
 
-    private init(group: MultiThreadedEventLoopGroup, channels: [any Channel], service: EdgeService, store: LMDBCacheStore,
-                 inFlight: InFlightCounter, logger: Logger, httpPort: Int, adminPort: Int) {
+    private init(group: MultiThreadedEventLoopGroup, channels: [any Channel], service: EdgeService, gossip: GossipService?,
+                 store: LMDBCacheStore, inFlight: InFlightCounter, logger: Logger, httpPort: Int, adminPort: Int) {
         self.group = group
         self.channels = channels
         self.service = service
+        self.gossip = gossip
+        gossipPort = gossip.flatMap { g in g.address.split(separator: ":").last.flatMap { Int($0) } }
         self.store = store
         self.inFlight = inFlight
         self.logger = logger
@@ -106,6 +122,7 @@ public final class EdgeNodeServer: Sendable {
         while inFlight.value > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        await gossip?.shutdown()
         try? await group.shutdownGracefully()
         await service.shutdown()
         store.close()

@@ -61,9 +61,10 @@ struct ConfigReader {
         "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
                    "maxConcurrentFetches", "maxQueuedFetches", "maxConnections", "fillTimeout"],
         "origin": ["connectTimeout", "timeout"],
+        "gossip": ["host", "port", "peers", "secret", "syncTimeout", "lossRate", "blockedPeers", "faultInjection"],
     ]
     /// Keys of the contract that later versions implement: refused by name rather than silently ignored.
-    static let notYetSupported: Set<String> = ["gossip", "customers", "log"]
+    static let notYetSupported: Set<String> = ["customers", "log"]
     static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
                                           "staleWhileRevalidate", "staleIfError",
                                           "secureToken", "requireSignature", "defaultParams", "keepMetadata"]
@@ -132,6 +133,7 @@ struct ConfigReader {
         if let v = value("limits", "fillTimeout") { config.fillTimeout = duration(v, "limits.fillTimeout").map { max(0.05, $0) } ?? config.fillTimeout }
         if let v = value("origin", "connectTimeout") { config.originConnectTimeout = duration(v, "origin.connectTimeout") ?? config.originConnectTimeout }
         if let v = value("origin", "timeout") { config.originTimeout = duration(v, "origin.timeout") ?? config.originTimeout }
+        config.gossip = gossip(sections["gossip"] ?? [:])
 
         var names = Set<String>()
         for (i, item) in sourceList.enumerated() {
@@ -143,6 +145,54 @@ struct ConfigReader {
             problem("node.defaultSource", "names no configured source (\(d))")
         }
         return config
+    }
+
+    /// `gossip.*`: endpoint, seed peers (`host:port`), the cluster secret (16+ characters; required with peers),
+    /// and the testing-only loss and partition options.
+    mutating func gossip(_ section: [String: Any]) -> GossipSettings {
+        var g = GossipSettings()
+        let environment = environment
+        func value(_ s: String, _ key: String) -> Any? { environment["IMGEDGE_GOSSIP_" + key.uppercased()] ?? section[key] }
+        if let v = value("gossip", "host") { g.host = string(v, "gossip.host") ?? g.host }
+        if let v = value("gossip", "port") { g.port = port(v, "gossip.port") ?? g.port }
+        if let v = value("gossip", "secret") { g.secret = string(v, "gossip.secret") }
+        if let v = value("gossip", "syncTimeout") { g.syncTimeout = duration(v, "gossip.syncTimeout") ?? g.syncTimeout }
+        if let v = value("gossip", "lossRate") {
+            let rate = (v as? Double) ?? (v as? Int).map(Double.init) ?? (v as? String).flatMap(Double.init)
+            if let rate, rate >= 0, rate < 1 { g.lossRate = rate } else { problem("gossip.lossRate", "must be a number from 0 to below 1") }
+        }
+        if let v = value("gossip", "faultInjection") { g.faultInjection = bool(v, "gossip.faultInjection") ?? false }
+        g.peers = peerList(value("gossip", "peers"), "gossip.peers")
+        g.blockedPeers = peerList(value("gossip", "blockedPeers"), "gossip.blockedPeers")
+        if ["0.0.0.0", "::", "[::]", ""].contains(g.host) {
+            problem("gossip.host", "must be the address peers reach this node at, not a wildcard")
+        }
+        if let s = g.secret, s.count < 16 { problem("gossip.secret", "must be at least 16 characters") }
+        if !g.peers.isEmpty && g.secret == nil { problem("gossip.secret", "required when gossip.peers are set") }
+        return g
+    }
+
+    /// A list of `host:port` (a YAML list, or one comma-separated string from the environment).
+    mutating func peerList(_ v: Any?, _ key: String) -> [String] {
+        guard let v, !(v is NSNull) else { return [] }
+        let items: [Any]
+        if let list = v as? [Any] { items = list } else if let text = v as? String {
+            items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        } else {
+            problem(key, "must be a list of host:port")
+            return []
+        }
+        var peers: [String] = []
+        for item in items {
+            guard let text = string(item, key) else { continue }
+            guard let colon = text.lastIndex(of: ":"), colon > text.startIndex,
+                  let p = Int(text[text.index(after: colon)...]), (1...65535).contains(p) else {
+                problem(key, "\(text) is not host:port")
+                continue
+            }
+            peers.append(text)
+        }
+        return peers
     }
 
     /// `admin.keys`: a list of `{id, secret, scope}`; ids unique; secret as itself (16+ characters) or `sha256:<hex>`.

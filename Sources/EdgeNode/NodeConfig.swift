@@ -46,6 +46,8 @@ public struct NodeConfig: Sendable {
     public var originTimeout: Double = 30
     /// `sources`.
     public var sources: [SourceConfig]
+    /// `gossip.*`: the purge gossip between nodes (nil secret: a single node, no gossip socket).
+    public var gossip = GossipSettings()
 
     public init(nodeID: String, cachePath: String, sources: [SourceConfig], defaultSource: String? = nil,
                 cores: Int = 2) {
@@ -56,4 +58,31 @@ public struct NodeConfig: Sendable {
         self.maxConcurrentTransforms = max(1, cores)
         self.maxQueuedTransforms = max(1, cores) * 8
     }
+}
+
+/// `gossip.*`: how this node reaches its peers.
+public struct GossipSettings: Sendable, Equatable {
+    /// `gossip.host`, `gossip.port`: the UDP endpoint; `host:port` is also this node's address to its peers, so it
+    /// must be one they can reach (not 0.0.0.0).
+    public var host = "127.0.0.1"
+    public var port = 7946
+    /// `gossip.peers`: seed peers, `host:port` each; the rest of the cluster is learned from them.
+    public var peers: [String] = []
+    /// `gossip.secret`: the cluster's shared secret (HMAC-SHA256 over every datagram). Gossip runs when it is set.
+    public var secret: String?
+    /// `gossip.syncTimeout`: at start, how long to wait for one exchange with a peer before serving (so a node
+    /// that was away does not serve what was purged meanwhile).
+    public var syncTimeout: Double = 5
+    /// `gossip.lossRate`: testing only — drop this fraction of outgoing datagrams (0: none).
+    public var lossRate: Double = 0
+    /// `gossip.blockedPeers`: testing only — peers this node neither sends to nor hears (a partition).
+    public var blockedPeers: [String] = []
+    /// `gossip.faultInjection`: testing only — lets operator keys change loss and blocked peers at run time
+    /// (`PUT /v1/gossip/faults`, used by tools/cluster and the gossip benchmark).
+    public var faultInjection = false
+
+    public init() {}
+
+    /// This node's address as its peers know it.
+    public var address: String { "\(host):\(port)" }
 }

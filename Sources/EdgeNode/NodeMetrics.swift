@@ -1,5 +1,6 @@
 import CoreMetrics
 import EdgeCore
+import EdgeGossip
 import Metrics
 import NIOConcurrencyHelpers
 import Prometheus
@@ -78,6 +79,56 @@ final class NodeMetrics: Sendable {
         }
         counter.increment()
     }
+
+    // MARK: Gossip
+
+    private let gossipCounters = NIOLockedValueBox<[String: CoreMetrics.Counter]>([:])
+    private let gossipCounts = NIOLockedValueBox<[String: Int]>([:])
+
+    /// Adds `n` to counter `label` with `dimensions`, made on first use, and to the plain count `key`.
+    private func add(_ n: Int, _ label: String, _ dimensions: [(String, String)], key: String) {
+        let counter = gossipCounters.withLockedValue { c in
+            if let existing = c[key] { return existing }
+            let made = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+            c[key] = made
+            return made
+        }
+        counter.increment(by: n)
+        gossipCounts.withLockedValue { $0[key, default: 0] += n }
+    }
+
+    static func gossipKind(_ m: GossipMessage) -> String {
+        switch m {
+        case .push: "push"
+        case .ack: "ack"
+        case .digest: "digest"
+        case .statusQuery, .statusAnswer: "status"
+        }
+    }
+
+    /// `imgedge_gossip_messages_total{direction, kind}` and `imgedge_gossip_bytes_total{direction}`.
+    func countGossip(sent m: GossipMessage, bytes: Int) {
+        add(1, "imgedge_gossip_messages_total", [("direction", "sent"), ("kind", Self.gossipKind(m))], key: "sent \(Self.gossipKind(m))")
+        add(bytes, "imgedge_gossip_bytes_total", [("direction", "sent")], key: "sent bytes")
+    }
+
+    func countGossip(received m: GossipMessage) {
+        add(1, "imgedge_gossip_messages_total", [("direction", "received"), ("kind", Self.gossipKind(m))],
+            key: "received \(Self.gossipKind(m))")
+    }
+
+    /// `imgedge_gossip_refused_total{reason}`: forged, malformed, replayed, stale.
+    func countGossipRefused(_ reason: String) {
+        add(1, "imgedge_gossip_refused_total", [("reason", reason)], key: "refused \(reason)")
+    }
+
+    /// `imgedge_gossip_purges_applied_total`: purges learned from peers.
+    func countGossipApplied(_ n: Int) {
+        add(n, "imgedge_gossip_purges_applied_total", [], key: "applied")
+    }
+
+    /// Gossip counts so far ("sent push", "refused forged", "applied"…), for /v1/stats and tests.
+    func gossipTotals() -> [String: Int] { gossipCounts.withLockedValue { $0 } }
 
     /// The Prometheus text exposition, with gauges refreshed from `usage` first.
     func exposition(usage: CacheUsage, fills: Int, transforms: Int) -> [UInt8] {

@@ -1,13 +1,23 @@
 import EdgeCore
+import EdgeGossip
 import EdgePrivacy
 import EdgeStore
 import Foundation
 import NIOConcurrencyHelpers
 
+/// Where purges go beyond this node (the gossip service, when the node has peers).
+protocol PurgePeers: Sendable {
+    /// Starts spreading a purge made here (already applied and recorded here).
+    func spread(_ purge: GossipPurge)
+    /// Which members have applied purge `id`, by address (nil: did not answer in time).
+    func status(of id: String) async -> [(member: String, applied: Bool?)]
+}
+
 /// Purges on this node: the tombstone index every lookup consults, the hybrid logical clock that stamps fills and
 /// purges, and the log that keeps tombstones across restarts. A purge takes effect in memory before it is answered
 /// (and before it is written), so from the answer on nothing it covers is served; a fill whose origin fetch started
-/// before it is dead too, whenever it lands.
+/// before it is dead too, whenever it lands. Purges made here are numbered in this node's stream (see
+/// `GossipPurge`), and spread to peers once on disk, so a number is never given out twice even across a crash.
 final class PurgeService: Sendable {
     private let index = NIOLockedValueBox(TombstoneIndex())
     private let hlc = NIOLockedValueBox(HybridClock())
@@ -15,6 +25,13 @@ final class PurgeService: Sendable {
     private let writer = BoundedPool(threads: 1, maxQueued: 4096)
     let nodeID: String
     private let clock: @Sendable () -> Double
+    /// This node's stream and the number its next purge gets.
+    private let numbering: NIOLockedValueBox<(stream: String, next: UInt64)>
+    /// Every purge held at start (from the log), for the gossip ledger.
+    let known: [GossipPurge]
+    let peers = NIOLockedValueBox<(any PurgePeers)?>(nil)
+    /// When each purge applied since start took effect here (wall clock, microseconds), for `GET /v1/purge/{id}`.
+    private let appliedTimes = NIOLockedValueBox<[String: UInt64]>([:])
 
     init(nodeID: String, log: TombstoneLog?, tombstones: [Tombstone], clock: @escaping @Sendable () -> Double) {
         self.nodeID = nodeID
@@ -23,6 +40,19 @@ final class PurgeService: Sendable {
         index.withLockedValue { i in for t in tombstones { i.insert(t) } }
         let latest = tombstones.map(\.time).max() ?? 0
         hlc.withLockedValue { $0.receive(latest) }
+        known = GossipPurge.regroup(tombstones)
+        // The stream continues where the log left it: the latest epoch of this node's own streams.
+        let prefix = nodeID + "-"
+        let own = known.filter { $0.stream.hasPrefix(prefix) && UInt64($0.stream.dropFirst(prefix.count)) != nil }
+        let epoch = own.compactMap { UInt64($0.stream.dropFirst(prefix.count)) }.max()
+        if let epoch {
+            let stream = GossipPurge.stream(nodeID: nodeID, epoch: epoch)
+            let highest = own.filter { $0.stream == stream }.map(\.seq).max() ?? 0
+            numbering = NIOLockedValueBox((stream, highest + 1))
+        } else {
+            let now = hlc.withLockedValue { $0.tick(physical: clock()) }
+            numbering = NIOLockedValueBox((GossipPurge.stream(nodeID: nodeID, epoch: now), 1))
+        }
     }
 
     func shutdown() async { await writer.shutdown() }
@@ -31,6 +61,11 @@ final class PurgeService: Sendable {
     func tick() -> UInt64 {
         let now = clock()
         return hlc.withLockedValue { $0.tick(physical: now) }
+    }
+
+    /// Moves the clock past a time seen on a peer (every gossip message carries one).
+    func receive(clock remote: UInt64) {
+        hlc.withLockedValue { $0.receive(remote) }
     }
 
     /// Whether a stored entry is dead: some tombstone matches it and its fetch started at or before that purge.
@@ -43,20 +78,44 @@ final class PurgeService: Sendable {
 
     var tombstoneCount: Int { index.withLockedValue { $0.count } }
 
-    /// Applies a purge of `selectors` now, then writes it to the log. Returns its id.
-    func purge(_ selectors: [PurgeSelector]) async throws -> String {
+    /// Applies a purge of `selectors` now, writes it to the log, then hands it to the peers. Returns it.
+    func purge(_ selectors: [PurgeSelector]) async throws -> GossipPurge {
         let time = tick()
-        let id = "\(nodeID)-\(time)"
-        let tombstones = selectors.enumerated().map { i, s in
-            Tombstone(id: selectors.count == 1 ? id : "\(id).\(i)", selector: s, time: time)
+        let purge = numbering.withLockedValue { n in
+            defer { n.next += 1 }
+            return GossipPurge(stream: n.stream, seq: n.next, time: time, selectors: selectors)
         }
+        let tombstones = purge.tombstones
         index.withLockedValue { idx in for t in tombstones { idx.insert(t) } }
-        if let log {
-            try await writer.run { () throws(EdgeError) in
-                do { try log.append(tombstones) } catch { throw .internalError(detail: "tombstone log: \(error)") }
-            }
+        noteApplied([purge])
+        try await record(tombstones)
+        peers.withLockedValue { $0 }?.spread(purge)
+        return purge
+    }
+
+    /// Applies purges received from peers (each new here): in memory at once, on disk in the background (one lost
+    /// to a crash before it is written is pulled again from a peer by anti-entropy).
+    func apply(_ purges: [GossipPurge]) {
+        let tombstones = purges.flatMap(\.tombstones)
+        index.withLockedValue { idx in for t in tombstones { idx.insert(t) } }
+        noteApplied(purges)
+        receive(clock: purges.map(\.time).max() ?? 0)
+        Task { [self] in try? await record(tombstones) }
+    }
+
+    private func noteApplied(_ purges: [GossipPurge]) {
+        let now = UInt64(clock() * 1_000_000)
+        appliedTimes.withLockedValue { t in for p in purges { t[p.id] = now } }
+    }
+
+    /// When purge `id` took effect here (microseconds since 1970), if it did since this node started.
+    func appliedAt(_ id: String) -> UInt64? { appliedTimes.withLockedValue { $0[id] } }
+
+    private func record(_ tombstones: [Tombstone]) async throws {
+        guard let log else { return }
+        try await writer.run { () throws(EdgeError) in
+            do { try log.append(tombstones) } catch { throw .internalError(detail: "tombstone log: \(error)") }
         }
-        return id
     }
 
     /// Whether the purge `id` (or every part of a multi-selector purge) is applied here.

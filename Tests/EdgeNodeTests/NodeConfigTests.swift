@@ -78,14 +78,40 @@ import Testing
 
     /// Should refuse keys of later features by name rather than ignore them.
     @Test func refusesUnsupportedKeys() throws {
-        let yaml = "gossip: {port: 7946}\nsources:\n  - {name: a, kind: web, baseURL: 'http://x', exposeLocation: true}\n"
+        let yaml = "log: {access: x}\nsources:\n  - {name: a, kind: web, baseURL: 'http://x', exposeLocation: true}\n"
         do {
             _ = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
             Issue.record("expected a ConfigError")
         } catch let e as ConfigError {
-            #expect(e.problems.contains { $0.key == "gossip" && $0.message.contains("not supported") })
+            #expect(e.problems.contains { $0.key == "log" && $0.message.contains("not supported") })
             #expect(e.problems.contains { $0.key == "sources[0].exposeLocation" })
         }
+    }
+
+    /// Should read gossip.* (peers from YAML or a comma-separated environment variable) and report bad values.
+    @Test func gossipKeys() throws {
+        let yaml = """
+        gossip: {host: 10.0.0.5, port: 7000, peers: ['10.0.0.6:7000', 'edge-b.internal:7946'], secret: 'cluster-secret-000001', syncTimeout: 2s}
+        sources:
+          - {name: a, kind: web, baseURL: 'http://x'}
+        """
+        let c = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+        #expect(c.gossip.address == "10.0.0.5:7000")
+        #expect(c.gossip.peers == ["10.0.0.6:7000", "edge-b.internal:7946"])
+        #expect(c.gossip.syncTimeout == 2 && c.gossip.lossRate == 0)
+        let env = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: ["IMGEDGE_GOSSIP_PEERS": "a:1, b:2"])
+        #expect(env.gossip.peers == ["a:1", "b:2"])
+        let bad = "gossip: {host: 0.0.0.0, peers: ['nohost', 'x:99999'], secret: short, lossRate: 1.5}\nsources: []\n"
+        do {
+            _ = try NodeConfig.parse(yaml: bad, baseDirectory: "/", environment: [:])
+            Issue.record("expected a ConfigError")
+        } catch let e as ConfigError {
+            let keys = e.problems.map(\.key)
+            #expect(keys.filter { $0 == "gossip.peers" }.count == 2)
+            for k in ["gossip.host", "gossip.secret", "gossip.lossRate"] { #expect(keys.contains(k), "\(k): \(e.problems)") }
+        }
+        let noSecret = "gossip: {peers: ['a:1']}\nsources: []\n"
+        #expect(throws: ConfigError.self) { try NodeConfig.parse(yaml: noSecret, baseDirectory: "/", environment: [:]) }
     }
 
     /// Should read admin.keys (secret as itself or as sha256:<hex>) and report every bad key by its path.

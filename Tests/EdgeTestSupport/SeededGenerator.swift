@@ -1,13 +1,5 @@
-/// A small deterministic random generator (SplitMix64): tests that explore many cases explore the same ones
-/// on every run, so a failure reproduces.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+public import EdgeCore
+
+/// A small deterministic random generator: tests that explore many cases explore the same ones on every run, so
+/// a failure reproduces. The one the node's own seeded choices use.
+public typealias SeededGenerator = SplitMix64

@@ -1,0 +1,387 @@
+public import EdgeCore
+
+/// Purge dissemination between nodes: no I/O, no clock of its own. The transport feeds it received envelopes and
+/// timer ticks (with the time) and carries out the actions it returns.
+public enum Gossip {}
+
+extension Gossip {
+    /// Timings and sizes. Times in microseconds.
+    public struct Config: Sendable {
+        /// Children per node in the broadcast tree.
+        public var fanout = 8
+        /// Up to this many members, a node pushes to each one itself (one hop, no relays).
+        public var directLimit = 32
+        /// A push not acknowledged within this is sent again…
+        public var retransmitAfter: UInt64 = 20_000
+        /// …this many times in all, before its member is suspected and the next member of its share relays instead.
+        public var maxTries = 8
+        /// Anti-entropy: one version-vector exchange with a random member this often.
+        public var digestEvery: UInt64 = 500_000
+        /// A member that does not answer a digest within this is suspected…
+        public var probeTimeout: UInt64 = 1_000_000
+        /// …and declared dead after this long a suspect (it is alive again as soon as it is heard from).
+        public var deadAfter: UInt64 = 5_000_000
+        /// One digest in this many goes to a dead member, so a member that comes back is found.
+        public var deadProbeEvery = 8
+        /// Version-vector entries per digest (larger vectors go in slices, round by round).
+        public var vectorLimit = 64
+        /// Bytes of purges per message (a backlog goes in several).
+        public var batchBytes = 1_200
+        /// Members named in a digest, for membership to spread.
+        public var membersPerDigest = 8
+
+        public init() {}
+    }
+
+    /// What a member is believed to be.
+    public enum Status: String, Sendable, Hashable {
+        /// Heard from, or not yet found silent.
+        case alive
+        /// Failed to answer (a digest, or every try of a push); still sent to, but relays are handed on.
+        case suspect
+        /// Suspect for `deadAfter`: left out of pushes and probed only now and then.
+        case dead
+    }
+
+    /// A peer as this node sees it.
+    public struct Member: Sendable, Hashable {
+        public var address: String
+        public var status: Status
+        /// When the status last changed.
+        public var since: UInt64
+        /// When a message from it was last accepted (nil: never).
+        public var lastHeard: UInt64?
+    }
+
+    /// What the transport must do.
+    public enum Action: Sendable, Hashable {
+        /// Send a message to a member's address.
+        case send(GossipMessage, to: String)
+        /// Apply purges received from peers (tombstones in memory, then the log); each is new here.
+        case apply([GossipPurge])
+        /// A member answered `statusQuery(id)`.
+        case statusAnswered(id: UInt64, from: String, applied: Bool)
+        /// A member changed status (for the log and metrics).
+        case memberChanged(String, Status)
+    }
+
+    /// Counters since start.
+    public struct Stats: Sendable, Hashable {
+        public var accepted = 0
+        public var replayed = 0
+        public var stale = 0
+        public var retransmits = 0
+        public var purgesReceived = 0
+        public var duplicatePurges = 0
+        public var handoffs = 0
+    }
+
+    /// A push waiting for its acknowledgement.
+    struct PendingPush: Sendable {
+        var target: String
+        var relay: KeyRange?
+        var purges: [GossipPurge]
+        var sentAt: UInt64
+        var tries: Int
+        /// Other members of the share, to relay instead if `target` never answers.
+        var alternates: [String]
+    }
+
+    /// The gossip of one node. States of a member: see `Status`. A purge is applied once (by id); a push is
+    /// relayed once per (sender, push id), however often it is retransmitted.
+    public struct StateMachine: Sendable {
+        /// This node's gossip address, as peers list it.
+        public let me: String
+        public let config: Config
+        public private(set) var ledger = PurgeLedger()
+        public private(set) var members: [String: Member] = [:]
+        public private(set) var stats = Stats()
+        /// True once one digest exchange covered the whole version vector: the node has caught up with a peer.
+        public private(set) var synced = false
+
+        private var replay: ReplayGuard
+        private var pending: [UInt64: PendingPush] = [:]
+        private var nextPushID: UInt64 = 1
+        private var nextQueryID: UInt64 = 1
+        private var relayed = RecentSet(capacity: 4096)
+        private var digestCursor = ""
+        private var nextDigestAt: UInt64 = 0
+        private var digestsSent = 0
+        private var probes: [String: UInt64] = [:]
+        /// Members now suspect (the dead-member scan runs only when there are some).
+        private var suspects = 0
+        private var rng: SplitMix64
+
+        /// - Parameters:
+        ///   - me: this node's address; `seeds`: the configured peers (others are learned).
+        ///   - known: purges held from before (the tombstone log).
+        ///   - seed: for the random choices (targets of anti-entropy, members named in digests).
+        public init(me: String, seeds: [String], known: [GossipPurge], config: Config = Config(), seed: UInt64, now: UInt64) {
+            self.me = me
+            self.config = config
+            rng = SplitMix64(seed: seed)
+            replay = ReplayGuard()
+            for p in known { ledger.insert(p) }
+            for s in seeds where s != me { members[s] = Member(address: s, status: .alive, since: now, lastHeard: nil) }
+            // The first exchange comes soon, at a time of its own: nodes started together do not digest in step.
+            nextDigestAt = now + rng.next() % max(1, config.digestEvery / 4)
+        }
+
+        // MARK: Inputs
+
+        /// A purge made on this node (numbered in its stream, applied and recorded here): starts its broadcast.
+        public mutating func originate(_ purge: GossipPurge, now: UInt64) -> [Action] {
+            ledger.insert(purge)
+            return disseminate([purge], over: KeyRange.all, now: now)
+        }
+
+        /// An authenticated envelope.
+        public mutating func receive(_ e: GossipEnvelope, now: UInt64) -> [Action] {
+            switch replay.check(e, now: now) {
+            case .replayed: stats.replayed += 1; return []
+            case .stale: stats.stale += 1; return []
+            case .accept: stats.accepted += 1
+            }
+            guard e.sender != me else { return [] }
+            var actions = heard(e.sender, now: now)
+            let from = e.sender
+            switch e.message {
+            case .push(let id, let relay, let purges):
+                actions += take(purges)
+                actions.append(.send(.ack(id: id), to: from))
+                if let relay, relayed.insert("\(from)#\(e.epoch)#\(id)") {
+                    actions += disseminate(purges, over: relay, now: now)
+                }
+            case .ack(let id):
+                pending[id] = nil
+            case .digest(let d):
+                learn(d.members, now: now)
+                if d.isReply {
+                    probes[from] = nil
+                    let fresh = take(d.purges)
+                    actions += fresh
+                    let theirs = ledger.missing(from: d.vector, in: d.range, limit: Int.max)
+                    actions += batches(theirs).map { send(push: $0, relay: nil, to: from, alternates: [], now: now) }
+                    if !fresh.isEmpty {
+                        // The reply was a batch of a backlog: ask again at once for the rest.
+                        actions.append(.send(.digest(digest(range: d.range)), to: from))
+                        probes[from] = now
+                    } else if d.range.hi == nil {
+                        synced = true
+                    }
+                } else {
+                    let missing = ledger.missing(from: d.vector, in: d.range, limit: Int.max)
+                    var reply = digest(range: d.range)
+                    reply.isReply = true
+                    reply.purges = batches(missing).first ?? []
+                    actions.append(.send(.digest(reply), to: from))
+                }
+            case .statusQuery(let id, let purge):
+                let applied = GossipPurge.parse(id: Substring(purge)).map { ledger.contains(stream: $0.stream, seq: $0.seq) } ?? false
+                actions.append(.send(.statusAnswer(id: id, purge: purge, applied: applied), to: from))
+            case .statusAnswer(let id, _, let applied):
+                actions.append(.statusAnswered(id: id, from: from, applied: applied))
+            }
+            return actions
+        }
+
+        /// Timers: retransmissions and hand-offs, suspicion, anti-entropy. Call it every few milliseconds.
+        public mutating func tick(now: UInt64) -> [Action] {
+            var actions: [Action] = []
+            for id in pending.keys.sorted() {
+                guard var p = pending[id], now >= p.sentAt + config.retransmitAfter else { continue }
+                if p.tries < config.maxTries {
+                    p.tries += 1
+                    p.sentAt = now
+                    pending[id] = p
+                    stats.retransmits += 1
+                    actions.append(.send(.push(id: id, relay: p.relay, purges: p.purges), to: p.target))
+                    continue
+                }
+                pending[id] = nil
+                actions += suspect(p.target, now: now)
+                // The share goes to the next member of it that is not dead (anti-entropy covers the rest).
+                var rest = p.alternates.drop { members[$0]?.status == .dead }
+                if let next = rest.popFirst() {
+                    stats.handoffs += 1
+                    actions.append(send(push: p.purges, relay: p.relay, to: next, alternates: Array(rest), now: now))
+                }
+            }
+            for (address, sent) in probes where now >= sent + config.probeTimeout {
+                probes[address] = nil
+                actions += suspect(address, now: now)
+            }
+            if suspects > 0 {
+                for (address, m) in members where m.status == .suspect && now >= m.since + config.deadAfter {
+                    setStatus(address, .dead, now: now)
+                    actions.append(.memberChanged(address, .dead))
+                }
+            }
+            if now >= nextDigestAt {
+                nextDigestAt = now + config.digestEvery
+                if let target = digestTarget() {
+                    let (_, covered) = ledger.vector(in: KeyRange(lo: digestCursor), limit: config.vectorLimit)
+                    digestCursor = covered.hi ?? ""
+                    if probes[target] == nil { probes[target] = now }
+                    actions.append(.send(.digest(digest(range: covered)), to: target))
+                }
+            }
+            return actions
+        }
+
+        /// Asks every member not dead whether it applied `purgeID`; answers come back as `statusAnswered(id)`.
+        public mutating func queryStatus(_ purgeID: String) -> (id: UInt64, asked: [String], actions: [Action]) {
+            let id = nextQueryID
+            nextQueryID += 1
+            let asked = members.values.filter { $0.status != .dead }.map(\.address).sorted()
+            return (id, asked, asked.map { .send(.statusQuery(id: id, purge: purgeID), to: $0) })
+        }
+
+        /// Whether this node holds the purge `id`.
+        public func holds(_ id: String) -> Bool {
+            GossipPurge.parse(id: Substring(id)).map { ledger.contains(stream: $0.stream, seq: $0.seq) } ?? false
+        }
+
+        // MARK: Internals
+
+        /// New purges from `purges`, as an `apply` action (none when every one was known).
+        private mutating func take(_ purges: [GossipPurge]) -> [Action] {
+            let fresh = purges.filter { ledger.insert($0) }
+            stats.purgesReceived += fresh.count
+            stats.duplicatePurges += purges.count - fresh.count
+            return fresh.isEmpty ? [] : [.apply(fresh)]
+        }
+
+        /// Pushes purges to the members in `range` other than this node, through a broadcast tree: the members are
+        /// split into `fanout` contiguous shares (one each when few), and the first member of each share is sent the
+        /// purges and the share's key range to relay to in turn.
+        private mutating func disseminate(_ purges: [GossipPurge], over range: KeyRange, now: UInt64) -> [Action] {
+            let targets = members.values.filter { $0.status != .dead && range.contains($0.address) }.map(\.address).sorted()
+            guard !targets.isEmpty else { return [] }
+            let shares = targets.count <= config.directLimit ? targets.count : config.fanout
+            let size = (targets.count + shares - 1) / shares
+            var actions: [Action] = []
+            var start = 0
+            while start < targets.count {
+                let end = min(start + size, targets.count)
+                let lo = start == 0 ? range.lo : targets[start]
+                let hi = end < targets.count ? targets[end] : range.hi
+                let share = KeyRange(lo: max(lo, range.lo), hi: hi)
+                let relay: KeyRange? = end - start > 1 ? share : nil
+                actions.append(send(push: purges, relay: relay, to: targets[start], alternates: Array(targets[(start + 1)..<end]),
+                                    now: now))
+                start = end
+            }
+            return actions
+        }
+
+        private mutating func send(push purges: [GossipPurge], relay: KeyRange?, to target: String, alternates: [String],
+                                   now: UInt64) -> Action {
+            let id = nextPushID
+            nextPushID += 1
+            pending[id] = PendingPush(target: target, relay: relay, purges: purges, sentAt: now, tries: 1, alternates: alternates)
+            return .send(.push(id: id, relay: relay, purges: purges), to: target)
+        }
+
+        /// Purges cut into messages of about `batchBytes` (one purge alone may exceed it).
+        private func batches(_ purges: [GossipPurge]) -> [[GossipPurge]] {
+            var out: [[GossipPurge]] = []
+            var current: [GossipPurge] = []
+            var bytes = 0
+            for p in purges {
+                let size = p.stream.utf8.count + 24 + p.selectors.reduce(0) { $0 + Self.size($1) }
+                if !current.isEmpty && bytes + size > config.batchBytes {
+                    out.append(current)
+                    current = []
+                    bytes = 0
+                }
+                current.append(p)
+                bytes += size
+            }
+            if !current.isEmpty { out.append(current) }
+            return out
+        }
+
+        private static func size(_ s: PurgeSelector) -> Int {
+            switch s {
+            case .image(let a, let b), .prefix(let a, let b), .sourceTag(let a, let b): a.utf8.count + b.utf8.count + 3
+            case .tag(let a), .source(let a): a.utf8.count + 2
+            }
+        }
+
+        private mutating func digest(range: KeyRange) -> Digest {
+            let (entries, _) = ledger.vector(in: range, limit: Int.max)
+            var alive = members.values.filter { $0.status == .alive }.map(\.address).sorted()
+            var sample: [String] = []
+            while sample.count < config.membersPerDigest, !alive.isEmpty {
+                sample.append(alive.remove(at: Int(rng.next() % UInt64(alive.count))))
+            }
+            return Digest(isReply: false, range: range, vector: entries, members: sample)
+        }
+
+        private mutating func digestTarget() -> String? {
+            digestsSent += 1
+            let dead = members.values.filter { $0.status == .dead }.map(\.address).sorted()
+            if !dead.isEmpty && digestsSent % config.deadProbeEvery == 0 {
+                return dead[Int(rng.next() % UInt64(dead.count))]
+            }
+            let live = members.values.filter { $0.status != .dead }.map(\.address).sorted()
+            guard !live.isEmpty else { return dead.isEmpty ? nil : dead[Int(rng.next() % UInt64(dead.count))] }
+            return live[Int(rng.next() % UInt64(live.count))]
+        }
+
+        private mutating func heard(_ address: String, now: UInt64) -> [Action] {
+            guard let old = members[address] else {
+                members[address] = Member(address: address, status: .alive, since: now, lastHeard: now)
+                return [.memberChanged(address, .alive)]
+            }
+            members[address]?.lastHeard = now
+            guard old.status != .alive else { return [] }
+            setStatus(address, .alive, now: now)
+            return [.memberChanged(address, .alive)]
+        }
+
+        private mutating func setStatus(_ address: String, _ status: Status, now: UInt64) {
+            guard let old = members[address]?.status, old != status else { return }
+            if old == .suspect { suspects -= 1 }
+            if status == .suspect { suspects += 1 }
+            members[address]?.status = status
+            members[address]?.since = now
+        }
+
+        private mutating func learn(_ addresses: [String], now: UInt64) {
+            for a in addresses where a != me && members[a] == nil {
+                members[a] = Member(address: a, status: .alive, since: now, lastHeard: nil)
+            }
+        }
+
+        private mutating func suspect(_ address: String, now: UInt64) -> [Action] {
+            guard let m = members[address], m.status == .alive else { return [] }
+            setStatus(address, .suspect, now: now)
+            return [.memberChanged(address, .suspect)]
+        }
+    }
+}
+
+/// Keys seen recently, at most `capacity` (the oldest forgotten first).
+struct RecentSet: Sendable {
+    private var keys: Set<String> = []
+    private var order: [String] = []
+    private var head = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// False when `key` was seen.
+    mutating func insert(_ key: String) -> Bool {
+        guard keys.insert(key).inserted else { return false }
+        if order.count < capacity {
+            order.append(key)
+        } else {
+            keys.remove(order[head])
+            order[head] = key
+            head = (head + 1) % capacity
+        }
+        return true
+    }
+}

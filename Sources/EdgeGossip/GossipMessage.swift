@@ -1,0 +1,66 @@
+/// What nodes say to each other. Every datagram carries one, sealed in a `GossipEnvelope`.
+public enum GossipMessage: Sendable, Hashable {
+    /// New purges, to apply and then pass on to the members in `relay` (the receiver's share of the broadcast
+    /// tree; nil: apply only). Answered with `ack(id)`; unanswered pushes are sent again.
+    case push(id: UInt64, relay: KeyRange?, purges: [GossipPurge])
+    /// The push `id` arrived.
+    case ack(id: UInt64)
+    /// Anti-entropy: a slice of the sender's version vector (and, in a reply, the purges the other side lacks).
+    case digest(Digest)
+    /// Has this node applied purge `purge`? (`GET /v1/purge/{id}` asks every member.)
+    case statusQuery(id: UInt64, purge: String)
+    /// The answer to `statusQuery(id)`.
+    case statusAnswer(id: UInt64, purge: String, applied: Bool)
+
+    /// Whether the message carries purges (what the "payload messages per purge" of the benchmark counts).
+    public var carriesPurges: Bool {
+        switch self {
+        case .push(_, _, let p): !p.isEmpty
+        case .digest(let d): !d.purges.isEmpty
+        default: false
+        }
+    }
+}
+
+/// A version-vector exchange. The sender lists its vector entries for the streams in `range`; the receiver of a
+/// request answers with its own entries for the same range and the purges the sender lacks; a side that then
+/// sees it holds purges the other lacks sends them in a push.
+public struct Digest: Sendable, Hashable {
+    public var isReply: Bool
+    public var range: KeyRange
+    public var vector: [VectorEntry]
+    /// A few members the sender knows alive (membership spreads with anti-entropy).
+    public var members: [String]
+    public var purges: [GossipPurge]
+
+    public init(isReply: Bool, range: KeyRange, vector: [VectorEntry], members: [String], purges: [GossipPurge] = []) {
+        self.isReply = isReply
+        self.range = range
+        self.vector = vector
+        self.members = members
+        self.purges = purges
+    }
+}
+
+/// A message with what its receiver needs to authenticate it and reject replays: who sent it (its gossip
+/// address, as peers list it), the sender's run (`epoch`: when that process started), a number that grows with
+/// every message of that run, and the sender's wall time.
+public struct GossipEnvelope: Sendable, Hashable {
+    public var sender: String
+    public var epoch: UInt64
+    public var seq: UInt64
+    /// Microseconds since 1970 on the sender's wall clock.
+    public var sentAt: UInt64
+    /// The sender's hybrid logical clock (a receiver's clock moves past it).
+    public var clock: UInt64
+    public var message: GossipMessage
+
+    public init(sender: String, epoch: UInt64, seq: UInt64, sentAt: UInt64, clock: UInt64, message: GossipMessage) {
+        self.sender = sender
+        self.epoch = epoch
+        self.seq = seq
+        self.sentAt = sentAt
+        self.clock = clock
+        self.message = message
+    }
+}

@@ -18,6 +18,7 @@ let usage = """
     usage: EdgeBench eviction [--requests N] [--objects N] [--seed N] [--quick]
            EdgeBench churn [--max-mb N] [--factor N] [--objects N] [--open-entries N] [--seed N] [--dir D]
                            [--only scan,trace,open] [--scan-runs N] [--quick]
+           EdgeBench gossip [--nodes N] [--purges N] [--losses 0,0.1,0.3] [--seed N]
     """
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
@@ -30,6 +31,12 @@ case "eviction":
 case "churn":
     do {
         try await ChurnBenchmark(arguments: Array(arguments.dropFirst())).run()
+    } catch {
+        fail("EdgeBench: \(error)\n\(usage)")
+    }
+case "gossip":
+    do {
+        try GossipBenchmark(arguments: Array(arguments.dropFirst())).run()
     } catch {
         fail("EdgeBench: \(error)\n\(usage)")
     }

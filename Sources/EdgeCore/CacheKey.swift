@@ -24,6 +24,12 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
         CacheKey(text: ["imgedge-origin-v1", source, path].joined(separator: "\u{0}"))
     }
 
+    /// A key read back from the store (32 digest bytes); nil for anything else.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        self.bytes = bytes
+    }
+
     private init(text: String) {
         bytes = Array(SHA256.hash(data: Array(text.utf8)))
     }

@@ -229,11 +229,12 @@ extension Gossip {
             return actions
         }
 
-        /// Asks every member not dead whether it applied `purgeID`; answers come back as `statusAnswered(id)`.
+        /// Asks every member, dead ones too (a purge is complete only when all have it), whether it applied
+        /// `purgeID`; answers come back as `statusAnswered(id)`.
         public mutating func queryStatus(_ purgeID: String) -> (id: UInt64, asked: [String], actions: [Action]) {
             let id = nextQueryID
             nextQueryID += 1
-            let asked = members.values.filter { $0.status != .dead }.map(\.address).sorted()
+            let asked = members.keys.sorted()
             return (id, asked, asked.map { .send(.statusQuery(id: id, purge: purgeID), to: $0) })
         }
 

@@ -24,6 +24,8 @@ public struct GossipSimulation: Sendable {
     public private(set) var lost = 0
     /// When each node applied each purge (by purge id; the maker applies it when it makes it).
     public private(set) var appliedAt: [String: [Int: UInt64]] = [:]
+    /// In how many datagram hops from its maker each node first got each purge.
+    public private(set) var hops: [String: [Int: Int]] = [:]
     /// Answers to status queries: query id → (member, applied).
     public private(set) var statusAnswers: [UInt64: [(String, Bool)]] = [:]
 
@@ -78,6 +80,7 @@ public struct GossipSimulation: Sendable {
         let p = GossipPurge(stream: GossipPurge.stream(nodeID: "n\(i)", epoch: 1), seq: made[i], time: now, selectors: selectors)
         let actions = nodes[i].originate(p, now: now)
         appliedAt[p.id, default: [:]][i] = now
+        hops[p.id, default: [:]][i] = 0
         run(actions, from: i)
         return p
     }
@@ -161,7 +164,7 @@ public struct GossipSimulation: Sendable {
 
     // MARK: - Internals
 
-    private mutating func run(_ actions: [Gossip.Action], from i: Int) {
+    private mutating func run(_ actions: [Gossip.Action], from i: Int, via sender: Int? = nil) {
         for action in actions {
             switch action {
             case .send(let message, let address):
@@ -179,7 +182,10 @@ public struct GossipSimulation: Sendable {
                 let jitter = latency > 0 ? rng.next() % (latency / 2 + 1) : 0
                 queue.push(InFlight(at: now + latency + jitter, order: order, from: i, to: to, envelope: e))
             case .apply(let purges):
-                for p in purges where appliedAt[p.id]?[i] == nil { appliedAt[p.id, default: [:]][i] = now }
+                for p in purges where appliedAt[p.id]?[i] == nil {
+                    appliedAt[p.id, default: [:]][i] = now
+                    hops[p.id, default: [:]][i] = (sender.flatMap { hops[p.id]?[$0] } ?? 0) + 1
+                }
             case .statusAnswered(let id, let from, let applied):
                 statusAnswers[id, default: []].append((from, applied))
             case .memberChanged:
@@ -193,7 +199,7 @@ public struct GossipSimulation: Sendable {
             lost += 1
             return
         }
-        run(nodes[d.to].receive(d.envelope, now: now), from: d.to)
+        run(nodes[d.to].receive(d.envelope, now: now), from: d.to, via: d.from)
     }
 }
 

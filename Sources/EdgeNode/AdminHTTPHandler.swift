@@ -104,6 +104,7 @@ struct AdminResponse: Sendable {
 struct AdminView: Sendable {
     let service: EdgeService
     let gossip: GossipService?
+    let sweeper: PurgeSweeper
     let isReady: @Sendable () -> Bool
 
     var ready: Bool { isReady() }
@@ -209,13 +210,16 @@ struct AdminView: Sendable {
         let m = service.hot.usage
         let ratio = c.hits + c.misses == 0 ? 0 : Double(c.hits) / Double(c.hits + c.misses)
         let rv = service.metrics.revalidationTotals()
+        let tombstones = service.purges.tombstoneCounts
+        let sweeps = sweeper.statistics
         let revalidations = NodeMetrics.revalidationResults.map { "\"\($0)\":\(rv[$0] ?? 0)" }.joined(separator: ",")
         return """
         {"node":"\(JSONText.escape(service.config.nodeID))","entries":\(u.entries),"bytes":\(u.bytes),\
         "maxBytes":\(service.config.cacheMaxBytes),"memoryEntries":\(m.entries),"memoryBytes":\(m.bytes),"hits":\(c.hits),"misses":\(c.misses),\
         "hitRatio":\((ratio * 10000).rounded() / 10000),"fillsInFlight":\(service.coalescer.inFlight),\
         "transformsRunning":\(service.transformPool.runningCount),"revalidations":{\(revalidations)},\
-        "tombstones":\(service.purges.tombstoneCount),"gossip":\(gossipJSON())}
+        "tombstones":\(tombstones.active),"tombstonesExpired":\(tombstones.expired),"sweeps":\(sweeps.sweeps),\
+        "sweptEntries":\(sweeps.deleted),"gossip":\(gossipJSON())}
         """
     }
 

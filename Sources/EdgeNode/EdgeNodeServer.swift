@@ -21,6 +21,7 @@ public final class EdgeNodeServer: Sendable {
     private let channels: [any Channel]
     private let service: EdgeService
     private let gossip: GossipService?
+    private let sweeper: PurgeSweeper
     private let store: LMDBCacheStore
     private let inFlight: InFlightCounter
     private let logger: Logger
@@ -42,6 +43,8 @@ public final class EdgeNodeServer: Sendable {
         let purges = PurgeService(nodeID: config.nodeID, log: log, tombstones: tombstones, clock: now)
         let service = EdgeService(config: config, store: store, origin: SourceOriginFetcher(curl: curl),
                                   imaging: imaging, metrics: NodeMetrics(), logger: logger, purges: purges, clock: now)
+        let sweeper = PurgeSweeper(purges: purges, store: store, hot: service.hot, logger: logger)
+        sweeper.start(interval: .milliseconds(Int64(config.sweepInterval * 1000)))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         let inFlight = InFlightCounter()
         let connections = ConnectionLimiter(max: config.maxConnections)
@@ -71,7 +74,7 @@ public final class EdgeNodeServer: Sendable {
                 }
                 .bind(host: config.httpHost, port: config.httpPort).get()
             let ready = NIOLockedValueBox(true)
-            let view = AdminView(service: service, gossip: gossip, isReady: { ready.withLockedValue { $0 } })
+            let view = AdminView(service: service, gossip: gossip, sweeper: sweeper, isReady: { ready.withLockedValue { $0 } })
             let admin = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
@@ -82,7 +85,8 @@ public final class EdgeNodeServer: Sendable {
                     }
                 }
                 .bind(host: config.adminHost, port: config.adminPort).get()
-            let server = EdgeNodeServer(group: group, channels: [edge, admin], service: service, gossip: gossip, store: store,
+            let server = EdgeNodeServer(group: group, channels: [edge, admin], service: service, gossip: gossip,
+                                        sweeper: sweeper, store: store,
                                         inFlight: inFlight, logger: logger,
                                         httpPort: edge.localAddress?.port ?? config.httpPort,
                                         adminPort: admin.localAddress?.port ?? config.adminPort)
@@ -92,6 +96,7 @@ public final class EdgeNodeServer: Sendable {
                                               "edge.sources": "\(config.sources.map(\.name).joined(separator: ","))"])
             return server
         } catch {
+            await sweeper.shutdown()
             await gossip?.shutdown()
             try? await group.shutdownGracefully()
             await service.shutdown()
@@ -101,11 +106,12 @@ public final class EdgeNodeServer: Sendable {
     }
 
     private init(group: MultiThreadedEventLoopGroup, channels: [any Channel], service: EdgeService, gossip: GossipService?,
-                 store: LMDBCacheStore, inFlight: InFlightCounter, logger: Logger, httpPort: Int, adminPort: Int) {
+                 sweeper: PurgeSweeper, store: LMDBCacheStore, inFlight: InFlightCounter, logger: Logger, httpPort: Int, adminPort: Int) {
         self.group = group
         self.channels = channels
         self.service = service
         self.gossip = gossip
+        self.sweeper = sweeper
         gossipPort = gossip.flatMap { g in g.address.split(separator: ":").last.flatMap { Int($0) } }
         self.store = store
         self.inFlight = inFlight
@@ -123,6 +129,7 @@ public final class EdgeNodeServer: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         await gossip?.shutdown()
+        await sweeper.shutdown()
         try? await group.shutdownGracefully()
         await service.shutdown()
         store.close()

@@ -450,9 +450,15 @@ final class EdgeService: Sendable {
         if decision.storable && !markMissing && !purged {
             do {
                 try await store.write(r.key, value: entry.encoded())
-                hot.put(r.key, item)
-                await recordOrigin(entry.header)
-                stored = true
+                // Checked again once written: a purge applied meanwhile, whose sweep may have passed this key
+                // already, must not leave it behind when its tombstone expires.
+                if purges.ifLive(entry.header, { hot.put(r.key, item) }) {
+                    await recordOrigin(entry.header)
+                    stored = true
+                } else {
+                    try? await store.remove(r.key)
+                    uncacheable = "no-store"
+                }
             } catch is CacheWriteRefused {
                 logger.debug("variant too large to cache", metadata: ["edge.cache_key": "\(r.key)"])
             } catch {

@@ -35,6 +35,16 @@ final class HotCache: Sendable {
         state.withLockedValue { $0.remove(key) }
     }
 
+    /// Removes every item `dead` says is; returns how many.
+    @discardableResult
+    func removeAll(where dead: (Item) -> Bool) -> Int {
+        state.withLockedValue { lru in
+            let keys = lru.keys.filter { lru.peek($0).map(dead) ?? false }
+            for k in keys { lru.remove(k) }
+            return keys.count
+        }
+    }
+
     var usage: (entries: Int, bytes: Int) { state.withLockedValue { ($0.count, $0.bytes) } }
 
     /// Least-recently-used map over slots linked by index (no per-access allocation).
@@ -62,6 +72,11 @@ final class HotCache: Sendable {
             pushFront(i)
             return slots[i].item
         }
+
+        var keys: [CacheKey] { Array(index.keys) }
+
+        /// The item for `key` without making it recent.
+        func peek(_ key: CacheKey) -> Item? { index[key].map { slots[$0].item } }
 
         mutating func put(_ key: CacheKey, _ item: Item) {
             remove(key)

@@ -57,7 +57,7 @@ struct ConfigReader {
         "node": ["id", "defaultSource"],
         "http": ["host", "port"],
         "admin": ["host", "port", "keys"],
-        "cache": ["path", "maxBytes", "memoryBytes", "defaultTTL"],
+        "cache": ["path", "maxBytes", "memoryBytes", "defaultTTL", "sweepInterval"],
         "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
                    "maxConcurrentFetches", "maxQueuedFetches", "maxConnections", "fillTimeout"],
         "origin": ["connectTimeout", "timeout"],
@@ -122,6 +122,7 @@ struct ConfigReader {
         if let v = value("cache", "path") { config.cachePath = string(v, "cache.path").map(resolvePath) ?? config.cachePath }
         if let v = value("cache", "maxBytes") { config.cacheMaxBytes = size(v, "cache.maxBytes", min: 1 << 20) ?? config.cacheMaxBytes }
         if let v = value("cache", "memoryBytes") { config.cacheMemoryBytes = size(v, "cache.memoryBytes", min: 0) ?? config.cacheMemoryBytes }
+        if let v = value("cache", "sweepInterval") { config.sweepInterval = duration(v, "cache.sweepInterval").map { max(0.05, $0) } ?? config.sweepInterval }
         if let v = value("cache", "defaultTTL") { config.defaultTTL = duration(v, "cache.defaultTTL") ?? config.defaultTTL }
         if let v = value("limits", "maxSourceBytes") { config.maxSourceBytes = size(v, "limits.maxSourceBytes", min: 1) ?? config.maxSourceBytes }
         if let v = value("limits", "maxSourcePixels") { config.maxSourcePixels = integer(v, "limits.maxSourcePixels", 1...(1 << 40)) ?? config.maxSourcePixels }

@@ -46,6 +46,9 @@ public struct NodeConfig: Sendable {
     public var originTimeout: Double = 30
     /// `sources`.
     public var sources: [SourceConfig]
+    /// `cache.sweepInterval`: how often the purge sweeper checks for new tombstones (a sweep walks the whole store,
+    /// deletes what they cover, then expires them).
+    public var sweepInterval: Double = 10
     /// `gossip.*`: the purge gossip between nodes (nil secret: a single node, no gossip socket).
     public var gossip = GossipSettings()
 

@@ -37,6 +37,7 @@ final class PurgeService: Sendable {
         self.nodeID = nodeID
         self.log = log
         self.clock = clock
+        // Read back at start: applied "at 0", so the first sweep after start expires them once it has run.
         index.withLockedValue { i in for t in tombstones { i.insert(t) } }
         let latest = tombstones.map(\.time).max() ?? 0
         hlc.withLockedValue { $0.receive(latest) }
@@ -76,7 +77,6 @@ final class PurgeService: Sendable {
         }
     }
 
-    var tombstoneCount: Int { index.withLockedValue { $0.count } }
 
     /// Applies a purge of `selectors` now, writes it to the log, then hands it to the peers. Returns it.
     func purge(_ selectors: [PurgeSelector]) async throws -> GossipPurge {
@@ -86,7 +86,7 @@ final class PurgeService: Sendable {
             return GossipPurge(stream: n.stream, seq: n.next, time: time, selectors: selectors)
         }
         let tombstones = purge.tombstones
-        index.withLockedValue { idx in for t in tombstones { idx.insert(t) } }
+        insert(tombstones)
         noteApplied([purge])
         try await record(tombstones)
         peers.withLockedValue { $0 }?.spread(purge)
@@ -97,11 +97,49 @@ final class PurgeService: Sendable {
     /// to a crash before it is written is pulled again from a peer by anti-entropy).
     func apply(_ purges: [GossipPurge]) {
         let tombstones = purges.flatMap(\.tombstones)
-        index.withLockedValue { idx in for t in tombstones { idx.insert(t) } }
+        insert(tombstones)
         noteApplied(purges)
         receive(clock: purges.map(\.time).max() ?? 0)
         Task { [self] in try? await record(tombstones) }
     }
+
+    /// Adds tombstones stamped with when they were applied here, and notes that a sweep is due.
+    private func insert(_ tombstones: [Tombstone]) {
+        let applied = tick()
+        index.withLockedValue { idx in for t in tombstones { idx.insert(t, applied: applied) } }
+        sweepDue.withLockedValue { $0 = true }
+    }
+
+    /// Set when tombstones were added since the last sweep began (the sweeper clears it when it starts one).
+    let sweepDue = NIOLockedValueBox(true)
+
+    /// Runs `store` (putting an item into the memory tier) only if no tombstone covers `header`, under the index's
+    /// lock, so a sweep cannot expire the tombstone between the check and the put. Returns whether it ran.
+    func ifLive(_ header: CacheEntry.Header, _ store: () -> Void) -> Bool {
+        let fetched = HybridClock.micros(header.fetchedAt)
+        return index.withLockedValue { i in
+            guard !i.covers(source: header.source, path: header.path, tags: header.surrogateKeys, fetchedAt: fetched) else {
+                return false
+            }
+            store()
+            return true
+        }
+    }
+
+    /// The end of a sweep that began at `start`: under the index's lock, `sweepMemory` removes what the
+    /// tombstones cover from the memory tier (given a test for it), then every tombstone applied before `start`
+    /// is expired. Returns how many were.
+    func finishSweep(startedAt start: UInt64, sweepMemory: ((CacheEntry.Header) -> Bool) -> Void) -> Int {
+        index.withLockedValue { i in
+            sweepMemory { h in
+                i.covers(source: h.source, path: h.path, tags: h.surrogateKeys, fetchedAt: HybridClock.micros(h.fetchedAt))
+            }
+            return i.expire(appliedBefore: start)
+        }
+    }
+
+    /// Tombstones in effect and expired so far.
+    var tombstoneCounts: (active: Int, expired: Int) { index.withLockedValue { ($0.count, $0.expired) } }
 
     private func noteApplied(_ purges: [GossipPurge]) {
         let now = UInt64(clock() * 1_000_000)

@@ -314,6 +314,78 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         return found
     }
 
+    /// Visits up to `limit` stored values in key order, starting after `start` (nil: from the first), each with
+    /// its first bytes (up to `prefix`; the pieces of a large value are read only as far as that). One read-only
+    /// transaction, no policy effect (a sweep is not a hit). Returns the last key visited, nil when the scan
+    /// reached the end. Checksums are not checked: the bytes are a hint for a sweep, and damaged values are
+    /// found and dropped when read.
+    public func scan(after start: [UInt8]?, limit: Int, prefix: Int,
+                     _ visit: (CacheKey, UnsafeRawBufferPointer) -> Void) -> [UInt8]? {
+        var txn: OpaquePointer?
+        guard mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) == 0 else { return nil }
+        defer { mdb_txn_abort(txn) }
+        var cursor: OpaquePointer?
+        guard mdb_cursor_open(txn, entriesDBI, &cursor) == 0 else { return nil }
+        defer { mdb_cursor_close(cursor) }
+        var k = MDB_val()
+        var v = MDB_val()
+        var rc: Int32
+        if let start {
+            rc = start.withUnsafeBytes { sb in
+                k = MDB_val(mv_size: sb.count, mv_data: UnsafeMutableRawPointer(mutating: sb.baseAddress))
+                return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+            }
+            if rc == 0, UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size).elementsEqual(start) {
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+            }
+        } else {
+            rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+        }
+        var last: [UInt8]?
+        var visited = 0
+        let layout = layout
+        while rc == 0, visited < limit {
+            let key = Array(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size))
+            let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+            if let cacheKey = CacheKey(bytes: key), let header = Header(raw, layout: layout) {
+                if header.pieces == 0 {
+                    visit(cacheKey, UnsafeRawBufferPointer(rebasing: raw[Layout.headerSize...].prefix(prefix)))
+                } else {
+                    let wanted = min(prefix, header.length)
+                    withUnsafeTemporaryAllocation(byteCount: wanted, alignment: 16) { buffer in
+                        if readPrefix(txn!, header, into: buffer) { visit(cacheKey, UnsafeRawBufferPointer(buffer)) }
+                    }
+                }
+            }
+            last = key
+            visited += 1
+            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+        }
+        return rc == 0 ? last : nil
+    }
+
+    /// Copies the first `buffer.count` bytes of the value `header` describes (its first pieces) into `buffer`.
+    private func readPrefix(_ txn: OpaquePointer, _ header: Header, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        var cursor: OpaquePointer?
+        guard mdb_cursor_open(txn, chunksDBI, &cursor) == 0 else { return false }
+        defer { mdb_cursor_close(cursor) }
+        var filled = 0
+        var i = 0
+        while filled < buffer.count, i < header.pieces {
+            var pieceKey = PieceKey(sequence: header.sequence, index: i)
+            var v = MDB_val()
+            let rc = pieceKey.withValue { k in mdb_cursor_get(cursor, &k, &v, MDB_SET_KEY) }
+            let range = layout.piece(i, of: header.pieces, length: header.length)
+            guard rc == 0, v.mv_size == range.count else { return false }
+            let n = min(range.count, buffer.count - filled)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + n)])
+                .copyMemory(from: UnsafeRawBufferPointer(start: v.mv_data, count: n))
+            filled += n
+            i += 1
+        }
+        return filled == buffer.count
+    }
+
     /// Copies the pieces of the value `header` describes into `buffer`; false when one is missing, misplaced or
     /// the checksum fails.
     private func readPieces(_ txn: OpaquePointer, _ header: Header, into buffer: UnsafeMutableRawBufferPointer) -> Bool {

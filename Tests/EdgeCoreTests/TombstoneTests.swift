@@ -45,6 +45,32 @@ import Testing
         #expect(i.contains(id: "a") && i.contains(id: "b") && !i.contains(id: "c"))
     }
 
+    /// Should expire the selectors last applied before a cutoff, of every kind, and keep later ones and the ids.
+    @Test func expiry() {
+        var i = TombstoneIndex()
+        i.insert(t("a", .image(source: "w", path: "/a"), 100), applied: 10)
+        i.insert(t("b", .prefix(source: "w", prefix: "/p/"), 100), applied: 10)
+        i.insert(t("c", .tag("x"), 100), applied: 10)
+        i.insert(t("d", .sourceTag(source: "w", tag: "y"), 100), applied: 10)
+        i.insert(t("e", .source("s"), 100), applied: 10)
+        i.insert(t("f", .image(source: "w", path: "/late"), 100), applied: 30)
+        // Purged again after the cutoff: the selector stays.
+        i.insert(t("g", .tag("x"), 90), applied: 25)
+        let dropped = i.expire(appliedBefore: 20)
+        #expect(dropped == 4)
+        #expect(i.count == 2 && i.expired == 4)
+        #expect(!i.covers(source: "w", path: "/a", tags: [], fetchedAt: 50))
+        #expect(!i.covers(source: "w", path: "/p/q", tags: ["y"], fetchedAt: 50))
+        #expect(!i.covers(source: "s", path: "/z", tags: [], fetchedAt: 50))
+        #expect(i.covers(source: "w", path: "/late", tags: [], fetchedAt: 50))
+        #expect(i.covers(source: "w", path: "/z", tags: ["x"], fetchedAt: 100))
+        #expect(i.contains(id: "a"))
+        let replay = i.insert(t("a", .image(source: "w", path: "/a"), 100), applied: 40)
+        #expect(!replay)
+        let rest = i.expire(appliedBefore: 100)
+        #expect(rest == 2 && i.isEmpty)
+    }
+
     /// Should agree with a brute-force scan of all tombstones on random entries.
     @Test func matchesBruteForce() {
         var rng = SeededGenerator(seed: 42)

@@ -124,6 +124,39 @@ import Testing
         #expect(node.origin.count("/slow.jpg") == 2)
     }
 
+    /// Should delete covered entries from the store in the background, then expire the tombstone; the purged image
+    /// is still not served from the old entries, and other entries stay.
+    @Test func sweeperDeletesThenExpires() async throws {
+        let node = try await TestNode.start { c in
+            c.adminKeys = [AdminKey(id: "ops", secret: Self.operatorSecret, scope: .operator)!]
+            c.sweepInterval = 0.05
+        }
+        defer { Task { await node.stopAll() } }
+        route(node, "/a.jpg")
+        route(node, "/b.jpg")
+        for target in ["/a.jpg?w=20", "/a.jpg?w=30", "/b.jpg?w=20"] { _ = try await node.get(target) }
+        #expect(try await Self.stats(node)["entries"] as? Int == 3)
+        #expect(try await Self.purge(node, #"{"url": "http://web.test/a.jpg"}"#).status == 202)
+        var stats: [String: Any] = [:]
+        for _ in 0..<400 {
+            stats = try await Self.stats(node)
+            if stats["tombstonesExpired"] as? Int == 1 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(stats["tombstonesExpired"] as? Int == 1)
+        #expect(stats["tombstones"] as? Int == 0)
+        #expect(stats["sweptEntries"] as? Int == 2)
+        #expect(stats["entries"] as? Int == 1)
+        #expect(try await node.get("/a.jpg?w=20").header("x-cache") == "MISS")
+        #expect(try await node.get("/b.jpg?w=20").header("x-cache") == "HIT")
+        #expect(node.origin.count("/a.jpg") == 3)
+    }
+
+    static func stats(_ node: TestNode) async throws -> [String: Any] {
+        let r = try await TestHTTPClient.get(port: node.adminPort, "/v1/stats")
+        return try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] ?? [:]
+    }
+
     /// Should keep tombstones across a restart: a purged entry stays purged.
     @Test func tombstonesSurviveRestart() async throws {
         let node = try await Self.start()

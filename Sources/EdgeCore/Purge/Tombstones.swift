@@ -49,47 +49,85 @@ public struct Tombstone: Sendable, Hashable {
 /// The tombstones a node holds, indexed by selector kind so that checking an entry costs a few hash lookups
 /// however many there are: one per kind, one per surrogate key of the entry, and a walk of the source's path
 /// prefixes (prefix purges are few; each is kept once per distinct prefix, the latest time winning).
-/// Purging again with the same selector only moves its time forward: purges are idempotent.
+/// Purging again with the same selector only moves its time forward: purges are idempotent. Each slot also
+/// remembers when it was last applied here, so that once a sweep of the whole cache that began after that has
+/// deleted every entry it covers, it can be expired.
 public struct TombstoneIndex: Sendable {
-    private var images: [String: UInt64] = [:]
-    private var sources: [String: UInt64] = [:]
-    private var tags: [String: UInt64] = [:]
-    private var sourceTags: [String: UInt64] = [:]
-    private var prefixes: [String: [String: UInt64]] = [:]
+    struct Slot: Sendable {
+        /// The purge time (entries fetched at or before it are dead).
+        var time: UInt64
+        /// When a tombstone for it was last applied on this node (the node's clock).
+        var applied: UInt64
+    }
+
+    private var images: [String: Slot] = [:]
+    private var sources: [String: Slot] = [:]
+    private var tags: [String: Slot] = [:]
+    private var sourceTags: [String: Slot] = [:]
+    private var prefixes: [String: [String: Slot]] = [:]
     private var ids: Set<String> = []
     /// The latest time of any tombstone (0 when empty): an entry fetched after it needs no lookup at all.
     public private(set) var latest: UInt64 = 0
+    /// Slots in effect (distinct selectors not expired).
     public private(set) var count = 0
+    /// Slots expired by sweeps so far.
+    public private(set) var expired = 0
 
     public init() {}
 
     public var isEmpty: Bool { count == 0 }
 
-    /// Adds a tombstone; false when one with the same id is known already (a replay changes nothing).
+    /// Adds a tombstone applied here at `applied` (the node's clock; 0 when unknown, e.g. read back at start);
+    /// false when one with the same id is known already (a replay changes nothing).
     @discardableResult
-    public mutating func insert(_ t: Tombstone) -> Bool {
+    public mutating func insert(_ t: Tombstone, applied: UInt64 = 0) -> Bool {
         guard ids.insert(t.id).inserted else { return false }
+        let slot = Slot(time: t.time, applied: applied)
         switch t.selector {
-        case .image(let s, let p): Self.raise(&images[Self.imageKey(s, p)], to: t.time, count: &count)
-        case .source(let s): Self.raise(&sources[s], to: t.time, count: &count)
-        case .tag(let tag): Self.raise(&tags[tag], to: t.time, count: &count)
-        case .sourceTag(let s, let tag): Self.raise(&sourceTags[Self.imageKey(s, tag)], to: t.time, count: &count)
-        case .prefix(let s, let p): Self.raise(&prefixes[s, default: [:]][p], to: t.time, count: &count)
+        case .image(let s, let p): Self.raise(&images[Self.imageKey(s, p)], to: slot, count: &count)
+        case .source(let s): Self.raise(&sources[s], to: slot, count: &count)
+        case .tag(let tag): Self.raise(&tags[tag], to: slot, count: &count)
+        case .sourceTag(let s, let tag): Self.raise(&sourceTags[Self.imageKey(s, tag)], to: slot, count: &count)
+        case .prefix(let s, let p): Self.raise(&prefixes[s, default: [:]][p], to: slot, count: &count)
         }
         latest = max(latest, t.time)
         return true
     }
 
-    /// Whether a tombstone with this id was applied.
+    /// Whether a tombstone with this id was applied (expired ones included).
     public func contains(id: String) -> Bool { ids.contains(id) }
 
-    private static func raise(_ slot: inout UInt64?, to time: UInt64, count: inout Int) {
+    private static func raise(_ slot: inout Slot?, to new: Slot, count: inout Int) {
         if let old = slot {
-            slot = max(old, time)
+            slot = Slot(time: max(old.time, new.time), applied: max(old.applied, new.applied))
         } else {
-            slot = time
+            slot = new
             count += 1
         }
+    }
+
+    /// Drops every slot last applied before `cutoff`: a sweep that began at `cutoff` has deleted every stored
+    /// entry they cover, and a fill that lands later is checked against them before it is stored — so they can
+    /// no longer match anything. Returns how many were dropped.
+    @discardableResult
+    public mutating func expire(appliedBefore cutoff: UInt64) -> Int {
+        var dropped = 0
+        func sweep(_ d: inout [String: Slot]) {
+            let before = d.count
+            d = d.filter { $0.value.applied >= cutoff }
+            dropped += before - d.count
+        }
+        sweep(&images)
+        sweep(&sources)
+        sweep(&tags)
+        sweep(&sourceTags)
+        for s in Array(prefixes.keys) {
+            sweep(&prefixes[s]!)
+            if prefixes[s]!.isEmpty { prefixes[s] = nil }
+        }
+        count -= dropped
+        expired += dropped
+        return dropped
     }
 
     static func imageKey(_ source: String, _ path: String) -> String { source + "\u{0}" + path }
@@ -97,7 +135,7 @@ public struct TombstoneIndex: Sendable {
     /// The latest purge time that covers an entry of `source` / `path` tagged `tags`, or nil when none does.
     public func coveringTime(source: String, path: String, tags entryTags: [String]) -> UInt64? {
         var t: UInt64?
-        func consider(_ v: UInt64?) { if let v { t = max(t ?? 0, v) } }
+        func consider(_ v: Slot?) { if let v { t = max(t ?? 0, v.time) } }
         consider(sources[source])
         consider(images[Self.imageKey(source, path)])
         for tag in entryTags {
@@ -105,7 +143,7 @@ public struct TombstoneIndex: Sendable {
             if !sourceTags.isEmpty { consider(sourceTags[Self.imageKey(source, tag)]) }
         }
         if let list = prefixes[source] {
-            for (prefix, time) in list where path.hasPrefix(prefix) { consider(time) }
+            for (prefix, slot) in list where path.hasPrefix(prefix) { consider(slot) }
         }
         return t
     }

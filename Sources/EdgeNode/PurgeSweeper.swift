@@ -1,0 +1,101 @@
+import EdgeCore
+import EdgeStore
+import Logging
+import NIOConcurrencyHelpers
+
+/// Deletes, in the background, the stored entries that tombstones cover, and then expires those tombstones: a
+/// sweep walks the whole store in key order, a batch per read transaction on its own thread, and removes what
+/// is dead (a lookup would drop it when found anyway; the sweep frees the space and keeps the tombstone index
+/// small). Tombstones applied before the sweep began can match nothing once it is over — every entry they cover
+/// is gone, and a fill that lands later is checked again after it is written — so they expire then.
+final class PurgeSweeper: Sendable {
+    private let purges: PurgeService
+    private let store: LMDBCacheStore
+    private let hot: HotCache
+    private let logger: Logger
+    private let pool = BoundedPool(threads: 1, maxQueued: 1)
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let totals = NIOLockedValueBox(Totals())
+
+    /// Entries read per transaction, and the bytes of each read (the entry header is at the front).
+    static let batch = 512
+    static let prefixBytes = 16 * 1024
+
+    struct Totals: Sendable {
+        var sweeps = 0
+        var deleted = 0
+        var expired = 0
+    }
+
+    init(purges: PurgeService, store: LMDBCacheStore, hot: HotCache, logger: Logger) {
+        self.purges = purges
+        self.store = store
+        self.hot = hot
+        self.logger = logger
+    }
+
+    /// Sweeps whenever tombstones were added since the last sweep began, checking every `interval`.
+    func start(interval: Duration = .seconds(2)) {
+        let t = Task { [self] in
+            while !Task.isCancelled {
+                if purges.sweepDue.withLockedValue({ due in defer { due = false }; return due }) {
+                    await sweep()
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+        task.withLockedValue { $0 = t }
+    }
+
+    func shutdown() async {
+        let t = task.withLockedValue { $0 }
+        t?.cancel()
+        await t?.value
+        await pool.shutdown()
+    }
+
+    var statistics: Totals { totals.withLockedValue { $0 } }
+
+    /// One sweep of the whole store. Returns the entries deleted and the tombstones expired.
+    @discardableResult
+    func sweep() async -> (deleted: Int, expired: Int) {
+        let start = purges.tick()
+        var cursor: [UInt8]?
+        var deleted = 0
+        repeat {
+            let after = cursor
+            guard let (dead, next) = try? await pool.run({ [store, purges] () throws(EdgeError) in
+                var dead: [CacheKey] = []
+                let next = store.scan(after: after, limit: Self.batch, prefix: Self.prefixBytes) { key, bytes in
+                    if let h = CacheEntry.decodeHeader(bytes), purges.covers(h) { dead.append(key) }
+                }
+                return (dead, next)
+            }) else {
+                // The pool is shut down (the node is stopping): the sweep ends without expiring anything.
+                return (deleted, 0)
+            }
+            for key in dead {
+                hot.remove(key)
+                do {
+                    try await store.remove(key)
+                    deleted += 1
+                } catch {
+                    logger.error("sweep could not delete", metadata: ["edge.cache_key": "\(key)", "edge.error": "\(error)"])
+                    return (deleted, 0)
+                }
+            }
+            cursor = next
+        } while cursor != nil && !Task.isCancelled
+        guard !Task.isCancelled else { return (deleted, 0) }
+        let expired = purges.finishSweep(startedAt: start) { covered in hot.removeAll { covered($0.header) } }
+        totals.withLockedValue { t in
+            t.sweeps += 1
+            t.deleted += deleted
+            t.expired += expired
+        }
+        if deleted > 0 || expired > 0 {
+            logger.info("purge sweep", metadata: ["edge.deleted": "\(deleted)", "edge.expired": "\(expired)"])
+        }
+        return (deleted, expired)
+    }
+}

@@ -11,10 +11,14 @@ extension Gossip {
         public var fanout = 8
         /// Up to this many members, a node pushes to each one itself (one hop, no relays).
         public var directLimit = 32
-        /// A push not acknowledged within this is sent again…
+        /// A push not acknowledged within the member's retransmission timeout is sent again — the timeout is
+        /// estimated from acknowledged pushes as TCP does (RFC 6298: smoothed round trip + 4 × its variation),
+        /// within these bounds, and starts at `retransmitAfter` for a member not yet measured…
         public var retransmitAfter: UInt64 = 20_000
+        public var minRetransmit: UInt64 = 5_000
+        public var maxRetransmit: UInt64 = 1_000_000
         /// …this many times in all, before its member is suspected and the next member of its share relays instead.
-        public var maxTries = 8
+        public var maxTries = 16
         /// Anti-entropy: one version-vector exchange with a random member this often.
         public var digestEvery: UInt64 = 500_000
         /// A member that does not answer a digest within this is suspected…
@@ -29,6 +33,8 @@ extension Gossip {
         public var batchBytes = 1_200
         /// Members named in a digest, for membership to spread.
         public var membersPerDigest = 8
+        /// Purges are kept this long for peers to catch up (then trimmed; see `Digest.floor`).
+        public var retention: UInt64 = 86_400_000_000
 
         public init() {}
     }
@@ -63,6 +69,9 @@ extension Gossip {
         case statusAnswered(id: UInt64, from: String, applied: Bool)
         /// A member changed status (for the log and metrics).
         case memberChanged(String, Status)
+        /// This node missed purges its peers have since forgotten: everything it cached before `before`
+        /// (microseconds) must be treated as purged.
+        case invalidate(before: UInt64)
     }
 
     /// Counters since start.
@@ -107,7 +116,10 @@ extension Gossip {
         private var digestCursor = ""
         private var nextDigestAt: UInt64 = 0
         private var digestsSent = 0
+        private var nextTrimAt: UInt64 = 0
         private var probes: [String: UInt64] = [:]
+        /// Round-trip estimates per member (microseconds): smoothed time and variation.
+        private var rtt: [String: (srtt: Double, rttvar: Double)] = [:]
         /// Members now suspect (the dead-member scan runs only when there are some).
         private var suspects = 0
         private var rng: SplitMix64
@@ -153,9 +165,16 @@ extension Gossip {
                     actions += disseminate(purges, over: relay, now: now)
                 }
             case .ack(let id):
-                pending[id] = nil
+                // Only first tries measure the round trip (an ack after a retransmission is ambiguous).
+                if let p = pending.removeValue(forKey: id), p.tries == 1, p.target == from, now >= p.sentAt {
+                    measured(from, Double(now - p.sentAt))
+                }
             case .digest(let d):
                 learn(d.members, now: now)
+                // Streams the sender forgot beyond what this node holds: those purges are lost to it.
+                let gaps = d.vector.filter { $0.base > ledger.watermark($0.stream) }
+                    .filter { ledger.forgotten(stream: $0.stream, upTo: $0.base) }
+                if !gaps.isEmpty, d.floor > 0 { actions.append(.invalidate(before: d.floor)) }
                 if d.isReply {
                     probes[from] = nil
                     let fresh = take(d.purges)
@@ -189,7 +208,7 @@ extension Gossip {
         public mutating func tick(now: UInt64) -> [Action] {
             var actions: [Action] = []
             for id in pending.keys.sorted() {
-                guard var p = pending[id], now >= p.sentAt + config.retransmitAfter else { continue }
+                guard var p = pending[id], now >= p.sentAt + timeout(p.target) else { continue }
                 if p.tries < config.maxTries {
                     p.tries += 1
                     p.sentAt = now
@@ -216,6 +235,10 @@ extension Gossip {
                     setStatus(address, .dead, now: now)
                     actions.append(.memberChanged(address, .dead))
                 }
+            }
+            if now >= nextTrimAt {
+                nextTrimAt = now + 60_000_000
+                if now > config.retention { ledger.trim(before: now - config.retention) }
             }
             if now >= nextDigestAt {
                 nextDigestAt = now + config.digestEvery
@@ -317,7 +340,7 @@ extension Gossip {
             while sample.count < config.membersPerDigest, !alive.isEmpty {
                 sample.append(alive.remove(at: Int(rng.next() % UInt64(alive.count))))
             }
-            return Digest(isReply: false, range: range, vector: entries, members: sample)
+            return Digest(isReply: false, range: range, vector: entries, members: sample, floor: ledger.floor)
         }
 
         private mutating func digestTarget() -> String? {
@@ -340,6 +363,21 @@ extension Gossip {
             guard old.status != .alive else { return [] }
             setStatus(address, .alive, now: now)
             return [.memberChanged(address, .alive)]
+        }
+
+        /// The retransmission timeout for `member`.
+        func timeout(_ member: String) -> UInt64 {
+            guard let e = rtt[member] else { return config.retransmitAfter }
+            return min(config.maxRetransmit, max(config.minRetransmit, UInt64(e.srtt + 4 * e.rttvar)))
+        }
+
+        private mutating func measured(_ member: String, _ sample: Double) {
+            if let e = rtt[member] {
+                let rttvar = 0.75 * e.rttvar + 0.25 * abs(e.srtt - sample)
+                rtt[member] = (0.875 * e.srtt + 0.125 * sample, rttvar)
+            } else {
+                rtt[member] = (sample, sample / 2)
+            }
         }
 
         private mutating func setStatus(_ address: String, _ status: Status, now: UInt64) {

@@ -79,9 +79,11 @@ public struct GossipCodec: Sendable {
             w.byte(d.isReply ? 1 : 0)
             write(d.range, to: &w)
             w.varint(UInt64(d.vector.count))
+            w.varint(d.floor)
             for e in d.vector {
                 w.string(e.stream)
                 w.varint(e.watermark)
+                w.varint(e.base)
             }
             w.varint(UInt64(d.members.count))
             for m in d.members { w.string(m) }
@@ -112,11 +114,12 @@ public struct GossipCodec: Sendable {
         case 2:
             return r.varint().map { .ack(id: $0) }
         case 3:
-            guard let reply = r.byte(), reply <= 1, let range = readRange(&r), let n = r.count() else { return nil }
+            guard let reply = r.byte(), reply <= 1, let range = readRange(&r), let n = r.count(), let floor = r.varint()
+            else { return nil }
             var vector: [VectorEntry] = []
             for _ in 0..<n {
-                guard let s = r.string(), let w = r.varint() else { return nil }
-                vector.append(VectorEntry(stream: s, watermark: w))
+                guard let s = r.string(), let w = r.varint(), let b = r.varint(), b <= w else { return nil }
+                vector.append(VectorEntry(stream: s, watermark: w, base: b))
             }
             guard let m = r.count() else { return nil }
             var members: [String] = []
@@ -125,7 +128,8 @@ public struct GossipCodec: Sendable {
                 members.append(s)
             }
             guard let purges = readPurges(&r) else { return nil }
-            return .digest(Digest(isReply: reply == 1, range: range, vector: vector, members: members, purges: purges))
+            return .digest(Digest(isReply: reply == 1, range: range, vector: vector, members: members, purges: purges,
+                                  floor: floor))
         case 4:
             guard let id = r.varint(), let purge = r.string() else { return nil }
             return .statusQuery(id: id, purge: purge)

@@ -32,13 +32,18 @@ public struct Digest: Sendable, Hashable {
     /// A few members the sender knows alive (membership spreads with anti-entropy).
     public var members: [String]
     public var purges: [GossipPurge]
+    /// The sender forgot every purge made before this time (microseconds; 0: none): a receiver that finds it
+    /// missed some of those can no longer learn them, and must treat what it cached before then as purged.
+    public var floor: UInt64
 
-    public init(isReply: Bool, range: KeyRange, vector: [VectorEntry], members: [String], purges: [GossipPurge] = []) {
+    public init(isReply: Bool, range: KeyRange, vector: [VectorEntry], members: [String], purges: [GossipPurge] = [],
+                floor: UInt64 = 0) {
         self.isReply = isReply
         self.range = range
         self.vector = vector
         self.members = members
         self.purges = purges
+        self.floor = floor
     }
 }
 

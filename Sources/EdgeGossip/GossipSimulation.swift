@@ -26,6 +26,8 @@ public struct GossipSimulation: Sendable {
     public private(set) var appliedAt: [String: [Int: UInt64]] = [:]
     /// In how many datagram hops from its maker each node first got each purge.
     public private(set) var hops: [String: [Int: Int]] = [:]
+    /// Nodes told they missed forgotten purges, and the floor they were given.
+    public private(set) var invalidations: [Int: UInt64] = [:]
     /// Answers to status queries: query id → (member, applied).
     public private(set) var statusAnswers: [UInt64: [(String, Bool)]] = [:]
 
@@ -190,6 +192,8 @@ public struct GossipSimulation: Sendable {
                 statusAnswers[id, default: []].append((from, applied))
             case .memberChanged:
                 break
+            case .invalidate(let before):
+                invalidations[i] = before
             }
         }
     }

@@ -1,11 +1,17 @@
 /// Every purge a node knows, by stream. For each stream it keeps the watermark — the highest number up to which it
 /// holds every purge — so the whole ledger sums up as a version vector, and what a peer lacks is what lies above
-/// the peer's watermark.
+/// the peer's watermark. Purges older than the retention are trimmed: a stream's `base` is the number up to which
+/// purges are forgotten, and the time before which they were made is the ledger's `floor`.
 public struct PurgeLedger: Sendable {
     struct Stream: Sendable {
         var watermark: UInt64 = 0
+        /// Numbers up to here are forgotten (trimmed here, or found forgotten by a peer).
+        var base: UInt64 = 0
         var purges: [UInt64: GossipPurge] = [:]
     }
+
+    /// Every purge made before this time (microseconds) was trimmed from this ledger (0: none).
+    public private(set) var floor: UInt64 = 0
 
     private var streams: [String: Stream] = [:]
     /// Stream names in order, for range slices of the vector.
@@ -22,7 +28,8 @@ public struct PurgeLedger: Sendable {
             let at = names.partitioningIndex { $0 >= p.stream }
             names.insert(p.stream, at: at)
         }
-        guard p.seq > streams[p.stream]!.watermark, streams[p.stream]!.purges[p.seq] == nil else { return false }
+        guard p.seq > streams[p.stream]!.watermark, p.seq > streams[p.stream]!.base,
+              streams[p.stream]!.purges[p.seq] == nil else { return false }
         streams[p.stream]!.purges[p.seq] = p
         var s = streams[p.stream]!
         while s.purges[s.watermark + 1] != nil { s.watermark += 1 }
@@ -51,7 +58,8 @@ public struct PurgeLedger: Sendable {
         var entries: [VectorEntry] = []
         var i = start
         while i < names.count, range.contains(names[i]), entries.count < limit {
-            entries.append(VectorEntry(stream: names[i], watermark: streams[names[i]]!.watermark))
+            let s = streams[names[i]]!
+            entries.append(VectorEntry(stream: names[i], watermark: s.watermark, base: s.base))
             i += 1
         }
         let stoppedEarly = i < names.count && range.contains(names[i])
@@ -84,6 +92,46 @@ public struct PurgeLedger: Sendable {
         return out
     }
 
+    /// Forgets purges made before `cutoff`: each stream's oldest purges (numbers follow time within a stream) up to
+    /// the first one made after it. Returns how many were forgotten.
+    @discardableResult
+    public mutating func trim(before cutoff: UInt64) -> Int {
+        var dropped = 0
+        for name in names {
+            var s = streams[name]!
+            for seq in s.purges.keys.sorted() {
+                guard let p = s.purges[seq], p.time < cutoff else { break }
+                s.purges[seq] = nil
+                s.base = max(s.base, seq)
+                dropped += 1
+            }
+            s.watermark = max(s.watermark, s.base)
+            while s.purges[s.watermark + 1] != nil { s.watermark += 1 }
+            streams[name] = s
+        }
+        count -= dropped
+        floor = max(floor, cutoff)
+        return dropped
+    }
+
+    /// Takes in that a peer forgot `stream` up to `base`: purges this ledger never got are gone for good. Returns
+    /// true when that left a gap here (the node missed purges it can no longer learn).
+    public mutating func forgotten(stream: String, upTo base: UInt64) -> Bool {
+        if streams[stream] == nil {
+            streams[stream] = Stream()
+            names.insert(stream, at: names.partitioningIndex { $0 >= stream })
+        }
+        var s = streams[stream]!
+        guard base > s.watermark else { return false }
+        let missed = (s.watermark + 1...base).contains { s.purges[$0] == nil }
+        for seq in s.purges.keys where seq <= base { s.purges[seq] = nil; count -= 1 }
+        s.base = max(s.base, base)
+        s.watermark = base
+        while s.purges[s.watermark + 1] != nil { s.watermark += 1 }
+        streams[stream] = s
+        return missed
+    }
+
     /// Whether a peer's vector shows purges this ledger lacks (a watermark above ours).
     public func lacks(comparedWith theirs: [VectorEntry]) -> Bool {
         theirs.contains { $0.watermark > watermark($0.stream) }
@@ -94,10 +142,13 @@ public struct PurgeLedger: Sendable {
 public struct VectorEntry: Sendable, Hashable {
     public var stream: String
     public var watermark: UInt64
+    /// Numbers up to here are forgotten by the sender (trimmed after the retention).
+    public var base: UInt64
 
-    public init(stream: String, watermark: UInt64) {
+    public init(stream: String, watermark: UInt64, base: UInt64 = 0) {
         self.stream = stream
         self.watermark = watermark
+        self.base = base
     }
 }
 

@@ -40,7 +40,7 @@ public final class EdgeNodeServer: Sendable {
                                      totalTimeout: .milliseconds(Int64(config.originTimeout * 1000)))
         let now: @Sendable () -> Double = clock ?? { Date().timeIntervalSince1970 }
         let (log, tombstones) = try TombstoneLog.open(path: config.cachePath + "/tombstones.log")
-        let purges = PurgeService(nodeID: config.nodeID, log: log, tombstones: tombstones, clock: now)
+        let purges = PurgeService(nodeID: config.nodeID, sources: config.sources.map(\.name), log: log, tombstones: tombstones, clock: now)
         let service = EdgeService(config: config, store: store, origin: SourceOriginFetcher(curl: curl),
                                   imaging: imaging, metrics: NodeMetrics(), logger: logger, purges: purges, clock: now)
         let sweeper = PurgeSweeper(purges: purges, store: store, hot: service.hot, logger: logger)

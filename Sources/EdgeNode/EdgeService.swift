@@ -62,7 +62,7 @@ final class EdgeService: Sendable {
     init(config: NodeConfig, store: any CacheStoring, origin: any OriginFetching, imaging: any ImageProcessing,
          metrics: NodeMetrics, logger: Logger, purges: PurgeService? = nil,
          clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
-        self.purges = purges ?? PurgeService(nodeID: config.nodeID, log: nil, tombstones: [], clock: clock)
+        self.purges = purges ?? PurgeService(nodeID: config.nodeID, sources: config.sources.map(\.name), log: nil, tombstones: [], clock: clock)
         self.keyring = AdminKeyring(config.adminKeys)
         self.config = config
         self.router = SourceRouter(sources: config.sources, defaultSource: config.defaultSource)

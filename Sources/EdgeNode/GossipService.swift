@@ -69,8 +69,10 @@ final class GossipService: PurgePeers, Sendable {
         self.metrics = metrics
         let now = Self.micros()
         epoch = now
+        var config = Gossip.Config()
+        config.retention = UInt64(settings.retention * 1_000_000)
         machine = NIOLockedValueBox(Gossip.StateMachine(me: settings.address, seeds: settings.peers, known: purges.known,
-                                                        seed: UInt64.random(in: 1...UInt64.max), now: now))
+                                                        config: config, seed: UInt64.random(in: 1...UInt64.max), now: now))
     }
 
     static func micros() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1_000_000) }
@@ -164,6 +166,10 @@ final class GossipService: PurgePeers, Sendable {
                 queries.withLockedValue { q in if q[id] != nil { q[id]![from] = applied } }
             case .memberChanged(let member, let status):
                 logger.info("gossip member", metadata: ["edge.member": "\(member)", "edge.status": "\(status.rawValue)"])
+            case .invalidate(let before):
+                purges.invalidateAll(before: before)
+                logger.warning("missed purges peers have forgotten: everything cached before the floor is purged",
+                               metadata: ["edge.floor": "\(before)"])
             }
         }
     }

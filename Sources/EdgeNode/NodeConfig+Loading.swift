@@ -61,7 +61,7 @@ struct ConfigReader {
         "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
                    "maxConcurrentFetches", "maxQueuedFetches", "maxConnections", "fillTimeout"],
         "origin": ["connectTimeout", "timeout"],
-        "gossip": ["host", "port", "peers", "secret", "syncTimeout", "lossRate", "blockedPeers", "faultInjection"],
+        "gossip": ["host", "port", "peers", "secret", "syncTimeout", "retention", "lossRate", "blockedPeers", "faultInjection"],
     ]
     /// Keys of the contract that later versions implement: refused by name rather than silently ignored.
     static let notYetSupported: Set<String> = ["customers", "log"]
@@ -157,6 +157,7 @@ struct ConfigReader {
         if let v = value("gossip", "host") { g.host = string(v, "gossip.host") ?? g.host }
         if let v = value("gossip", "port") { g.port = port(v, "gossip.port") ?? g.port }
         if let v = value("gossip", "secret") { g.secret = string(v, "gossip.secret") }
+        if let v = value("gossip", "retention") { g.retention = duration(v, "gossip.retention").map { max(60, $0) } ?? g.retention }
         if let v = value("gossip", "syncTimeout") { g.syncTimeout = duration(v, "gossip.syncTimeout") ?? g.syncTimeout }
         if let v = value("gossip", "lossRate") {
             let rate = (v as? Double) ?? (v as? Int).map(Double.init) ?? (v as? String).flatMap(Double.init)

@@ -76,6 +76,9 @@ public struct GossipSettings: Sendable, Equatable {
     /// `gossip.syncTimeout`: at start, how long to wait for one exchange with a peer before serving (so a node
     /// that was away does not serve what was purged meanwhile).
     public var syncTimeout: Double = 5
+    /// `gossip.retention`: how long purges are kept for peers to catch up; a node that missed purges its peers
+    /// have since forgotten treats everything it cached before then as purged.
+    public var retention: Double = 86_400
     /// `gossip.lossRate`: testing only — drop this fraction of outgoing datagrams (0: none).
     public var lossRate: Double = 0
     /// `gossip.blockedPeers`: testing only — peers this node neither sends to nor hears (a partition).

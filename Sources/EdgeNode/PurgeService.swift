@@ -33,8 +33,13 @@ final class PurgeService: Sendable {
     /// When each purge applied since start took effect here (wall clock, microseconds), for `GET /v1/purge/{id}`.
     private let appliedTimes = NIOLockedValueBox<[String: UInt64]>([:])
 
-    init(nodeID: String, log: TombstoneLog?, tombstones: [Tombstone], clock: @escaping @Sendable () -> Double) {
+    /// The configured sources (a purge of everything names each).
+    private let sources: [String]
+
+    init(nodeID: String, sources: [String] = [], log: TombstoneLog?, tombstones: [Tombstone],
+         clock: @escaping @Sendable () -> Double) {
         self.nodeID = nodeID
+        self.sources = sources
         self.log = log
         self.clock = clock
         // Read back at start: applied "at 0", so the first sweep after start expires them once it has run.
@@ -101,6 +106,12 @@ final class PurgeService: Sendable {
         noteApplied(purges)
         receive(clock: purges.map(\.time).max() ?? 0)
         Task { [self] in try? await record(tombstones) }
+    }
+
+    /// Purges everything every source cached before `time` (microseconds), on this node only: what a node does when
+    /// it learns it missed purges its peers have since forgotten.
+    func invalidateAll(before time: UInt64) {
+        insert(sources.map { Tombstone(id: "floor-\(time)-\($0)", selector: .source($0), time: time) })
     }
 
     /// Adds tombstones stamped with when they were applied here, and notes that a sweep is due.

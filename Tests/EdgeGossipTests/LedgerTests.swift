@@ -41,6 +41,25 @@ import Testing
         #expect(!added5)
     }
 
+    /// Should forget the oldest purges of each stream, refuse them afterwards, and report gaps a peer's base reveals.
+    @Test func trimAndForgotten() {
+        var l = PurgeLedger()
+        for n in 1...5 { l.insert(Self.purge("a", UInt64(n))) }   // times 10…50
+        let dropped = l.trim(before: 35)
+        #expect(dropped == 3 && l.count == 2 && l.floor == 35)
+        #expect(l.vector(in: .all, limit: 10).entries == [VectorEntry(stream: "a", watermark: 5, base: 3)])
+        let old = l.insert(Self.purge("a", 2))
+        #expect(!old)
+        var behind = PurgeLedger()
+        behind.insert(Self.purge("a", 1))
+        let missed = behind.forgotten(stream: "a", upTo: 3)
+        #expect(missed && behind.watermark("a") == 3 && behind.count == 0)
+        var upToDate = PurgeLedger()
+        for n in 1...3 { upToDate.insert(Self.purge("a", UInt64(n))) }
+        let none = upToDate.forgotten(stream: "a", upTo: 3)
+        #expect(!none)
+    }
+
     /// Should list what a peer lacks from its vector, and slice the vector by stream ranges.
     @Test func missingAndSlices() {
         var l = PurgeLedger()

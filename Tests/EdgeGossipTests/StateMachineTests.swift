@@ -18,6 +18,9 @@ import Testing
         sim.advance(100_000)
         #expect(sim.payloadSent == 15)
         #expect(sim.nodes.allSatisfy { $0.stats.duplicatePurges == 0 })
+        // Acknowledged pushes measured the round trip (100–150 µs): retransmission waits the minimum.
+        #expect(sim.nodes[3].timeout(sim.addresses[0]) == Gossip.Config().minRetransmit)
+        #expect(sim.nodes[0].timeout(sim.addresses[3]) == Gossip.Config().retransmitAfter)   // never pushed to
     }
 
     /// Should relay through a tree in a large cluster, with about one payload message per node per purge.
@@ -72,7 +75,7 @@ import Testing
         let p = sim.purge(on: 0, Self.selectors)
         let covered = sim.runUntilApplied(p.id, limit: 2_000_000)
         #expect(covered != nil)
-        sim.advance(300_000)   // every try of the push to the relay has run out
+        sim.advance(600_000)   // every try of the push to the relay has run out
         #expect(sim.nodes[0].members[sim.addresses[relay]]?.status == .suspect)
         #expect(sim.nodes[0].stats.handoffs == 1)
         sim.advance(Gossip.Config().deadAfter + 100_000)
@@ -105,6 +108,27 @@ import Testing
         #expect(sim.nodes[7].ledger.count == 150)
         #expect(sim.nodes[7].synced)
         #expect(sim.nodes[0].members[sim.addresses[7]]?.status == .alive)
+    }
+
+    /// Should tell a node that was away longer than the retention to treat its old cache as purged, and only it.
+    @Test func awayLongerThanRetention() throws {
+        var config = Gossip.Config()
+        config.retention = 5_000_000
+        var sim = GossipSimulation(count: 6, config: config)
+        sim.stop(5)
+        for i in 0..<10 { sim.purge(on: i % 5, [.tag("t\(i)")]) }
+        sim.advance(70_000_000)   // past the retention and a trim
+        #expect(sim.nodes[0].ledger.count == 0 && sim.nodes[0].ledger.floor > 0)
+        sim.start(5)
+        sim.advance(5_000_000)
+        let floor = try #require(sim.invalidations[5])
+        #expect(floor == sim.nodes[0].ledger.floor || floor > 1_000_000)
+        #expect(sim.invalidations.count == 1)
+        #expect(sim.nodes[5].synced)
+        // Purges made after the return reach it as usual.
+        let p = sim.purge(on: 2, [.tag("new")])
+        let covered = sim.runUntilApplied(p.id, limit: 100_000)
+        #expect(covered != nil)
     }
 
     /// Should learn every member from a short seed list.

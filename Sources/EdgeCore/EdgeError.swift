@@ -63,7 +63,9 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     /// A malformed request that is not about one parameter.
     public static func badRequest(_ message: String) -> EdgeError { EdgeError(.badRequest, message) }
-    public static func forbidden(_ message: String) -> EdgeError { EdgeError(.forbidden, message) }
+    public static func forbidden(_ message: String, detail: String? = nil) -> EdgeError {
+        EdgeError(.forbidden, message, detail: detail)
+    }
     public static func notFound(_ message: String = "not found", detail: String? = nil) -> EdgeError {
         EdgeError(.notFound, message, detail: detail)
     }

@@ -32,6 +32,9 @@ public struct SourceConfig: Sendable, Equatable {
     /// `keepMetadata`: requests without transform parameters serve the origin's bytes exactly, metadata included
     /// (by default their metadata is removed losslessly). Transformed outputs never carry metadata.
     public var keepMetadata = false
+    /// `allowPrivateNetwork`: the non-public addresses (loopback, private, link-local…) this source's origin
+    /// fetches may connect to; by default none. Checked on the address each connection is really made to.
+    public var networkPolicy = NetworkAddressPolicy.publicOnly
 
     public init(name: String, customer: String? = nil, kind: SourceKind, hosts: [String] = [], root: String? = nil,
                 baseURL: String? = nil, enabled: Bool = true, ttl: Double? = nil) {

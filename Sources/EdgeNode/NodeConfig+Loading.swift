@@ -66,7 +66,8 @@ struct ConfigReader {
     static let notYetSupported: Set<String> = ["gossip", "customers", "log"]
     static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
                                           "staleWhileRevalidate", "staleIfError",
-                                          "secureToken", "requireSignature", "defaultParams", "keepMetadata"]
+                                          "secureToken", "requireSignature", "defaultParams", "keepMetadata",
+                                          "allowPrivateNetwork"]
 
     mutating func problem(_ key: String, _ message: String) { problems.append(ConfigProblem(key: key, message: message)) }
 
@@ -187,7 +188,7 @@ struct ConfigReader {
             return nil
         }
         for key in map.keys where !Self.sourceKeys.contains(key) {
-            let known: Set<String> = ["allowPrivateNetwork", "allowIPTC", "exposeLocation"]
+            let known: Set<String> = ["allowIPTC", "exposeLocation"]
             problem("\(at).\(key)", known.contains(key) ? "not supported by this version of imgedge" : "unknown key")
         }
         let name = map["name"].flatMap { string($0, "\(at).name") }
@@ -236,6 +237,7 @@ struct ConfigReader {
         let ttl = map["ttl"].flatMap { duration($0, "\(at).ttl") }
         let customer = map["customer"].flatMap { string($0, "\(at).customer") }
         let signing = signing(map, at)
+        let networkPolicy = networkPolicy(map, at, kind: kind)
         guard let name, let kind else { return nil }
         var config = SourceConfig(name: name, customer: customer, kind: kind, hosts: hosts, root: root, baseURL: baseURL,
                                   enabled: enabled, ttl: ttl)
@@ -245,6 +247,7 @@ struct ConfigReader {
         config.requireSignature = signing.required
         config.defaultParams = signing.defaults
         config.keepMetadata = map["keepMetadata"].flatMap { bool($0, "\(at).keepMetadata") } ?? false
+        config.networkPolicy = networkPolicy
         return config
     }
 

@@ -5,13 +5,20 @@ import Foundation
 
 /// Fetches originals over HTTP(S) with libcurl's easy interface. Blocking: callers run it on a bounded pool.
 /// Handles are pooled and reset between requests, which keeps their connections alive for reuse.
+///
+/// SSRF guard: every address curl is about to connect to, after name resolution, is judged by the fetch's
+/// `NetworkAddressPolicy` in curl's open-socket callback, so what is checked is what is connected (a DNS answer
+/// that changes between a check and the connect cannot slip through). A reused connection skips that callback,
+/// so idle handles (each with its own connections) are kept apart by the policy they were opened under.
 public final class CurlOriginFetcher: @unchecked Sendable {
     /// Time to establish a connection, and for the whole transfer.
     public var connectTimeout: Duration
     public var totalTimeout: Duration
     private let lock = NSLock()
-    // Guarded by `lock`: idle handles, most recently used last.
-    private var idle: [UnsafeMutableRawPointer] = []
+    // Guarded by `lock`: idle handles by the address policy their connections were opened under, most recently
+    // used last, and how many there are in all.
+    private var idle: [NetworkAddressPolicy: [UnsafeMutableRawPointer]] = [:]
+    private var idleCount = 0
     private let maxIdle: Int
 
     public init(connectTimeout: Duration = .seconds(5), totalTimeout: Duration = .seconds(30), maxIdleHandles: Int = 64) {
@@ -22,18 +29,19 @@ public final class CurlOriginFetcher: @unchecked Sendable {
     }
 
     deinit {
-        for h in idle { curl_easy_cleanup(h) }
+        for h in idle.values.joined() { curl_easy_cleanup(h) }
     }
 
-    /// GETs `url`, reading at most `maxBytes` of body (checked as the bytes arrive). `conditional` request header
-    /// lines (`If-None-Match`, `If-Modified-Since`) make it a revalidation: a 304 is returned with no body.
-    public func get(url: String, maxBytes: Int,
-                    conditional: [(name: String, value: String)] = []) throws(EdgeError) -> OriginResponse {
-        guard let handle = takeHandle() else { throw .internalError(detail: "curl_easy_init failed") }
+    /// GETs `url`, reading at most `maxBytes` of body (checked as the bytes arrive), connecting only to addresses
+    /// `addresses` allows (403 "origin address not allowed" otherwise, with nothing sent). `conditional` request
+    /// header lines (`If-None-Match`, `If-Modified-Since`) make it a revalidation: a 304 is returned with no body.
+    public func get(url: String, maxBytes: Int, conditional: [(name: String, value: String)] = [],
+                    addresses: NetworkAddressPolicy) throws(EdgeError) -> OriginResponse {
+        guard let handle = takeHandle(addresses) else { throw .internalError(detail: "curl_easy_init failed") }
         var reusable = true
-        defer { giveBack(handle, reusable: reusable) }
+        defer { giveBack(handle, addresses, reusable: reusable) }
 
-        let transfer = Transfer(maxBytes: maxBytes)
+        let transfer = Transfer(maxBytes: maxBytes, addresses: addresses)
         let context = Unmanaged.passRetained(transfer)
         defer { context.release() }
 
@@ -41,6 +49,11 @@ public final class CurlOriginFetcher: @unchecked Sendable {
         var ok = true
         ok = ok && ccurl_easy_setopt_string(handle, CURLOPT_URL, url) == CURLE_OK
         ok = ok && ccurl_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
+        ok = ok && ccurl_easy_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK
+        // No proxy, not even one named by http_proxy / ALL_PROXY in the environment: the guard must see the origin.
+        ok = ok && ccurl_easy_setopt_string(handle, CURLOPT_PROXY, "") == CURLE_OK
+        ok = ok && ccurl_easy_setopt_opensocket(handle, curlOpenSocket) == CURLE_OK
+        ok = ok && ccurl_easy_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, context.toOpaque()) == CURLE_OK
         ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1) == CURLE_OK
         ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0) == CURLE_OK
         ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(connectTimeout)) == CURLE_OK
@@ -73,6 +86,9 @@ public final class CurlOriginFetcher: @unchecked Sendable {
         var status = 0
         ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
 
+        if let refusal = transfer.refusal, rc != CURLE_OK {
+            throw .forbidden("origin address not allowed", detail: refusal)
+        }
         if transfer.exceeded || rc == CURLE_FILESIZE_EXCEEDED {
             reusable = false
             throw .payloadTooLarge("source is larger than the configured limit", detail: "over \(maxBytes) bytes")
@@ -98,14 +114,20 @@ public final class CurlOriginFetcher: @unchecked Sendable {
         }
     }
 
-    private func takeHandle() -> UnsafeMutableRawPointer? {
-        lock.withLock { idle.popLast() } ?? curl_easy_init()
+    private func takeHandle(_ policy: NetworkAddressPolicy) -> UnsafeMutableRawPointer? {
+        let handle = lock.withLock { () -> UnsafeMutableRawPointer? in
+            guard let h = idle[policy]?.popLast() else { return nil }
+            idleCount -= 1
+            return h
+        }
+        return handle ?? curl_easy_init()
     }
 
-    private func giveBack(_ handle: UnsafeMutableRawPointer, reusable: Bool) {
+    private func giveBack(_ handle: UnsafeMutableRawPointer, _ policy: NetworkAddressPolicy, reusable: Bool) {
         let keep = reusable && lock.withLock {
-            guard idle.count < maxIdle else { return false }
-            idle.append(handle)
+            guard idleCount < maxIdle else { return false }
+            idle[policy, default: []].append(handle)
+            idleCount += 1
             return true
         }
         if !keep { curl_easy_cleanup(handle) }
@@ -119,11 +141,32 @@ public final class CurlOriginFetcher: @unchecked Sendable {
 /// What one transfer has received so far; curl's callbacks write into it.
 final class Transfer {
     let maxBytes: Int
+    let addresses: NetworkAddressPolicy
     var body: [UInt8] = []
     var headers: [(name: String, value: String)] = []
     var exceeded = false
+    /// Why the addresses curl tried were refused (each one it tried), for the log; nil while none was.
+    var refusal: String?
 
-    init(maxBytes: Int) { self.maxBytes = maxBytes }
+    init(maxBytes: Int, addresses: NetworkAddressPolicy) {
+        self.maxBytes = maxBytes
+        self.addresses = addresses
+    }
+
+    /// Opens a socket to `address` if the policy allows it; else records why not and returns CURL_SOCKET_BAD.
+    func openSocket(_ address: UnsafeMutablePointer<curl_sockaddr>) -> curl_socket_t {
+        let ip = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer -> IPAddress? in
+            let count = Int(ccurl_sockaddr_ip(address, buffer.baseAddress!))
+            return IPAddress(bytes: UnsafeBufferPointer(rebasing: buffer[..<count]))
+        }
+        // Only IP sockets exist here (no proxy, no Unix sockets); anything else is refused rather than guessed at.
+        let why = ip.map { addresses.refusal(for: $0) } ?? "not an IP address (family \(address.pointee.family))"
+        if let why {
+            refusal = refusal.map { $0 + "; " + why } ?? why
+            return CURL_SOCKET_BAD
+        }
+        return ccurl_open_socket(address)
+    }
 
     func append(_ data: UnsafeRawBufferPointer) -> Bool {
         guard body.count + data.count <= maxBytes else {
@@ -159,6 +202,11 @@ private let curlWriteHeader: ccurl_data_callback = { data, size, count, context 
     guard let context, let data else { return 0 }
     Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().header(UnsafeRawBufferPointer(start: data, count: n))
     return n
+}
+
+private let curlOpenSocket: ccurl_opensocket_callback = { context, _, address in
+    guard let context, let address else { return CURL_SOCKET_BAD }
+    return Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue().openSocket(address)
 }
 
 /// curl_global_init, once per process, before any thread uses curl.

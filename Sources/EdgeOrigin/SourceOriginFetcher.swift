@@ -15,7 +15,8 @@ public struct SourceOriginFetcher: OriginFetching {
             return try folder.read(root: root, path: path, maxBytes: maxBytes)
         case .web:
             guard let base = source.baseURL else { throw .internalError(detail: "web source without baseURL") }
-            return try curl.get(url: base + path.urlEncoded, maxBytes: maxBytes, conditional: conditional)
+            return try curl.get(url: base + path.urlEncoded, maxBytes: maxBytes, conditional: conditional,
+                                addresses: source.networkPolicy)
         }
     }
 }

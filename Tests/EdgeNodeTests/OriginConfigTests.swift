@@ -1,0 +1,50 @@
+import EdgeCore
+import EdgeNode
+import Testing
+
+/// The source keys that decide where origin fetches may go.
+@Suite struct OriginConfigTests {
+    /// The problems a configuration has, by key (empty when it loads).
+    static func problems(_ yaml: String) -> [String: String] {
+        do {
+            _ = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+            return [:]
+        } catch let e as ConfigError {
+            return Dictionary(e.problems.map { ($0.key, $0.message) }, uniquingKeysWith: { a, _ in a })
+        } catch {
+            return ["(other)": "\(error)"]
+        }
+    }
+
+    /// Should read allowPrivateNetwork as false (default), true, or a list of CIDR blocks.
+    @Test func allowPrivateNetwork() throws {
+        let yaml = """
+        sources:
+          - {name: a, kind: web, baseURL: 'http://x'}
+          - {name: b, kind: web, baseURL: 'http://x', allowPrivateNetwork: true}
+          - {name: c, kind: web, baseURL: 'http://x', allowPrivateNetwork: false}
+          - {name: d, kind: web, baseURL: 'http://x', allowPrivateNetwork: [10.1.0.0/16, 'fd00::/8', 127.0.0.1]}
+        """
+        let c = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+        #expect(c.sources[0].networkPolicy == .publicOnly)
+        #expect(c.sources[1].networkPolicy == .anyUnicast)
+        #expect(c.sources[2].networkPolicy == .publicOnly)
+        let blocks = try ["10.1.0.0/16", "fd00::/8", "127.0.0.1/32"].map { try IPNetwork($0) }
+        #expect(c.sources[3].networkPolicy == NetworkAddressPolicy(privateNetworks: .only(blocks)))
+    }
+
+    /// Should report bad blocks by their index, other values, and the key on a folder source.
+    @Test func allowPrivateNetworkProblems() {
+        let p = Self.problems("""
+        sources:
+          - {name: a, kind: web, baseURL: 'http://x', allowPrivateNetwork: [10.0.0.0/8, 127.0.0.1/8, nonsense]}
+          - {name: b, kind: web, baseURL: 'http://x', allowPrivateNetwork: sometimes}
+          - {name: c, kind: folder, root: /, allowPrivateNetwork: true}
+        """)
+        #expect(p["sources[0].allowPrivateNetwork[1]"]?.contains("did you mean 127.0.0.0/8") == true)
+        #expect(p["sources[0].allowPrivateNetwork[2]"]?.contains("not an IP address") == true)
+        #expect(p["sources[0].allowPrivateNetwork[0]"] == nil)
+        #expect(p["sources[1].allowPrivateNetwork"] != nil)
+        #expect(p["sources[2].allowPrivateNetwork"] == "only for web and proxy sources")
+    }
+}

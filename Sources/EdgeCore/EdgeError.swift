@@ -83,8 +83,8 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func unprocessable(detail: String? = nil) -> EdgeError {
         EdgeError(.unprocessable, "source image is corrupt or cannot be processed", detail: detail)
     }
-    public static func badGateway(detail: String? = nil) -> EdgeError {
-        EdgeError(.badGateway, "origin failed", detail: detail)
+    public static func badGateway(_ message: String = "origin failed", detail: String? = nil) -> EdgeError {
+        EdgeError(.badGateway, message, detail: detail)
     }
     public static func gatewayTimeout(detail: String? = nil) -> EdgeError {
         EdgeError(.gatewayTimeout, "origin timed out", detail: detail)

@@ -35,6 +35,8 @@ public struct SourceConfig: Sendable, Equatable {
     /// `allowPrivateNetwork`: the non-public addresses (loopback, private, link-local…) this source's origin
     /// fetches may connect to; by default none. Checked on the address each connection is really made to.
     public var networkPolicy = NetworkAddressPolicy.publicOnly
+    /// `allowedHosts`: for a web source, the hosts besides its baseURL's that its origin's redirects may lead to.
+    public var allowedHosts: [HostPattern] = []
 
     public init(name: String, customer: String? = nil, kind: SourceKind, hosts: [String] = [], root: String? = nil,
                 baseURL: String? = nil, enabled: Bool = true, ttl: Double? = nil) {
@@ -46,6 +48,18 @@ public struct SourceConfig: Sendable, Equatable {
         self.baseURL = baseURL
         self.enabled = enabled
         self.ttl = ttl
+    }
+}
+
+extension SourceConfig {
+    /// The hosts this source's origin fetches may name, in their first request and every redirect: a web
+    /// source's base URL host (`baseHost`, as the fetcher's URL parser reads it) and its `allowedHosts`; nothing
+    /// for a folder source.
+    public func originHosts(baseHost: String?) -> OriginHosts {
+        switch kind {
+        case .folder: .only([])
+        case .web: .only((baseHost.flatMap { HostPattern($0) }.map { [$0] } ?? []) + allowedHosts)
+        }
     }
 }
 

@@ -67,7 +67,7 @@ struct ConfigReader {
     static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
                                           "staleWhileRevalidate", "staleIfError",
                                           "secureToken", "requireSignature", "defaultParams", "keepMetadata",
-                                          "allowPrivateNetwork"]
+                                          "allowPrivateNetwork", "allowedHosts"]
 
     mutating func problem(_ key: String, _ message: String) { problems.append(ConfigProblem(key: key, message: message)) }
 
@@ -238,6 +238,7 @@ struct ConfigReader {
         let customer = map["customer"].flatMap { string($0, "\(at).customer") }
         let signing = signing(map, at)
         let networkPolicy = networkPolicy(map, at, kind: kind)
+        let allowedHosts = allowedHosts(map, at, kind: kind)
         guard let name, let kind else { return nil }
         var config = SourceConfig(name: name, customer: customer, kind: kind, hosts: hosts, root: root, baseURL: baseURL,
                                   enabled: enabled, ttl: ttl)
@@ -248,6 +249,7 @@ struct ConfigReader {
         config.defaultParams = signing.defaults
         config.keepMetadata = map["keepMetadata"].flatMap { bool($0, "\(at).keepMetadata") } ?? false
         config.networkPolicy = networkPolicy
+        config.allowedHosts = allowedHosts
         return config
     }
 

@@ -26,4 +26,27 @@ extension ConfigReader {
         }
         return NetworkAddressPolicy(privateNetworks: .only(networks))
     }
+
+    /// `allowedHosts`: a list of host names (`img.example.com`), IP addresses, or `*.example.com` (any name under
+    /// the domain, not the domain itself). For a web source, the hosts besides its baseURL's that redirects may
+    /// lead to.
+    mutating func allowedHosts(_ map: [String: Any], _ at: String, kind: SourceKind?) -> [HostPattern] {
+        let key = "\(at).allowedHosts"
+        guard let v = map["allowedHosts"] else { return [] }
+        if kind == .folder { problem(key, "only for web and proxy sources") }
+        guard let list = v as? [Any] else {
+            problem(key, "must be a list of host names, such as [img.example.com, '*.cdn.example.com']")
+            return []
+        }
+        var patterns: [HostPattern] = []
+        for (i, item) in list.enumerated() {
+            guard let text = string(item, "\(key)[\(i)]") else { continue }
+            guard let pattern = HostPattern(text) else {
+                problem("\(key)[\(i)]", "must be a host name, an IP address or *. and a domain of two labels or more (\(text))")
+                continue
+            }
+            patterns.append(pattern)
+        }
+        return patterns
+    }
 }

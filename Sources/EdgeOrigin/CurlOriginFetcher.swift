@@ -32,11 +32,18 @@ public final class CurlOriginFetcher: @unchecked Sendable {
         for h in idle.values.joined() { curl_easy_cleanup(h) }
     }
 
-    /// GETs `url`, reading at most `maxBytes` of body (checked as the bytes arrive), connecting only to addresses
-    /// `addresses` allows (403 "origin address not allowed" otherwise, with nothing sent). `conditional` request
-    /// header lines (`If-None-Match`, `If-Modified-Since`) make it a revalidation: a 304 is returned with no body.
+    /// Redirects followed at most; one more answers 502.
+    public static let maxRedirects = 3
+    static let redirectStatuses: Set<Int> = [301, 302, 303, 307, 308]
+
+    /// GETs `url`, reading at most `maxBytes` of body (checked as the bytes arrive). Every request of the fetch —
+    /// the first and each of up to `maxRedirects` redirects, followed here rather than by curl — must be http(s)
+    /// on a host `hosts` allows (403 "origin scheme not allowed" / "origin host not allowed") and connect only
+    /// to addresses `addresses` allows (403 "origin address not allowed", with nothing sent). The size cap and
+    /// `totalTimeout` span the whole chain. `conditional` request header lines (`If-None-Match`,
+    /// `If-Modified-Since`) go with every request and make it a revalidation: a 304 is returned with no body.
     public func get(url: String, maxBytes: Int, conditional: [(name: String, value: String)] = [],
-                    addresses: NetworkAddressPolicy) throws(EdgeError) -> OriginResponse {
+                    addresses: NetworkAddressPolicy, hosts: OriginHosts) throws(EdgeError) -> OriginResponse {
         guard let handle = takeHandle(addresses) else { throw .internalError(detail: "curl_easy_init failed") }
         var reusable = true
         defer { giveBack(handle, addresses, reusable: reusable) }
@@ -47,7 +54,6 @@ public final class CurlOriginFetcher: @unchecked Sendable {
 
         curl_easy_reset(handle)
         var ok = true
-        ok = ok && ccurl_easy_setopt_string(handle, CURLOPT_URL, url) == CURLE_OK
         ok = ok && ccurl_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
         ok = ok && ccurl_easy_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK
         // No proxy, not even one named by http_proxy / ALL_PROXY in the environment: the guard must see the origin.
@@ -55,11 +61,10 @@ public final class CurlOriginFetcher: @unchecked Sendable {
         ok = ok && ccurl_easy_setopt_opensocket(handle, curlOpenSocket) == CURLE_OK
         ok = ok && ccurl_easy_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, context.toOpaque()) == CURLE_OK
         ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1) == CURLE_OK
+        // Redirects are followed below, each target checked before it is requested.
         ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0) == CURLE_OK
         ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(connectTimeout)) == CURLE_OK
-        ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(totalTimeout)) == CURLE_OK
         ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1) == CURLE_OK
-        ok = ok && ccurl_easy_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxBytes)) == CURLE_OK
         ok = ok && ccurl_easy_setopt_string(handle, CURLOPT_USERAGENT, "imgedge") == CURLE_OK
         ok = ok && ccurl_easy_setopt_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteBody) == CURLE_OK
         ok = ok && ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque()) == CURLE_OK
@@ -81,38 +86,84 @@ public final class CurlOriginFetcher: @unchecked Sendable {
 
         let started = Date().timeIntervalSince1970
         let clock = ContinuousClock.now
-        let rc = curl_easy_perform(handle)
-        let duration = (ContinuousClock.now - clock).seconds
-        var status = 0
-        ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        let deadline = clock + totalTimeout
+        var next = url
+        var redirects = 0
+        while true {
+            let target = try Self.check(next, hosts: hosts)
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { throw .gatewayTimeout(detail: "timeout after \(redirects) redirects") }
+            transfer.nextResponse()
+            ok = ccurl_easy_setopt_string(handle, CURLOPT_URL, target.url) == CURLE_OK
+            ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Self.milliseconds(remaining))) == CURLE_OK
+            // 0 would mean no limit; the write callback enforces the exact cap in any case.
+            let budget = max(1, maxBytes - transfer.spent)
+            ok = ok && ccurl_easy_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(budget)) == CURLE_OK
+            guard ok else {
+                reusable = false
+                throw .internalError(detail: "curl_easy_setopt failed")
+            }
+            let rc = curl_easy_perform(handle)
+            let duration = (ContinuousClock.now - clock).seconds
+            var status = 0
+            ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
 
-        if let refusal = transfer.refusal, rc != CURLE_OK {
-            throw .forbidden("origin address not allowed", detail: refusal)
-        }
-        if transfer.exceeded || rc == CURLE_FILESIZE_EXCEEDED {
-            reusable = false
-            throw .payloadTooLarge("source is larger than the configured limit", detail: "over \(maxBytes) bytes")
-        }
-        switch rc {
-        case CURLE_OK: break
-        case CURLE_OPERATION_TIMEDOUT:
-            reusable = false
-            throw .gatewayTimeout(detail: "curl: timeout after \(duration)s")
-        default:
-            reusable = false
-            throw .badGateway(detail: "curl: " + String(cString: curl_easy_strerror(rc)))
-        }
-        switch status {
-        case 200:
-            return OriginResponse(body: transfer.body, headers: transfer.headers, startedAt: started, duration: duration)
-        case 304 where !conditional.isEmpty:
-            return OriginResponse(status: 304, body: [], headers: transfer.headers, startedAt: started, duration: duration)
-        case 404, 410:
-            throw .notFound("not found", detail: "origin answered \(status)")
-        default:
-            throw .badGateway(detail: "origin answered \(status)")
+            if let refusal = transfer.refusal, rc != CURLE_OK {
+                throw .forbidden("origin address not allowed", detail: refusal)
+            }
+            if transfer.exceeded || rc == CURLE_FILESIZE_EXCEEDED {
+                reusable = false
+                throw .payloadTooLarge("source is larger than the configured limit", detail: "over \(maxBytes) bytes")
+            }
+            switch rc {
+            case CURLE_OK: break
+            case CURLE_OPERATION_TIMEDOUT:
+                reusable = false
+                throw .gatewayTimeout(detail: "curl: timeout after \(duration)s")
+            default:
+                reusable = false
+                throw .badGateway(detail: "curl: " + String(cString: curl_easy_strerror(rc)))
+            }
+            if Self.redirectStatuses.contains(status) {
+                guard redirects < Self.maxRedirects else {
+                    throw .badGateway("too many redirects", detail: "more than \(Self.maxRedirects) redirects")
+                }
+                // curl resolves Location against the URL just fetched, as it would to follow it.
+                var location: UnsafeMutablePointer<CChar>?
+                guard ccurl_easy_getinfo_string(handle, CURLINFO_REDIRECT_URL, &location) == CURLE_OK, let location else {
+                    throw .badGateway(detail: "origin answered \(status) without a usable Location")
+                }
+                next = String(cString: location)
+                redirects += 1
+                continue
+            }
+            switch status {
+            case 200:
+                return OriginResponse(body: transfer.body, headers: transfer.headers, startedAt: started, duration: duration)
+            case 304 where !conditional.isEmpty:
+                return OriginResponse(status: 304, body: [], headers: transfer.headers, startedAt: started, duration: duration)
+            case 404, 410:
+                throw .notFound("not found", detail: "origin answered \(status)")
+            default:
+                throw .badGateway(detail: "origin answered \(status)")
+            }
         }
     }
+
+    /// Parses `url` as curl will fetch it and checks that it may be: http or https, on a host `hosts` allows.
+    static func check(_ url: String, hosts: OriginHosts) throws(EdgeError) -> CurlURL {
+        guard let target = CurlURL(url) else { throw .badGateway(detail: "origin URL curl cannot parse") }
+        guard target.scheme == "http" || target.scheme == "https" else {
+            throw .forbidden("origin scheme not allowed", detail: "scheme \(target.scheme)")
+        }
+        guard let host = target.host, hosts.allows(host) else {
+            throw .forbidden("origin host not allowed", detail: "host \(target.host ?? "(none)") is not allowed for this source")
+        }
+        return target
+    }
+
+    /// The host of `url` as curl reads it (a web source's baseURL: the host its fetches may always name).
+    public static func host(of url: String) -> String? { CurlURL(url)?.host }
 
     private func takeHandle(_ policy: NetworkAddressPolicy) -> UnsafeMutableRawPointer? {
         let handle = lock.withLock { () -> UnsafeMutableRawPointer? in
@@ -144,6 +195,8 @@ final class Transfer {
     let addresses: NetworkAddressPolicy
     var body: [UInt8] = []
     var headers: [(name: String, value: String)] = []
+    /// Body bytes of earlier responses in a redirect chain: the size cap spans the chain.
+    var spent = 0
     var exceeded = false
     /// Why the addresses curl tried were refused (each one it tried), for the log; nil while none was.
     var refusal: String?
@@ -168,8 +221,15 @@ final class Transfer {
         return ccurl_open_socket(address)
     }
 
+    /// Starts the next response of a redirect chain: the last one's body is dropped but still counts.
+    func nextResponse() {
+        spent += body.count
+        body.removeAll(keepingCapacity: true)
+        headers.removeAll()
+    }
+
     func append(_ data: UnsafeRawBufferPointer) -> Bool {
-        guard body.count + data.count <= maxBytes else {
+        guard spent + body.count + data.count <= maxBytes else {
             exceeded = true
             return false
         }

@@ -16,7 +16,8 @@ public struct SourceOriginFetcher: OriginFetching {
         case .web:
             guard let base = source.baseURL else { throw .internalError(detail: "web source without baseURL") }
             return try curl.get(url: base + path.urlEncoded, maxBytes: maxBytes, conditional: conditional,
-                                addresses: source.networkPolicy)
+                                addresses: source.networkPolicy,
+                                hosts: source.originHosts(baseHost: CurlOriginFetcher.host(of: base)))
         }
     }
 }

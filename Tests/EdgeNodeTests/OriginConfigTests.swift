@@ -47,4 +47,21 @@ import Testing
         #expect(p["sources[1].allowPrivateNetwork"] != nil)
         #expect(p["sources[2].allowPrivateNetwork"] == "only for web and proxy sources")
     }
+
+    /// Should read allowedHosts as host patterns and report each bad one by its index.
+    @Test func allowedHosts() throws {
+        let yaml = "sources:\n  - {name: a, kind: web, baseURL: 'http://x', allowedHosts: [img.example.com, '*.cdn.example.net', 203.0.113.7]}\n"
+        let c = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+        #expect(c.sources[0].allowedHosts.map(\.description) == ["img.example.com", "*.cdn.example.net", "203.0.113.7"])
+        let p = Self.problems("""
+        sources:
+          - {name: a, kind: web, baseURL: 'http://x', allowedHosts: [ok.example.com, '*.com', 'a b']}
+          - {name: b, kind: web, baseURL: 'http://x', allowedHosts: img.example.com}
+          - {name: c, kind: folder, root: /, allowedHosts: [img.example.com]}
+        """)
+        #expect(p["sources[0].allowedHosts[0]"] == nil)
+        #expect(p["sources[0].allowedHosts[1]"] != nil && p["sources[0].allowedHosts[2]"] != nil)
+        #expect(p["sources[1].allowedHosts"] != nil)
+        #expect(p["sources[2].allowedHosts"] == "only for web and proxy sources")
+    }
 }

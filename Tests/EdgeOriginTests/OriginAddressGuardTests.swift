@@ -7,7 +7,7 @@ import Testing
 /// opens it with `allowPrivateNetwork`.
 @Suite struct OriginAddressGuardTests {
     static func get(_ fetcher: CurlOriginFetcher, _ url: String, _ addresses: NetworkAddressPolicy) async -> EdgeError? {
-        await fetchError { () throws(EdgeError) in try fetcher.get(url: url, maxBytes: 10_000, addresses: addresses) }
+        await fetchError { () throws(EdgeError) in try fetcher.get(url: url, maxBytes: 10_000, addresses: addresses, hosts: .any) }
     }
 
     /// Should refuse loopback however the URL spells it (names, IPv4-mapped, 0.0.0.0, short and numeric IPv4
@@ -47,12 +47,12 @@ import Testing
         origin.route("/a.jpg", body: pattern(10))
         let fetcher = CurlOriginFetcher()
         let all = try await offload { () throws(EdgeError) in
-            try fetcher.get(url: origin.baseURL + "/a.jpg", maxBytes: 100, addresses: .anyUnicast)
+            try fetcher.get(url: origin.baseURL + "/a.jpg", maxBytes: 100, addresses: .anyUnicast, hosts: .any)
         }
         #expect(all.body == pattern(10))
         let listed = NetworkAddressPolicy(privateNetworks: .only([try IPNetwork("127.0.0.1/32")]))
         let one = try await offload { () throws(EdgeError) in
-            try fetcher.get(url: origin.baseURL + "/a.jpg", maxBytes: 100, addresses: listed)
+            try fetcher.get(url: origin.baseURL + "/a.jpg", maxBytes: 100, addresses: listed, hosts: .any)
         }
         #expect(one.body == pattern(10))
         #expect(origin.count("/a.jpg") == 2)
@@ -74,7 +74,7 @@ import Testing
         // The same origins are reachable with every private network allowed.
         for o in [other, v6] {
             let r = try await offload { () throws(EdgeError) in
-                try fetcher.get(url: o.baseURL + "/a.jpg", maxBytes: 100, addresses: .anyUnicast)
+                try fetcher.get(url: o.baseURL + "/a.jpg", maxBytes: 100, addresses: .anyUnicast, hosts: .any)
             }
             #expect(r.body == pattern(10))
             try await o.shutdown()
@@ -87,7 +87,7 @@ import Testing
         origin.route("/a.jpg", body: pattern(10))
         let fetcher = CurlOriginFetcher()
         _ = try await offload { () throws(EdgeError) in
-            try fetcher.get(url: origin.baseURL + "/a.jpg", maxBytes: 100, addresses: .anyUnicast)
+            try fetcher.get(url: origin.baseURL + "/a.jpg", maxBytes: 100, addresses: .anyUnicast, hosts: .any)
         }
         for _ in 0..<3 {
             let error = await Self.get(fetcher, origin.baseURL + "/a.jpg", .publicOnly)
@@ -97,7 +97,7 @@ import Testing
         #expect(origin.connectionCount == 1)
         // The allowed source still reuses its connection.
         _ = try await offload { () throws(EdgeError) in
-            try fetcher.get(url: origin.baseURL + "/a.jpg", maxBytes: 100, addresses: .anyUnicast)
+            try fetcher.get(url: origin.baseURL + "/a.jpg", maxBytes: 100, addresses: .anyUnicast, hosts: .any)
         }
         #expect(origin.count("/a.jpg") == 2)
         #expect(origin.connectionCount == 1)

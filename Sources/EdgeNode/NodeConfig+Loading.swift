@@ -196,7 +196,7 @@ struct ConfigReader {
         let kindText = map["kind"].flatMap { string($0, "\(at).kind") }
         let kind = kindText.flatMap(SourceKind.init(rawValue:))
         if kind == nil {
-            problem("\(at).kind", kindText == nil ? "required (folder or web)" : "must be folder or web (\(kindText!))")
+            problem("\(at).kind", kindText == nil ? "required (folder, web or proxy)" : "must be folder, web or proxy (\(kindText!))")
         }
         var hosts: [String] = []
         if let h = map["hosts"] {
@@ -231,6 +231,8 @@ struct ConfigReader {
                 problem("\(at).baseURL", "required for a web source")
             }
             if map["root"] != nil { problem("\(at).root", "only for folder sources") }
+        case .proxy?:
+            proxySource(map, at)
         case nil: break
         }
         let enabled = map["enabled"].flatMap { bool($0, "\(at).enabled") } ?? true
@@ -245,7 +247,7 @@ struct ConfigReader {
         config.staleWhileRevalidate = map["staleWhileRevalidate"].flatMap { duration($0, "\(at).staleWhileRevalidate") }
         config.staleIfError = map["staleIfError"].flatMap { duration($0, "\(at).staleIfError") }
         config.secureToken = signing.token
-        config.requireSignature = signing.required
+        config.requireSignature = signing.required || kind == .proxy
         config.defaultParams = signing.defaults
         config.keepMetadata = map["keepMetadata"].flatMap { bool($0, "\(at).keepMetadata") } ?? false
         config.networkPolicy = networkPolicy

@@ -49,4 +49,16 @@ extension ConfigReader {
         }
         return patterns
     }
+
+    /// What a proxy source must and must not have: no root or baseURL (each URL names its origin), and a
+    /// secureToken that every URL is signed with (imgix signs every web-proxy URL; unsigned, the node would fetch
+    /// any URL for anyone), so requireSignature cannot be false.
+    mutating func proxySource(_ map: [String: Any], _ at: String) {
+        if map["root"] != nil { problem("\(at).root", "only for folder sources") }
+        if map["baseURL"] != nil { problem("\(at).baseURL", "only for web sources (a proxy source's URLs name their origin)") }
+        if map["secureToken"] == nil { problem("\(at).secureToken", "required for a proxy source (its URLs must be signed)") }
+        if let v = map["requireSignature"], (v as? Bool) == false || (v as? String)?.lowercased() == "false" {
+            problem("\(at).requireSignature", "cannot be false for a proxy source")
+        }
+    }
 }

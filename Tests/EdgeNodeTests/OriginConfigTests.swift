@@ -64,4 +64,28 @@ import Testing
         #expect(p["sources[1].allowedHosts"] != nil)
         #expect(p["sources[2].allowedHosts"] == "only for web and proxy sources")
     }
+
+    /// Should read a proxy source, always requiring signatures, and refuse one without a token, with
+    /// requireSignature false, or with a root or baseURL.
+    @Test func proxySources() throws {
+        let yaml = """
+        sources:
+          - {name: p, kind: proxy, hosts: [proxy.example.com], secureToken: aBcD1234eFgH5678, allowedHosts: ['*.example.com']}
+        """
+        let c = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+        #expect(c.sources[0].kind == .proxy)
+        #expect(c.sources[0].requireSignature)
+        #expect(c.sources[0].allowedHosts.map(\.description) == ["*.example.com"])
+        let p = Self.problems("""
+        sources:
+          - {name: a, kind: proxy}
+          - {name: b, kind: proxy, secureToken: aBcD1234eFgH5678, requireSignature: false}
+          - {name: c, kind: proxy, secureToken: aBcD1234eFgH5678, baseURL: 'https://x', root: /}
+          - {name: d, kind: ftp}
+        """)
+        #expect(p["sources[0].secureToken"]?.contains("required") == true)
+        #expect(p["sources[1].requireSignature"] == "cannot be false for a proxy source")
+        #expect(p["sources[2].baseURL"] != nil && p["sources[2].root"] != nil)
+        #expect(p["sources[3].kind"] == "must be folder, web or proxy (ftp)")
+    }
 }

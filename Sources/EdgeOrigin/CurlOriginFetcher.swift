@@ -221,11 +221,13 @@ final class Transfer {
         return ccurl_open_socket(address)
     }
 
-    /// Starts the next response of a redirect chain: the last one's body is dropped but still counts.
+    /// Starts the next request of a redirect chain: the last response's body is dropped but still counts, and
+    /// addresses refused on the way to it (another of the host's addresses having served) are forgotten.
     func nextResponse() {
         spent += body.count
         body.removeAll(keepingCapacity: true)
         headers.removeAll()
+        refusal = nil
     }
 
     func append(_ data: UnsafeRawBufferPointer) -> Bool {

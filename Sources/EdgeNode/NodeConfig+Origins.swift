@@ -29,7 +29,7 @@ extension ConfigReader {
 
     /// `allowedHosts`: a list of host names (`img.example.com`), IP addresses, or `*.example.com` (any name under
     /// the domain, not the domain itself). For a web source, the hosts besides its baseURL's that redirects may
-    /// lead to.
+    /// lead to; for a proxy source, the only hosts its URLs and their redirects may name.
     mutating func allowedHosts(_ map: [String: Any], _ at: String, kind: SourceKind?) -> [HostPattern] {
         let key = "\(at).allowedHosts"
         guard let v = map["allowedHosts"] else { return [] }

@@ -33,7 +33,7 @@ enum PurgeRequest {
             return s
         }
         /// The path as the source's cache keys hold it; for a proxy source the URL it names, given as in a request
-        /// path (`/https%3A%2F%2F…`) or plainly (`https://…`).
+        /// path (`/https%3A%2F%2F…`) or plainly (`https://…`), decoded as a request path is (`+` is a space).
         func decodedPath(_ raw: Substring, of source: SourceConfig) throws(Refusal) -> String {
             let path = source.kind == .proxy && !raw.hasPrefix("/") ? "/" + raw : raw
             do { return try source.originPath(raw: path).description } catch {

@@ -90,7 +90,7 @@ status = {
     "border-stroke-color": (S, "stroke along the outer edge; default transparent (draws nothing)"),
     "border-stroke-size": (S, "stroke width"),
     # watermark
-    "mark": (P, "a path on the same source, or an absolute URL under a web source's baseURL; other hosts are refused (400); a mark carrying its own query parameters is refused (imgix renders them); an unreachable or undecodable mark is left out as imgix does, and that response is not cached"),
+    "mark": (P, "a path on the same source, or an absolute URL under a web source's baseURL (on a proxy source: an http(s) URL on a host its allowedHosts allows); other hosts are refused (400); a mark carrying its own query parameters is refused (imgix renders them); an unreachable or undecodable mark is left out as imgix does, and that response is not cached"),
     "mark-base": (S, "prefixed to mark"),
     "mark-w": (S, "pixels, or a fraction of the mark's own size (as documented)"), "mark-h": (S, "as mark-w"),
     "mark-fit": (S, "clip (default), crop, fill, max, scale"),

@@ -63,7 +63,9 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     /// A malformed request that is not about one parameter.
     public static func badRequest(_ message: String) -> EdgeError { EdgeError(.badRequest, message) }
-    public static func forbidden(_ message: String) -> EdgeError { EdgeError(.forbidden, message) }
+    public static func forbidden(_ message: String, detail: String? = nil) -> EdgeError {
+        EdgeError(.forbidden, message, detail: detail)
+    }
     public static func notFound(_ message: String = "not found", detail: String? = nil) -> EdgeError {
         EdgeError(.notFound, message, detail: detail)
     }
@@ -81,8 +83,8 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func unprocessable(detail: String? = nil) -> EdgeError {
         EdgeError(.unprocessable, "source image is corrupt or cannot be processed", detail: detail)
     }
-    public static func badGateway(detail: String? = nil) -> EdgeError {
-        EdgeError(.badGateway, "origin failed", detail: detail)
+    public static func badGateway(_ message: String = "origin failed", detail: String? = nil) -> EdgeError {
+        EdgeError(.badGateway, message, detail: detail)
     }
     public static func gatewayTimeout(detail: String? = nil) -> EdgeError {
         EdgeError(.gatewayTimeout, "origin timed out", detail: detail)

@@ -26,4 +26,10 @@ public enum PercentDecoding {
         default: nil
         }
     }
+
+    /// Appends `%XX` (upper-case hex, as RFC 3986 recommends) for one byte.
+    static func appendEscaped(_ b: UInt8, to out: inout String) {
+        let h = String(b, radix: 16, uppercase: true)
+        out += "%" + (h.count == 1 ? "0" + h : h)
+    }
 }

@@ -4,6 +4,8 @@ public enum SourceKind: String, Sendable, Hashable, CaseIterable {
     case folder
     /// An HTTP(S) origin (`baseURL`); the request path is appended.
     case web
+    /// imgix "web proxy": the request path is a percent-encoded absolute http(s) URL. Always signed.
+    case proxy
 }
 
 /// A configured source: one customer's origin and the Host names that reach it.
@@ -25,13 +27,19 @@ public struct SourceConfig: Sendable, Equatable {
     public var staleIfError: Double? = nil
     /// `secureToken`: the imgix secure-URL token; a URL that carries `s` is verified with it.
     public var secureToken: String? = nil
-    /// `requireSignature`: refuse (403) every URL not signed with `secureToken`.
+    /// `requireSignature`: refuse (403) every URL not signed with `secureToken`. Proxy sources always do.
     public var requireSignature = false
     /// `defaultParams`: imgix parameters applied where a URL is silent (the URL's own always win).
     public var defaultParams: [QueryParameter] = []
     /// `keepMetadata`: requests without transform parameters serve the origin's bytes exactly, metadata included
     /// (by default their metadata is removed losslessly). Transformed outputs never carry metadata.
     public var keepMetadata = false
+    /// `allowPrivateNetwork`: the non-public addresses (loopback, private, link-local…) this source's origin
+    /// fetches may connect to; by default none. Checked on the address each connection is really made to.
+    public var networkPolicy = NetworkAddressPolicy.publicOnly
+    /// `allowedHosts`: for a web source, the hosts besides its baseURL's that its origin's redirects may lead to;
+    /// for a proxy source, the only hosts its URLs and their redirects may name (any host when empty).
+    public var allowedHosts: [HostPattern] = []
 
     public init(name: String, customer: String? = nil, kind: SourceKind, hosts: [String] = [], root: String? = nil,
                 baseURL: String? = nil, enabled: Bool = true, ttl: Double? = nil) {
@@ -43,6 +51,28 @@ public struct SourceConfig: Sendable, Equatable {
         self.baseURL = baseURL
         self.enabled = enabled
         self.ttl = ttl
+    }
+}
+
+extension SourceConfig {
+    /// The hosts this source's origin fetches may name, in their first request and every redirect: a web
+    /// source's base URL host (`baseHost`, as the fetcher's URL parser reads it) and its `allowedHosts`; nothing
+    /// for a folder source.
+    public func originHosts(baseHost: String?) -> OriginHosts {
+        switch kind {
+        case .folder: .only([])
+        case .web: .only((baseHost.flatMap { HostPattern($0) }.map { [$0] } ?? []) + allowedHosts)
+        case .proxy: allowedHosts.isEmpty ? .any : .only(allowedHosts)
+        }
+    }
+
+    /// The request path (before `?`) as this source reads it: segments under its root or base URL, or the URL a
+    /// proxy source's path names.
+    public func originPath(raw: Substring) throws(EdgeError) -> SourcePath {
+        switch kind {
+        case .folder, .web: try SourcePath(raw: raw)
+        case .proxy: SourcePath(proxied: try ProxyTarget(path: raw))
+        }
     }
 }
 
@@ -72,10 +102,13 @@ public struct SourceRouter: Sendable {
     }
 }
 
-/// A request path made safe to hand to an origin: percent-decoded, every segment checked.
+/// A request path made safe to hand to an origin: percent-decoded, every segment checked; or, for a proxy
+/// source, the absolute URL the path names.
 public struct SourcePath: Sendable, Hashable, CustomStringConvertible {
-    /// Decoded segments, none empty, `.` or `..`, none containing `/`, `\` or NUL.
+    /// Decoded segments, none empty, `.` or `..`, none containing `/`, `\` or NUL (none for a proxied URL).
     public let segments: [String]
+    /// The URL a proxy source's path names; nil for folder and web sources.
+    public let proxied: ProxyTarget?
 
     public static let maxLength = 2048
 
@@ -95,28 +128,35 @@ public struct SourcePath: Sendable, Hashable, CustomStringConvertible {
         }
         guard !segs.isEmpty else { throw .notFound() }
         segments = segs
+        proxied = nil
     }
 
-    /// `/a/b c.jpg`, decoded (the form used in cache keys and logs).
-    public var description: String { "/" + segments.joined(separator: "/") }
+    /// The path of a proxy source's request: the URL it names.
+    public init(proxied target: ProxyTarget) {
+        segments = []
+        proxied = target
+    }
+
+    /// `/a/b c.jpg`, decoded, or a proxied URL (the form used in cache keys, purges and logs).
+    public var description: String { proxied?.url ?? "/" + segments.joined(separator: "/") }
 
     /// The path re-encoded for an origin URL (RFC 3986 path characters kept, everything else escaped).
     public var urlEncoded: String {
         "/" + segments.map { seg in
             var out = ""
             for b in seg.utf8 {
-                if SourcePath.unreserved(b) {
+                if SourcePath.pathCharacter(b) {
                     out.unicodeScalars.append(UnicodeScalar(b))
                 } else {
-                    let h = String(b, radix: 16, uppercase: true)
-                    out += "%" + (h.count == 1 ? "0" + h : h)
+                    PercentDecoding.appendEscaped(b, to: &out)
                 }
             }
             return out
         }.joined(separator: "/")
     }
 
-    private static func unreserved(_ b: UInt8) -> Bool {
+    /// RFC 3986 unreserved characters, sub-delims, `:` and `@`: what a path segment carries unescaped.
+    static func pathCharacter(_ b: UInt8) -> Bool {
         switch b {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             true

@@ -160,7 +160,13 @@ final class EdgeService: Sendable {
             if freshness.canServeStaleWhileRevalidating(at: now) {
                 // Serve the stale copy now; one background revalidation (coalesced with any other) refreshes it.
                 Task { [self] in
-                    _ = try? await coalescer.run(resolved.key) { [self] in try await self.fill(resolved, stale: item) }
+                    _ = try? await coalescer.run(resolved.key) { [self] in
+                        // Another request's refresh may have landed since this one saw the stale copy.
+                        if let landed = freshEntry(resolved.key, allocator: allocator) {
+                            return FillResult(item: landed, serverTiming: "", uncacheable: nil, stored: true, fromCache: true)
+                        }
+                        return try await self.fill(resolved, stale: item)
+                    }
                 }
                 return .done(Self.disposed(hit(item, cache: "STALE", now: now, resolved, conditions), resolved.contentDisposition))
             }
@@ -209,7 +215,12 @@ final class EdgeService: Sendable {
         guard source.enabled else { throw .forbidden("source is disabled") }
         let uri = Substring(request.uri)
         let q = uri.firstIndex(of: "?")
-        let path = try SourcePath(raw: q.map { uri[..<$0] } ?? uri)
+        let path = try source.originPath(raw: q.map { uri[..<$0] } ?? uri)
+        // A proxied URL on a host the source does not allow is refused before any I/O (the fetcher checks again,
+        // with curl's parser, for the first request and every redirect).
+        if let target = path.proxied, !source.originHosts(baseHost: nil).allows(target.host) {
+            throw .forbidden("origin host not allowed", detail: "host \(target.host) is not in allowedHosts")
+        }
         let spec = try TransformParser.parse(query: q.map { uri[uri.index(after: $0)...] } ?? "",
                                              defaults: source.defaultParamPairs, hints: request.hints)
         let format = NegotiatedFormat(spec: spec, accept: request.accept)
@@ -218,7 +229,8 @@ final class EdgeService: Sendable {
                         variesOnAccept: spec.autoFormat,
                         clientHints: spec.clientHints.map(\.header).joined(separator: ", "),
                         expires: verdict.expires,
-                        contentDisposition: spec.output.contentDisposition(sourcePath: path.description))
+                        contentDisposition: spec.output.contentDisposition(
+                            sourcePath: path.proxied.map { String($0.urlWithoutQuery) } ?? path.description))
     }
 
     /// Adds `Content-Disposition` (imgix `dl`) to a 200 response.

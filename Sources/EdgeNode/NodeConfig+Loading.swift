@@ -67,7 +67,8 @@ struct ConfigReader {
     static let notYetSupported: Set<String> = ["customers", "log"]
     static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
                                           "staleWhileRevalidate", "staleIfError",
-                                          "secureToken", "requireSignature", "defaultParams", "keepMetadata"]
+                                          "secureToken", "requireSignature", "defaultParams", "keepMetadata",
+                                          "allowPrivateNetwork", "allowedHosts"]
 
     mutating func problem(_ key: String, _ message: String) { problems.append(ConfigProblem(key: key, message: message)) }
 
@@ -239,7 +240,7 @@ struct ConfigReader {
             return nil
         }
         for key in map.keys where !Self.sourceKeys.contains(key) {
-            let known: Set<String> = ["allowPrivateNetwork", "allowIPTC", "exposeLocation"]
+            let known: Set<String> = ["allowIPTC", "exposeLocation"]
             problem("\(at).\(key)", known.contains(key) ? "not supported by this version of imgedge" : "unknown key")
         }
         let name = map["name"].flatMap { string($0, "\(at).name") }
@@ -247,7 +248,7 @@ struct ConfigReader {
         let kindText = map["kind"].flatMap { string($0, "\(at).kind") }
         let kind = kindText.flatMap(SourceKind.init(rawValue:))
         if kind == nil {
-            problem("\(at).kind", kindText == nil ? "required (folder or web)" : "must be folder or web (\(kindText!))")
+            problem("\(at).kind", kindText == nil ? "required (folder, web or proxy)" : "must be folder, web or proxy (\(kindText!))")
         }
         var hosts: [String] = []
         if let h = map["hosts"] {
@@ -282,21 +283,27 @@ struct ConfigReader {
                 problem("\(at).baseURL", "required for a web source")
             }
             if map["root"] != nil { problem("\(at).root", "only for folder sources") }
+        case .proxy?:
+            proxySource(map, at)
         case nil: break
         }
         let enabled = map["enabled"].flatMap { bool($0, "\(at).enabled") } ?? true
         let ttl = map["ttl"].flatMap { duration($0, "\(at).ttl") }
         let customer = map["customer"].flatMap { string($0, "\(at).customer") }
         let signing = signing(map, at)
+        let networkPolicy = networkPolicy(map, at, kind: kind)
+        let allowedHosts = allowedHosts(map, at, kind: kind)
         guard let name, let kind else { return nil }
         var config = SourceConfig(name: name, customer: customer, kind: kind, hosts: hosts, root: root, baseURL: baseURL,
                                   enabled: enabled, ttl: ttl)
         config.staleWhileRevalidate = map["staleWhileRevalidate"].flatMap { duration($0, "\(at).staleWhileRevalidate") }
         config.staleIfError = map["staleIfError"].flatMap { duration($0, "\(at).staleIfError") }
         config.secureToken = signing.token
-        config.requireSignature = signing.required
+        config.requireSignature = signing.required || kind == .proxy
         config.defaultParams = signing.defaults
         config.keepMetadata = map["keepMetadata"].flatMap { bool($0, "\(at).keepMetadata") } ?? false
+        config.networkPolicy = networkPolicy
+        config.allowedHosts = allowedHosts
         return config
     }
 

@@ -32,8 +32,11 @@ enum PurgeRequest {
             guard scope.allows(s) else { throw Refusal(status: 403, message: "this key may not purge source \(name)") }
             return s
         }
-        func decodedPath(_ raw: Substring) throws(Refusal) -> String {
-            do { return try SourcePath(raw: raw).description } catch {
+        /// The path as the source's cache keys hold it; for a proxy source the URL it names, given as in a request
+        /// path (`/https%3A%2F%2F…`) or plainly (`https://…`), decoded as a request path is (`+` is a space).
+        func decodedPath(_ raw: Substring, of source: SourceConfig) throws(Refusal) -> String {
+            let path = source.kind == .proxy && !raw.hasPrefix("/") ? "/" + raw : raw
+            do { return try source.originPath(raw: path).description } catch {
                 throw Refusal(status: 400, message: "path: \(error.publicMessage)")
             }
         }
@@ -48,13 +51,17 @@ enum PurgeRequest {
             }
             let s = try source(named: routed.name)
             let path = c.percentEncodedPath.isEmpty ? "/" : c.percentEncodedPath
-            return [.image(source: s.name, path: try decodedPath(Substring(path)))]
+            return [.image(source: s.name, path: try decodedPath(Substring(path), of: s))]
         case ["source", "path"]:
             let s = try source(named: fields["source"]!)
-            return [.image(source: s.name, path: try decodedPath(Substring(fields["path"]!)))]
+            return [.image(source: s.name, path: try decodedPath(Substring(fields["path"]!), of: s))]
         case ["source", "prefix"]:
             let s = try source(named: fields["source"]!)
             let prefix = fields["prefix"]!
+            if s.kind == .proxy {
+                // A prefix of the normalised URLs the keys hold (`https://img.example.com/2024/`).
+                return [.prefix(source: s.name, prefix: try decodedPath(Substring(prefix), of: s))]
+            }
             guard prefix.hasPrefix("/") else { throw Refusal(status: 400, message: "prefix must start with /") }
             return [.prefix(source: s.name, prefix: prefix.removingPercentEncoding ?? prefix)]
         case ["source"]:

@@ -1,6 +1,6 @@
 public import EdgeCore
 
-/// The origin for each kind of source: folders from disk, web sources through libcurl.
+/// The origin for each kind of source: folders from disk, web and proxy sources through libcurl.
 public struct SourceOriginFetcher: OriginFetching {
     private let curl: CurlOriginFetcher
     private let folder = FolderOriginFetcher()
@@ -14,8 +14,16 @@ public struct SourceOriginFetcher: OriginFetching {
             guard let root = source.root else { throw .internalError(detail: "folder source without root") }
             return try folder.read(root: root, path: path, maxBytes: maxBytes)
         case .web:
-            guard let base = source.baseURL else { throw .internalError(detail: "web source without baseURL") }
-            return try curl.get(url: base + path.urlEncoded, maxBytes: maxBytes, conditional: conditional)
+            guard let base = source.baseURL, path.proxied == nil else {
+                throw .internalError(detail: "web source without baseURL, or given a proxied URL")
+            }
+            return try curl.get(url: base + path.urlEncoded, maxBytes: maxBytes, conditional: conditional,
+                                addresses: source.networkPolicy,
+                                hosts: source.originHosts(baseHost: CurlOriginFetcher.host(of: base)))
+        case .proxy:
+            guard let target = path.proxied else { throw .internalError(detail: "proxy source given a plain path") }
+            return try curl.get(url: target.url, maxBytes: maxBytes, conditional: conditional,
+                                addresses: source.networkPolicy, hosts: source.originHosts(baseHost: nil))
         }
     }
 }

@@ -18,9 +18,10 @@ public struct SignatureVerifier: Sendable {
         self.required = required
     }
 
-    /// The checks a source's configuration asks for.
+    /// The checks a source's configuration asks for. A proxy source requires signatures whatever its
+    /// configuration says: unsigned, it would fetch any URL for anyone.
     public init(source: SourceConfig) {
-        self.init(token: source.secureToken, required: source.requireSignature)
+        self.init(token: source.secureToken, required: source.requireSignature || source.kind == .proxy)
     }
 
     /// What the verifier found in an accepted request.

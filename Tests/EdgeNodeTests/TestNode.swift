@@ -6,7 +6,8 @@ import Logging
 import Synchronization
 
 /// A real node on ephemeral ports with its cache in a temporary folder, serving a web source backed by a
-/// `TestOrigin` (host `web.test`, also the default) and a folder source (host `files.test`).
+/// `TestOrigin` (host `web.test`, also the default; `allowPrivateNetwork: true`, as the origin is on loopback)
+/// and a folder source (host `files.test`).
 final class TestNode: Sendable {
     let server: EdgeNodeServer
     let origin: TestOrigin
@@ -23,10 +24,9 @@ final class TestNode: Sendable {
         let origin = if let existing { existing } else { try await TestOrigin.start() }
         let cacheDir = try existingCache ?? TemporaryDirectory(prefix: "imgedge-node-cache")
         let filesDir = try TemporaryDirectory(prefix: "imgedge-node-files")
-        let sources = [
-            SourceConfig(name: "web", kind: .web, hosts: ["web.test"], baseURL: origin.baseURL),
-            SourceConfig(name: "files", kind: .folder, hosts: ["files.test"], root: filesDir.path),
-        ]
+        var web = SourceConfig(name: "web", kind: .web, hosts: ["web.test"], baseURL: origin.baseURL)
+        web.networkPolicy = .anyUnicast
+        let sources = [web, SourceConfig(name: "files", kind: .folder, hosts: ["files.test"], root: filesDir.path)]
         var config = NodeConfig(nodeID: "test", cachePath: cacheDir.path + "/lmdb", sources: sources, defaultSource: "web")
         config.httpPort = 0
         config.adminPort = 0

@@ -199,6 +199,37 @@ import Testing
         #expect(throws: EdgeError.self) { try SignatureVerifier(token: c.token, required: true).verify(target: Substring(tampered), now: 0) }
     }
 
+    /// Should require signatures on a proxy source even when its configuration says otherwise, and refuse all
+    /// of its URLs when it has no token.
+    @Test func proxySourcesAlwaysSigned() throws {
+        var proxy = SourceConfig(name: "p", kind: .proxy)
+        proxy.secureToken = Self.token
+        proxy.requireSignature = false
+        let target = "/https%3A%2F%2Fexample.com%2Fa.jpg"
+        #expect(throws: EdgeError.forbidden("this source requires signed URLs")) {
+            try SignatureVerifier(source: proxy).verify(target: Substring(target + "?w=100"), now: Self.now)
+        }
+        #expect(try SignatureVerifier(source: proxy).verify(target: Substring(Self.signed(target, "w=100")), now: Self.now).signed)
+        proxy.secureToken = nil
+        #expect(throws: EdgeError.self) {
+            try SignatureVerifier(source: proxy).verify(target: Substring(Self.signed(target, "w=100")), now: Self.now)
+        }
+    }
+
+    /// Should verify the proxied URLs imgix's Python library signs, and read each back to the URL it was given.
+    @Test func imgixProxyURLs() throws {
+        let expected = ["proxied absolute URL": "https://origin.example.com/photos/a%20b.jpg?v=2&x=1",
+                        "proxied URL, no parameters": "http://origin.example.com/cat.jpg",
+                        "UrlHelper, proxied URL": "https://origin.example.com/a%20b.jpg"]
+        for (name, url) in expected {
+            let c = try #require(ImgixFixtures.named(name))
+            var proxy = SourceConfig(name: "p", kind: .proxy)
+            proxy.secureToken = c.token
+            #expect(try SignatureVerifier(source: proxy).verify(target: Substring(c.target), now: Self.now).signed)
+            #expect(try proxy.originPath(raw: c.target.prefix { $0 != "?" }).description == url, "\(name)")
+        }
+    }
+
     /// Should find the fixture cases (a missing fixture must fail, not pass vacuously).
     @Test func fixturePresent() throws {
         #expect(ImgixFixtures.all.count >= 15)

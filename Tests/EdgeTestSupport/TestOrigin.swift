@@ -4,8 +4,8 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// A real HTTP/1.1 origin on SwiftNIO, bound to 127.0.0.1 on an ephemeral port, answering routes registered
-/// by the test. Counts requests per path and accepted connections. Every instance has its own event loop,
+/// A real HTTP/1.1 origin on SwiftNIO, bound to 127.0.0.1 (or another loopback address) on an ephemeral port,
+/// answering routes registered by the test. Counts requests per path and accepted connections. Every instance has its own event loop,
 /// so tests running in parallel never share one.
 ///
 ///     let origin = try await TestOrigin.start()
@@ -83,14 +83,16 @@ public final class TestOrigin: Sendable {
     private let state = Mutex(State())
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
-    /// The port the origin listens on.
+    /// The address the origin listens on (`127.0.0.1`, `127.0.0.2`, `::1`…) and its port.
+    public let host: String
     public let port: Int
 
-    /// `http://127.0.0.1:<port>` (no trailing slash).
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    /// `http://127.0.0.1:<port>` (no trailing slash; an IPv6 host in brackets).
+    public var baseURL: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 
-    /// Starts a new origin with no routes (every path answers 404 until routed).
-    public static func start() async throws -> TestOrigin {
+    /// Starts a new origin with no routes (every path answers 404 until routed), listening on `host` (Linux
+    /// routes all of 127.0.0.0/8 to the loopback interface, so two origins can have distinct addresses).
+    public static func start(host: String = "127.0.0.1") async throws -> TestOrigin {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let box = Box()
         do {
@@ -104,12 +106,12 @@ public final class TestOrigin: Sendable {
                         try channel.pipeline.syncOperations.addHandler(Handler(box: box))
                     }
                 }
-                .bind(host: "127.0.0.1", port: 0).get()
+                .bind(host: host, port: 0).get()
             guard let port = channel.localAddress?.port else {
                 try? await channel.close()
                 throw TestOriginError.noPort
             }
-            let origin = TestOrigin(group: group, channel: channel, port: port)
+            let origin = TestOrigin(group: group, channel: channel, host: host, port: port)
             box.set(origin)
             return origin
         } catch {
@@ -118,9 +120,10 @@ public final class TestOrigin: Sendable {
         }
     }
 
-    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, port: Int) {
+    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, host: String, port: Int) {
         self.group = group
         self.channel = channel
+        self.host = host
         self.port = port
     }
 

@@ -133,14 +133,25 @@ public struct WatermarkSpec: ParameterGroup {
     }
 
     /// Where the mark's bytes come from for `source`: the path to fetch through the source's own fetcher, or
-    /// 400 when the reference points outside the source (any host but the web source's `baseURL`, or an
-    /// absolute URL for a folder source). nil when the spec draws no watermark.
+    /// 400 when the reference points outside the source (any host but the web source's `baseURL`, an absolute
+    /// URL for a folder source, a path for a proxy source or a URL on a host outside its `allowedHosts`). nil
+    /// when the spec draws no watermark.
     public func path(on source: SourceConfig) throws(EdgeError) -> SourcePath? {
-        switch reference {
-        case nil: return nil
-        case .path(let p): return p
-        case .url(let u):
-            let refused = EdgeError.badParameter("mark", "mark must be a path on this source or a URL under its base URL")
+        let refused = EdgeError.badParameter("mark", "mark must be a path on this source or a URL under its base URL")
+        switch (reference, source.kind) {
+        case (nil, _):
+            return nil
+        case (.path, .proxy):
+            throw .badParameter("mark", "mark must be an http(s) URL on a proxy source")
+        case (.path(let p), _):
+            return p
+        case (.url(let u), .proxy):
+            // Fetched as the proxy fetches any URL: allowedHosts here, the address policy when connecting.
+            guard let target = try? ProxyTarget(url: u), source.originHosts(baseHost: nil).allows(target.host) else {
+                throw .badParameter("mark", "mark is not a URL this source may fetch")
+            }
+            return SourcePath(proxied: target)
+        case (.url(let u), _):
             guard source.kind == .web, let base = source.baseURL, !base.isEmpty else { throw refused }
             let prefix = base.hasSuffix("/") ? base : base + "/"
             // Scheme and host compare case-insensitively; the path part exactly.

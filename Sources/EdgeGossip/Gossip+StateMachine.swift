@@ -69,6 +69,8 @@ extension Gossip {
         case statusAnswered(id: UInt64, from: String, applied: Bool)
         /// A member changed status (for the log and metrics).
         case memberChanged(String, Status)
+        /// Source switches new to this node: refuse (or serve again) those sources.
+        case switchSources([SourceSwitch])
         /// This node missed purges its peers have since forgotten: everything it cached before `before`
         /// (microseconds) must be treated as purged.
         case invalidate(before: UInt64)
@@ -90,6 +92,7 @@ extension Gossip {
         var target: String
         var relay: KeyRange?
         var purges: [GossipPurge]
+        var switches: [SourceSwitch]
         var sentAt: UInt64
         var tries: Int
         /// Other members of the share, to relay instead if `target` never answers.
@@ -103,6 +106,7 @@ extension Gossip {
         public let me: String
         public let config: Config
         public private(set) var ledger = PurgeLedger()
+        public private(set) var switches = SourceSwitches()
         public private(set) var members: [String: Member] = [:]
         public private(set) var stats = Stats()
         /// True once one digest exchange covered the whole version vector: the node has caught up with a peer.
@@ -120,21 +124,25 @@ extension Gossip {
         private var probes: [String: UInt64] = [:]
         /// Round-trip estimates per member (microseconds): smoothed time and variation.
         private var rtt: [String: (srtt: Double, rttvar: Double)] = [:]
-        /// Members now suspect (the dead-member scan runs only when there are some).
-        private var suspects = 0
+        /// Members now suspect, and since when (so finding the ones to declare dead costs no scan of all members).
+        private var suspected: [String: UInt64] = [:]
+        /// Every member's address, sorted (kept as members are added: choices and shares need no sort each time).
+        private var addresses: [String] = []
         private var rng: SplitMix64
 
         /// - Parameters:
         ///   - me: this node's address; `seeds`: the configured peers (others are learned).
         ///   - known: purges held from before (the tombstone log).
         ///   - seed: for the random choices (targets of anti-entropy, members named in digests).
-        public init(me: String, seeds: [String], known: [GossipPurge], config: Config = Config(), seed: UInt64, now: UInt64) {
+        public init(me: String, seeds: [String], known: [GossipPurge], switches: [SourceSwitch] = [], config: Config = Config(),
+                    seed: UInt64, now: UInt64) {
             self.me = me
+            _ = self.switches.merge(switches)
             self.config = config
             rng = SplitMix64(seed: seed)
             replay = ReplayGuard()
             for p in known { ledger.insert(p) }
-            for s in seeds where s != me { members[s] = Member(address: s, status: .alive, since: now, lastHeard: nil) }
+            for s in seeds where s != me { add(s, lastHeard: nil, now: now) }
             // The first exchange comes soon, at a time of its own: nodes started together do not digest in step.
             nextDigestAt = now + rng.next() % max(1, config.digestEvery / 4)
         }
@@ -144,7 +152,13 @@ extension Gossip {
         /// A purge made on this node (numbered in its stream, applied and recorded here): starts its broadcast.
         public mutating func originate(_ purge: GossipPurge, now: UInt64) -> [Action] {
             ledger.insert(purge)
-            return disseminate([purge], over: KeyRange.all, now: now)
+            return disseminate([purge], [], over: KeyRange.all, now: now)
+        }
+
+        /// A source switched on this node (already in effect here): starts its broadcast.
+        public mutating func originate(_ change: SourceSwitch, now: UInt64) -> [Action] {
+            _ = switches.merge([change])
+            return disseminate([], [change], over: KeyRange.all, now: now)
         }
 
         /// An authenticated envelope.
@@ -158,11 +172,11 @@ extension Gossip {
             var actions = heard(e.sender, now: now)
             let from = e.sender
             switch e.message {
-            case .push(let id, let relay, let purges):
-                actions += take(purges)
+            case .push(let id, let relay, let purges, let changes):
+                actions += take(purges) + takeSwitches(changes)
                 actions.append(.send(.ack(id: id), to: from))
                 if let relay, relayed.insert("\(from)#\(e.epoch)#\(id)") {
-                    actions += disseminate(purges, over: relay, now: now)
+                    actions += disseminate(purges, changes, over: relay, now: now)
                 }
             case .ack(let id):
                 // Only first tries measure the round trip (an ack after a retransmission is ambiguous).
@@ -171,6 +185,7 @@ extension Gossip {
                 }
             case .digest(let d):
                 learn(d.members, now: now)
+                actions += takeSwitches(d.switches)
                 // Streams the sender forgot beyond what this node holds: those purges are lost to it.
                 let gaps = d.vector.filter { $0.base > ledger.watermark($0.stream) }
                     .filter { ledger.forgotten(stream: $0.stream, upTo: $0.base) }
@@ -180,7 +195,7 @@ extension Gossip {
                     let fresh = take(d.purges)
                     actions += fresh
                     let theirs = ledger.missing(from: d.vector, in: d.range, limit: Int.max)
-                    actions += batches(theirs).map { send(push: $0, relay: nil, to: from, alternates: [], now: now) }
+                    actions += batches(theirs).map { send(push: $0, [], relay: nil, to: from, alternates: [], now: now) }
                     if !fresh.isEmpty {
                         // The reply was a batch of a backlog: ask again at once for the rest.
                         actions.append(.send(.digest(digest(range: d.range)), to: from))
@@ -214,7 +229,7 @@ extension Gossip {
                     p.sentAt = now
                     pending[id] = p
                     stats.retransmits += 1
-                    actions.append(.send(.push(id: id, relay: p.relay, purges: p.purges), to: p.target))
+                    actions.append(.send(.push(id: id, relay: p.relay, purges: p.purges, switches: p.switches), to: p.target))
                     continue
                 }
                 pending[id] = nil
@@ -223,18 +238,16 @@ extension Gossip {
                 var rest = p.alternates.drop { members[$0]?.status == .dead }
                 if let next = rest.popFirst() {
                     stats.handoffs += 1
-                    actions.append(send(push: p.purges, relay: p.relay, to: next, alternates: Array(rest), now: now))
+                    actions.append(send(push: p.purges, p.switches, relay: p.relay, to: next, alternates: Array(rest), now: now))
                 }
             }
             for (address, sent) in probes where now >= sent + config.probeTimeout {
                 probes[address] = nil
                 actions += suspect(address, now: now)
             }
-            if suspects > 0 {
-                for (address, m) in members where m.status == .suspect && now >= m.since + config.deadAfter {
-                    setStatus(address, .dead, now: now)
-                    actions.append(.memberChanged(address, .dead))
-                }
+            for (address, since) in suspected where now >= since + config.deadAfter {
+                setStatus(address, .dead, now: now)
+                actions.append(.memberChanged(address, .dead))
             }
             if now >= nextTrimAt {
                 nextTrimAt = now + 60_000_000
@@ -257,7 +270,7 @@ extension Gossip {
         public mutating func queryStatus(_ purgeID: String) -> (id: UInt64, asked: [String], actions: [Action]) {
             let id = nextQueryID
             nextQueryID += 1
-            let asked = members.keys.sorted()
+            let asked = addresses
             return (id, asked, asked.map { .send(.statusQuery(id: id, purge: purgeID), to: $0) })
         }
 
@@ -267,6 +280,13 @@ extension Gossip {
         }
 
         // MARK: Internals
+
+        /// Switches new here from `changes`, as a `switchSources` action (none when nothing changed).
+        private mutating func takeSwitches(_ changes: [SourceSwitch]) -> [Action] {
+            guard !changes.isEmpty else { return [] }
+            let changed = switches.merge(changes)
+            return changed.isEmpty ? [] : [.switchSources(changed)]
+        }
 
         /// New purges from `purges`, as an `apply` action (none when every one was known).
         private mutating func take(_ purges: [GossipPurge]) -> [Action] {
@@ -279,8 +299,9 @@ extension Gossip {
         /// Pushes purges to the members in `range` other than this node, through a broadcast tree: the members are
         /// split into `fanout` contiguous shares (one each when few), and the first member of each share is sent the
         /// purges and the share's key range to relay to in turn.
-        private mutating func disseminate(_ purges: [GossipPurge], over range: KeyRange, now: UInt64) -> [Action] {
-            let targets = members.values.filter { $0.status != .dead && range.contains($0.address) }.map(\.address).sorted()
+        private mutating func disseminate(_ purges: [GossipPurge], _ changes: [SourceSwitch], over range: KeyRange,
+                                          now: UInt64) -> [Action] {
+            let targets = addresses([.alive, .suspect]).filter { range.contains($0) }
             guard !targets.isEmpty else { return [] }
             let shares = targets.count <= config.directLimit ? targets.count : config.fanout
             let size = (targets.count + shares - 1) / shares
@@ -292,19 +313,20 @@ extension Gossip {
                 let hi = end < targets.count ? targets[end] : range.hi
                 let share = KeyRange(lo: max(lo, range.lo), hi: hi)
                 let relay: KeyRange? = end - start > 1 ? share : nil
-                actions.append(send(push: purges, relay: relay, to: targets[start], alternates: Array(targets[(start + 1)..<end]),
-                                    now: now))
+                actions.append(send(push: purges, changes, relay: relay, to: targets[start],
+                                    alternates: Array(targets[(start + 1)..<end]), now: now))
                 start = end
             }
             return actions
         }
 
-        private mutating func send(push purges: [GossipPurge], relay: KeyRange?, to target: String, alternates: [String],
-                                   now: UInt64) -> Action {
+        private mutating func send(push purges: [GossipPurge], _ changes: [SourceSwitch], relay: KeyRange?, to target: String,
+                                   alternates: [String], now: UInt64) -> Action {
             let id = nextPushID
             nextPushID += 1
-            pending[id] = PendingPush(target: target, relay: relay, purges: purges, sentAt: now, tries: 1, alternates: alternates)
-            return .send(.push(id: id, relay: relay, purges: purges), to: target)
+            pending[id] = PendingPush(target: target, relay: relay, purges: purges, switches: changes, sentAt: now, tries: 1,
+                                      alternates: alternates)
+            return .send(.push(id: id, relay: relay, purges: purges, switches: changes), to: target)
         }
 
         /// Purges cut into messages of about `batchBytes` (one purge alone may exceed it).
@@ -335,28 +357,30 @@ extension Gossip {
 
         private mutating func digest(range: KeyRange) -> Digest {
             let (entries, _) = ledger.vector(in: range, limit: Int.max)
-            var alive = members.values.filter { $0.status == .alive }.map(\.address).sorted()
+            var alive = addresses([.alive])
             var sample: [String] = []
             while sample.count < config.membersPerDigest, !alive.isEmpty {
                 sample.append(alive.remove(at: Int(rng.next() % UInt64(alive.count))))
             }
-            return Digest(isReply: false, range: range, vector: entries, members: sample, floor: ledger.floor)
+            var d = Digest(isReply: false, range: range, vector: entries, members: sample, floor: ledger.floor)
+            d.switches = switches.all
+            return d
         }
 
         private mutating func digestTarget() -> String? {
             digestsSent += 1
-            let dead = members.values.filter { $0.status == .dead }.map(\.address).sorted()
+            let dead = addresses([.dead])
             if !dead.isEmpty && digestsSent % config.deadProbeEvery == 0 {
                 return dead[Int(rng.next() % UInt64(dead.count))]
             }
-            let live = members.values.filter { $0.status != .dead }.map(\.address).sorted()
+            let live = addresses([.alive, .suspect])
             guard !live.isEmpty else { return dead.isEmpty ? nil : dead[Int(rng.next() % UInt64(dead.count))] }
             return live[Int(rng.next() % UInt64(live.count))]
         }
 
         private mutating func heard(_ address: String, now: UInt64) -> [Action] {
             guard let old = members[address] else {
-                members[address] = Member(address: address, status: .alive, since: now, lastHeard: now)
+                add(address, lastHeard: now, now: now)
                 return [.memberChanged(address, .alive)]
             }
             members[address]?.lastHeard = now
@@ -380,18 +404,27 @@ extension Gossip {
             }
         }
 
+        private mutating func add(_ address: String, lastHeard: UInt64?, now: UInt64) {
+            guard members[address] == nil else { return }
+            members[address] = Member(address: address, status: .alive, since: now, lastHeard: lastHeard)
+            addresses.insert(address, at: addresses.partitioningIndex { $0 >= address })
+        }
+
+        /// Members' addresses in order, those with a status in `statuses`.
+        private func addresses(_ statuses: Set<Status>) -> [String] {
+            addresses.filter { members[$0].map { statuses.contains($0.status) } ?? false }
+        }
+
         private mutating func setStatus(_ address: String, _ status: Status, now: UInt64) {
             guard let old = members[address]?.status, old != status else { return }
-            if old == .suspect { suspects -= 1 }
-            if status == .suspect { suspects += 1 }
+            if old == .suspect { suspected[address] = nil }
+            if status == .suspect { suspected[address] = now }
             members[address]?.status = status
             members[address]?.since = now
         }
 
         private mutating func learn(_ addresses: [String], now: UInt64) {
-            for a in addresses where a != me && members[a] == nil {
-                members[a] = Member(address: a, status: .alive, since: now, lastHeard: nil)
-            }
+            for a in addresses where a != me && members[a] == nil { add(a, lastHeard: nil, now: now) }
         }
 
         private mutating func suspect(_ address: String, now: UInt64) -> [Action] {

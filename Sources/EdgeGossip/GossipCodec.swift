@@ -61,7 +61,7 @@ public struct GossipCodec: Sendable {
 
     private static func write(_ m: GossipMessage, to w: inout ByteWriter) {
         switch m {
-        case .push(let id, let relay, let purges):
+        case .push(let id, let relay, let purges, let switches):
             w.byte(1)
             w.varint(id)
             if let relay {
@@ -71,6 +71,7 @@ public struct GossipCodec: Sendable {
                 w.byte(0)
             }
             write(purges, to: &w)
+            write(switches, to: &w)
         case .ack(let id):
             w.byte(2)
             w.varint(id)
@@ -88,6 +89,7 @@ public struct GossipCodec: Sendable {
             w.varint(UInt64(d.members.count))
             for m in d.members { w.string(m) }
             write(d.purges, to: &w)
+            write(d.switches, to: &w)
         case .statusQuery(let id, let purge):
             w.byte(4)
             w.varint(id)
@@ -109,8 +111,8 @@ public struct GossipCodec: Sendable {
                 guard let range = readRange(&r) else { return nil }
                 relay = range
             }
-            guard let purges = readPurges(&r) else { return nil }
-            return .push(id: id, relay: relay, purges: purges)
+            guard let purges = readPurges(&r), let switches = readSwitches(&r) else { return nil }
+            return .push(id: id, relay: relay, purges: purges, switches: switches)
         case 2:
             return r.varint().map { .ack(id: $0) }
         case 3:
@@ -127,9 +129,11 @@ public struct GossipCodec: Sendable {
                 guard let s = r.string() else { return nil }
                 members.append(s)
             }
-            guard let purges = readPurges(&r) else { return nil }
-            return .digest(Digest(isReply: reply == 1, range: range, vector: vector, members: members, purges: purges,
-                                  floor: floor))
+            guard let purges = readPurges(&r), let switches = readSwitches(&r) else { return nil }
+            var digest = Digest(isReply: reply == 1, range: range, vector: vector, members: members, purges: purges,
+                                floor: floor)
+            digest.switches = switches
+            return .digest(digest)
         case 4:
             guard let id = r.varint(), let purge = r.string() else { return nil }
             return .statusQuery(id: id, purge: purge)
@@ -158,6 +162,25 @@ public struct GossipCodec: Sendable {
         case 1: return r.string().map { KeyRange(lo: lo, hi: $0) }
         default: return nil
         }
+    }
+
+    private static func write(_ switches: [SourceSwitch], to w: inout ByteWriter) {
+        w.varint(UInt64(switches.count))
+        for s in switches {
+            w.string(s.source)
+            w.byte(s.enabled ? 1 : 0)
+            w.varint(s.time)
+        }
+    }
+
+    private static func readSwitches(_ r: inout ByteReader) -> [SourceSwitch]? {
+        guard let n = r.count() else { return nil }
+        var out: [SourceSwitch] = []
+        for _ in 0..<n {
+            guard let source = r.string(), let on = r.byte(), on <= 1, let time = r.varint() else { return nil }
+            out.append(SourceSwitch(source: source, enabled: on == 1, time: time))
+        }
+        return out
     }
 
     private static func write(_ purges: [GossipPurge], to w: inout ByteWriter) {

@@ -1,8 +1,10 @@
+public import EdgeCore
+
 /// What nodes say to each other. Every datagram carries one, sealed in a `GossipEnvelope`.
 public enum GossipMessage: Sendable, Hashable {
-    /// New purges, to apply and then pass on to the members in `relay` (the receiver's share of the broadcast
-    /// tree; nil: apply only). Answered with `ack(id)`; unanswered pushes are sent again.
-    case push(id: UInt64, relay: KeyRange?, purges: [GossipPurge])
+    /// New purges (and source switches), to apply and then pass on to the members in `relay` (the receiver's
+    /// share of the broadcast tree; nil: apply only). Answered with `ack(id)`; unanswered pushes are sent again.
+    case push(id: UInt64, relay: KeyRange?, purges: [GossipPurge], switches: [SourceSwitch] = [])
     /// The push `id` arrived.
     case ack(id: UInt64)
     /// Anti-entropy: a slice of the sender's version vector (and, in a reply, the purges the other side lacks).
@@ -15,7 +17,7 @@ public enum GossipMessage: Sendable, Hashable {
     /// Whether the message carries purges (what the "payload messages per purge" of the benchmark counts).
     public var carriesPurges: Bool {
         switch self {
-        case .push(_, _, let p): !p.isEmpty
+        case .push(_, _, let p, let s): !p.isEmpty || !s.isEmpty
         case .digest(let d): !d.purges.isEmpty
         default: false
         }
@@ -32,6 +34,8 @@ public struct Digest: Sendable, Hashable {
     /// A few members the sender knows alive (membership spreads with anti-entropy).
     public var members: [String]
     public var purges: [GossipPurge]
+    /// Every source switch the sender knows (few: one per source ever switched).
+    public var switches: [SourceSwitch] = []
     /// The sender forgot every purge made before this time (microseconds; 0: none): a receiver that finds it
     /// missed some of those can no longer learn them, and must treat what it cached before then as purged.
     public var floor: UInt64

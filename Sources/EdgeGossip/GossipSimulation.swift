@@ -87,6 +87,12 @@ public struct GossipSimulation: Sendable {
         return p
     }
 
+    /// A customer switches `source` on node `i` now.
+    public mutating func switchSource(on i: Int, _ source: String, enabled: Bool) {
+        let actions = nodes[i].originate(SourceSwitch(source: source, enabled: enabled, time: now), now: now)
+        run(actions, from: i)
+    }
+
     /// Asks node `i` for the status of `purgeID` across the cluster; answers gather in `statusAnswers`.
     public mutating func queryStatus(on i: Int, _ purgeID: String) -> UInt64 {
         let (id, _, actions) = nodes[i].queryStatus(purgeID)
@@ -194,6 +200,8 @@ public struct GossipSimulation: Sendable {
                 break
             case .invalidate(let before):
                 invalidations[i] = before
+            case .switchSources:
+                break
             }
         }
     }

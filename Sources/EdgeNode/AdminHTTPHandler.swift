@@ -136,6 +136,10 @@ struct AdminView: Sendable {
             }
         case (.PUT, "/v1/gossip/faults"):
             return gossipFaults(r)
+        case (.POST, let p) where p.hasPrefix("/v1/sources/") && (p.hasSuffix("/disable") || p.hasSuffix("/enable")):
+            return switchSource(r, path: p)
+        case (.GET, "/v1/sources"):
+            return listSources(r)
         case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/v1/stats"), (_, "/v1/purge"):
             return .done(.error(.methodNotAllowed, "method not allowed"))
         default:
@@ -182,6 +186,53 @@ struct AdminView: Sendable {
         nodes += members.map { #""\#(JSONText.escape($0.member))":"\#(word($0.applied))""# }
         let all = here && members.allSatisfy { $0.applied == true }
         return .json(.ok, #"{"id":"\#(JSONText.escape(id))","complete":\#(all)\#(at),"nodes":{\#(nodes.joined(separator: ","))}}"#)
+    }
+
+    /// `POST /v1/sources/{name}/disable` and `/enable`, with the key of the source's customer: from the answer on
+    /// this node refuses (or serves again) the source, and the decision spreads to every peer; disabling also purges
+    /// its cached variants everywhere. Operator keys are refused (403): switching a customer's source is the
+    /// customer's decision.
+    private func switchSource(_ r: AdminRequest, path: String) -> Outcome {
+        guard let key = service.keyring.authenticate(authorization: r.authorization) else { return .done(.unauthorized) }
+        let enable = path.hasSuffix("/enable")
+        let name = String(path.dropFirst("/v1/sources/".count).dropLast(enable ? "/enable".count : "/disable".count))
+        guard let source = service.config.sources.first(where: { $0.name == name }) else {
+            return .done(.error(.notFound, "no such source"))
+        }
+        guard case .customer(let id) = key.scope, id == source.customer else {
+            return .done(.error(.forbidden, "only the source's customer may switch it"))
+        }
+        return .pending { [service] in
+            do {
+                let change = try await service.purges.switchSource(name, enabled: enable)
+                service.logger.info("source switched", metadata: ["edge.source": "\(name)", "edge.enabled": "\(enable)",
+                                                                  "edge.key": "\(key.id)"])
+                return .json(.ok, Self.sourceJSON(name, enabled: enable, time: change.time))
+            } catch {
+                service.logger.error("source switch not recorded", metadata: ["edge.error": "\(error)"])
+                return .error(.internalServerError, "switched here but not recorded on disk")
+            }
+        }
+    }
+
+    /// `GET /v1/sources`: the sources a key may see (a customer's own; all for operators) and whether each is
+    /// enabled.
+    private func listSources(_ r: AdminRequest) -> Outcome {
+        guard let key = service.keyring.authenticate(authorization: r.authorization) else { return .done(.unauthorized) }
+        let switches = Dictionary(uniqueKeysWithValues: service.purges.sourceSwitches.map { ($0.source, $0) })
+        let visible = service.config.sources.filter { s in
+            if case .customer(let id) = key.scope { return s.customer == id }
+            return true
+        }
+        let items = visible.map { s in
+            let on = s.enabled && !service.purges.isDisabled(s.name)
+            return Self.sourceJSON(s.name, enabled: on, time: switches[s.name]?.time)
+        }
+        return .done(.json(.ok, "[" + items.joined(separator: ",") + "]"))
+    }
+
+    static func sourceJSON(_ name: String, enabled: Bool, time: UInt64?) -> String {
+        #"{"source":"\#(JSONText.escape(name))","enabled":\#(enabled)\#(time.map { ",\"switchedAt\":\($0)" } ?? "")}"#
     }
 
     /// `PUT /v1/gossip/faults` `{"lossRate": 0.1, "blockedPeers": ["host:port"]}` (operator keys): datagram loss

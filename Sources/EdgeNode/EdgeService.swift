@@ -126,6 +126,10 @@ final class EdgeService: Sendable {
             resolvedMemo.put(memoKey, lookup)
         }
         let resolved = lookup
+        // A customer switched the source off (here or on a peer): refused from that moment, memo or not.
+        if purges.isDisabled(resolved.source.name) {
+            return .done(errorResponse(EdgeError.forbidden("source is disabled"), allocator: allocator))
+        }
         let conditions = request.preconditions
         // Look up: the memory tier (the body buffer is shared, not copied), then LMDB (the body is copied straight
         // out of the mapped page into a buffer, which the memory tier then keeps).

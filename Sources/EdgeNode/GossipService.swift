@@ -72,7 +72,7 @@ final class GossipService: PurgePeers, Sendable {
         var config = Gossip.Config()
         config.retention = UInt64(settings.retention * 1_000_000)
         machine = NIOLockedValueBox(Gossip.StateMachine(me: settings.address, seeds: settings.peers, known: purges.known,
-                                                        config: config, seed: UInt64.random(in: 1...UInt64.max), now: now))
+                                                        switches: purges.sourceSwitches, config: config, seed: UInt64.random(in: 1...UInt64.max), now: now))
     }
 
     static func micros() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1_000_000) }
@@ -104,6 +104,11 @@ final class GossipService: PurgePeers, Sendable {
 
     func spread(_ purge: GossipPurge) {
         let actions = machine.withLockedValue { $0.originate(purge, now: Self.micros()) }
+        run(actions)
+    }
+
+    func spread(_ change: SourceSwitch) {
+        let actions = machine.withLockedValue { $0.originate(change, now: Self.micros()) }
         run(actions)
     }
 
@@ -166,6 +171,9 @@ final class GossipService: PurgePeers, Sendable {
                 queries.withLockedValue { q in if q[id] != nil { q[id]![from] = applied } }
             case .memberChanged(let member, let status):
                 logger.info("gossip member", metadata: ["edge.member": "\(member)", "edge.status": "\(status.rawValue)"])
+            case .switchSources(let changes):
+                purges.apply(switches: changes)
+                logger.info("source switches from peers", metadata: ["edge.switches": "\(changes.map { "\($0.source)=\($0.enabled ? "on" : "off")" })"])
             case .invalidate(let before):
                 purges.invalidateAll(before: before)
                 logger.warning("missed purges peers have forgotten: everything cached before the floor is purged",

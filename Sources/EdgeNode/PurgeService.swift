@@ -4,11 +4,14 @@ import EdgePrivacy
 import EdgeStore
 import Foundation
 import NIOConcurrencyHelpers
+import Synchronization
 
 /// Where purges go beyond this node (the gossip service, when the node has peers).
 protocol PurgePeers: Sendable {
     /// Starts spreading a purge made here (already applied and recorded here).
     func spread(_ purge: GossipPurge)
+    /// Starts spreading a source switch made here (already in effect and recorded here).
+    func spread(_ change: SourceSwitch)
     /// Which members have applied purge `id`, by address (nil: did not answer in time).
     func status(of id: String) async -> [(member: String, applied: Bool?)]
 }
@@ -35,11 +38,18 @@ final class PurgeService: Sendable {
 
     /// The configured sources (a purge of everything names each).
     private let sources: [String]
+    /// Customers' source switches (latest per source), and how many sources they disable (read on every request
+    /// without a lock: almost always 0).
+    private let switches: NIOLockedValueBox<SourceSwitches>
+    private let disabledCount = Atomic<Int>(0)
 
     init(nodeID: String, sources: [String] = [], log: TombstoneLog?, tombstones: [Tombstone],
          clock: @escaping @Sendable () -> Double) {
         self.nodeID = nodeID
         self.sources = sources
+        let switched = SourceSwitches(log?.switches ?? [])
+        switches = NIOLockedValueBox(switched)
+        disabledCount.store(switched.disabled.count, ordering: .relaxed)
         self.log = log
         self.clock = clock
         // Read back at start: applied "at 0", so the first sweep after start expires them once it has run.
@@ -106,6 +116,49 @@ final class PurgeService: Sendable {
         noteApplied(purges)
         receive(clock: purges.map(\.time).max() ?? 0)
         Task { [self] in try? await record(tombstones) }
+    }
+
+    /// Whether a customer disabled `source` (through this node or another).
+    func isDisabled(_ source: String) -> Bool {
+        disabledCount.load(ordering: .relaxed) > 0 && switches.withLockedValue { !$0.isEnabled(source) }
+    }
+
+    /// Every source switch known, latest per source.
+    var sourceSwitches: [SourceSwitch] { switches.withLockedValue { $0.all } }
+
+    /// A customer disables or enables `source` here: in effect at once (refused from now on), written to the log,
+    /// then spread to peers; disabling also purges the source's cached variants (everywhere, as a purge).
+    func switchSource(_ source: String, enabled: Bool) async throws -> SourceSwitch {
+        let change = SourceSwitch(source: source, enabled: enabled, time: tick())
+        _ = merge([change])
+        if let log {
+            try await writer.run { () throws(EdgeError) in
+                do { try log.append(switches: [change]) } catch { throw .internalError(detail: "tombstone log: \(error)") }
+            }
+        }
+        if !enabled { _ = try await purge([.source(source)]) }
+        peers.withLockedValue { $0 }?.spread(change)
+        return change
+    }
+
+    /// Source switches received from peers: in effect at once, written in the background (a switch lost to a crash
+    /// comes back with the next digest, which carries them all).
+    func apply(switches changes: [SourceSwitch]) {
+        let changed = merge(changes)
+        guard !changed.isEmpty, let log else { return }
+        Task { [writer] in
+            try? await writer.run { () throws(EdgeError) in
+                do { try log.append(switches: changed) } catch { throw .internalError(detail: "tombstone log: \(error)") }
+            }
+        }
+    }
+
+    private func merge(_ changes: [SourceSwitch]) -> [SourceSwitch] {
+        switches.withLockedValue { s in
+            let changed = s.merge(changes)
+            disabledCount.store(s.disabled.count, ordering: .relaxed)
+            return changed
+        }
     }
 
     /// Purges everything every source cached before `time` (microseconds), on this node only: what a node does when

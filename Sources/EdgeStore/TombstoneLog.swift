@@ -6,6 +6,8 @@ import Foundation
 /// mid-write) is skipped. The file only grows by purges; it is rewritten without duplicates when opened.
 ///
 /// Line: `v1 <TAB> id <TAB> time <TAB> kind <TAB> field <TAB> field`, fields percent-escaped (`%`, tab, newline).
+/// Source switches (a customer disabling or enabling a source) are kept here too, as kind `disable` / `enable`:
+/// they must survive restarts just as purges do.
 public final class TombstoneLog: @unchecked Sendable {
     private let path: String
     private let lock = NSLock()
@@ -16,16 +18,23 @@ public final class TombstoneLog: @unchecked Sendable {
         let dir = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var tombstones: [Tombstone] = []
+        var switches: [SourceSwitch] = []
         var seen = Set<String>()
         if let data = FileManager.default.contents(atPath: path) {
             for line in data.split(separator: UInt8(ascii: "\n")) {
-                guard let t = decode(Substring(decoding: line, as: UTF8.self)), seen.insert(t.id).inserted else { continue }
+                let text = Substring(decoding: line, as: UTF8.self)
+                if let s = decodeSwitch(text) {
+                    switches.append(s)
+                    continue
+                }
+                guard let t = decode(text), seen.insert(t.id).inserted else { continue }
                 tombstones.append(t)
             }
         }
         // Rewrite compactly (drops a torn line and duplicates), then append from there.
         let tmp = path + ".tmp"
-        let text = tombstones.map(encode).joined()
+        let latest = SourceSwitches(switches).all
+        let text = tombstones.map(encode).joined() + latest.map(encode).joined()
         guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
             throw CocoaError(.fileWriteUnknown)
         }
@@ -34,8 +43,13 @@ public final class TombstoneLog: @unchecked Sendable {
         guard rename(tmp, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         let fd = Foundation.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        return (TombstoneLog(path: path, fd: fd), tombstones)
+        let log = TombstoneLog(path: path, fd: fd)
+        log.switches = latest
+        return (log, tombstones)
     }
+
+    /// The latest switch of each source, as read at open.
+    public private(set) var switches: [SourceSwitch] = []
 
     private init(path: String, fd: Int32) {
         self.path = path
@@ -44,9 +58,17 @@ public final class TombstoneLog: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Appends source switches and flushes them to disk. Blocking: call it off the event loops.
+    public func append(switches: [SourceSwitch]) throws {
+        try appendFlushed(Array(switches.map(Self.encode).joined().utf8))
+    }
+
     /// Appends tombstones and flushes them to disk. Blocking: call it off the event loops.
     public func append(_ tombstones: [Tombstone]) throws {
-        let bytes = Array(tombstones.map(Self.encode).joined().utf8)
+        try appendFlushed(Array(tombstones.map(Self.encode).joined().utf8))
+    }
+
+    private func appendFlushed(_ bytes: [UInt8]) throws {
         try lock.withLock {
             var offset = 0
             while offset < bytes.count {
@@ -86,6 +108,17 @@ public final class TombstoneLog: @unchecked Sendable {
         case .source(let s): ("source", s, "")
         }
         return ["v1", escape(t.id), String(t.time), kind, escape(a), escape(b)].joined(separator: "\t") + "\n"
+    }
+
+    static func encode(_ s: SourceSwitch) -> String {
+        ["v1", "switch", String(s.time), s.enabled ? "enable" : "disable", escape(s.source), ""].joined(separator: "\t") + "\n"
+    }
+
+    static func decodeSwitch(_ line: Substring) -> SourceSwitch? {
+        let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+        guard f.count == 6, f[0] == "v1", f[1] == "switch", let time = UInt64(f[2]), f[3] == "enable" || f[3] == "disable"
+        else { return nil }
+        return SourceSwitch(source: unescape(f[4]), enabled: f[3] == "enable", time: time)
     }
 
     static func decode(_ line: Substring) -> Tombstone? {

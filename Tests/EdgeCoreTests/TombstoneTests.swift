@@ -71,6 +71,20 @@ import Testing
         #expect(rest == 2 && i.isEmpty)
     }
 
+    /// Should keep the latest switch per source (disabled winning a tie) and ignore older ones.
+    @Test func sourceSwitches() {
+        var s = SourceSwitches()
+        #expect(s.isEnabled("a"))
+        #expect(s.merge([SourceSwitch(source: "a", enabled: false, time: 10)]).count == 1)
+        #expect(s.merge([SourceSwitch(source: "a", enabled: true, time: 5)]).isEmpty)
+        #expect(s.merge([SourceSwitch(source: "a", enabled: true, time: 10)]).isEmpty)
+        #expect(!s.isEnabled("a") && s.disabled == ["a"])
+        #expect(s.merge([SourceSwitch(source: "a", enabled: true, time: 11), SourceSwitch(source: "b", enabled: false, time: 1)]).count == 2)
+        #expect(s.isEnabled("a") && !s.isEnabled("b"))
+        #expect(s.merge([SourceSwitch(source: "a", enabled: false, time: 11)]).count == 1)
+        #expect(s.all.map(\.source) == ["a", "b"])
+    }
+
     /// Should agree with a brute-force scan of all tombstones on random entries.
     @Test func matchesBruteForce() {
         var rng = SeededGenerator(seed: 42)

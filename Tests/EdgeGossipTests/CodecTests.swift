@@ -11,9 +11,17 @@ import Testing
         .push(id: 1, relay: KeyRange(lo: "10.0.0.1:7946", hi: "10.0.0.9:7946"), purges: [purge]),
         .push(id: 300, relay: KeyRange(lo: "b"), purges: [purge, purge]),
         .push(id: 2, relay: nil, purges: []),
+        .push(id: 3, relay: nil, purges: [], switches: [SourceSwitch(source: "web", enabled: false, time: 77),
+                                                        SourceSwitch(source: "ü", enabled: true, time: 1)]),
         .ack(id: UInt64.max),
         .digest(Digest(isReply: false, range: .all, vector: [VectorEntry(stream: "a-1", watermark: 9)], members: ["x:1", "y:2"])),
         .digest(Digest(isReply: true, range: KeyRange(lo: "a", hi: "m"), vector: [], members: [], purges: [purge])),
+        .digest({
+            var d = Digest(isReply: false, range: .all, vector: [VectorEntry(stream: "s", watermark: 5, base: 2)], members: [],
+                           floor: 123)
+            d.switches = [SourceSwitch(source: "web", enabled: false, time: 9)]
+            return d
+        }()),
         .statusQuery(id: 5, purge: "node-a-17-3"),
         .statusAnswer(id: 5, purge: "node-a-17-3", applied: true),
     ]

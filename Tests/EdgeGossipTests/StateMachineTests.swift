@@ -131,6 +131,21 @@ import Testing
         #expect(covered != nil)
     }
 
+    /// Should spread a source switch to every node at once, and to a node that was away through anti-entropy.
+    @Test func sourceSwitchesSpread() {
+        var sim = GossipSimulation(count: 40)
+        sim.stop(39)
+        sim.switchSource(on: 3, "web", enabled: false)
+        sim.advance(20_000)
+        #expect(sim.nodes[0..<39].allSatisfy { !$0.switches.isEnabled("web") })
+        sim.start(39)
+        sim.advance(3_000_000)
+        #expect(!sim.nodes[39].switches.isEnabled("web"))
+        sim.switchSource(on: 7, "web", enabled: true)
+        sim.advance(20_000)
+        #expect(sim.nodes.allSatisfy { $0.switches.isEnabled("web") })
+    }
+
     /// Should learn every member from a short seed list.
     @Test func membershipSpreads() throws {
         var sim = GossipSimulation(count: 30, seeds: 2)

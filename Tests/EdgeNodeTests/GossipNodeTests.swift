@@ -22,7 +22,10 @@ import Glibc
             let seeds = nodes.first.map { ["127.0.0.1:\($0.server.gossipPort!)"] } ?? []
             nodes.append(try await TestNode.start(origin: origin) { c in
                 c.nodeID = "node\(i)"
-                c.adminKeys = [AdminKey(id: "ops", secret: PurgeNodeTests.operatorSecret, scope: .operator)!]
+                c.sources[0].customer = "acme"
+                c.adminKeys = [AdminKey(id: "ops", secret: PurgeNodeTests.operatorSecret, scope: .operator)!,
+                               AdminKey(id: "acme", secret: PurgeNodeTests.acmeSecret, scope: .customer("acme"))!,
+                               AdminKey(id: "other", secret: "other-customer-secret-1", scope: .customer("other"))!]
                 c.gossip.port = 0
                 c.gossip.secret = secret
                 c.gossip.peers = seeds
@@ -132,6 +135,56 @@ import Glibc
         try await Task.sleep(for: .milliseconds(200))
         #expect(try await Self.gossipCount(target, "refused replayed") == 1)
         #expect(try await target.get("/b.jpg?w=20").header("x-cache") == "HIT")
+    }
+
+    static func switchSource(_ node: TestNode, _ name: String, _ action: String, secret: String) async throws -> Int {
+        try await TestHTTPClient.get(port: node.adminPort, "/v1/sources/\(name)/\(action)", method: .POST,
+                                     headers: [("Authorization", "Bearer \(secret)")]).status
+    }
+
+    /// Should refuse a source on every node once its customer disables it on one (its variants dropped), serve it
+    /// again once enabled, keep the decision across a restart, and take the decision only from that customer.
+    @Test func customerDisablesSource() async throws {
+        let nodes = try await Self.cluster(2)
+        defer { Task { await Self.stopAll(nodes) } }
+        Self.route(nodes[0], "/c.jpg")
+        for n in nodes { _ = try await n.get("/c.jpg?w=20") }
+        #expect(try await Self.switchSource(nodes[0], "web", "disable", secret: PurgeNodeTests.operatorSecret) == 403)
+        #expect(try await Self.switchSource(nodes[0], "web", "disable", secret: "other-customer-secret-1") == 403)
+        #expect(try await Self.switchSource(nodes[0], "nope", "disable", secret: PurgeNodeTests.acmeSecret) == 404)
+        #expect(try await Self.switchSource(nodes[0], "web", "disable", secret: "wrong-secret-0000000000") == 401)
+        #expect(try await Self.switchSource(nodes[0], "web", "disable", secret: PurgeNodeTests.acmeSecret) == 200)
+        #expect(try await nodes[0].get("/c.jpg?w=20").status == 403)
+        var status = 0
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(1) {
+            status = try await nodes[1].get("/c.jpg?w=20").status
+            if status == 403 { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(status == 403)   // on the second node within a second
+        let fetched = nodes[0].origin.count("/c.jpg")
+        #expect(try await Self.switchSource(nodes[1], "web", "enable", secret: PurgeNodeTests.acmeSecret) == 200)
+        for _ in 0..<200 where try await nodes[0].get("/c.jpg?w=20").status == 403 { try await Task.sleep(for: .milliseconds(5)) }
+        // Served again, from the origin: the variants cached before were dropped when it was disabled.
+        #expect(try await nodes[1].get("/c.jpg?w=20").header("x-cache") == "MISS")
+        #expect(nodes[0].origin.count("/c.jpg") > fetched)
+        let list = try await TestHTTPClient.get(port: nodes[0].adminPort, "/v1/sources",
+                                                headers: [("Authorization", "Bearer \(PurgeNodeTests.acmeSecret)")])
+        #expect(String(decoding: list.body, as: UTF8.self).contains(#""source":"web","enabled":true"#))
+    }
+
+    /// Should still refuse a disabled source after the node restarts.
+    @Test func disabledSourceSurvivesRestart() async throws {
+        let node = try await PurgeNodeTests.start()
+        defer { Task { try? await node.origin.shutdown() } }
+        Self.route(node, "/d.jpg")
+        #expect(try await Self.switchSource(node, "web", "disable", secret: PurgeNodeTests.acmeSecret) == 200)
+        await node.stop()
+        let again = try await PurgeNodeTests.start(cacheDir: node.cacheDir, origin: node.origin)
+        defer { Task { await again.stop() } }
+        #expect(try await again.get("/d.jpg?w=20").status == 403)
+        #expect(node.origin.count("/d.jpg") == 0)
     }
 
     static func gossipCount(_ node: TestNode, _ key: String) async throws -> Int {

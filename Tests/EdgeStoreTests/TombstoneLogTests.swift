@@ -33,4 +33,21 @@ import Testing
         let (_, again) = try TombstoneLog.open(path: path)
         #expect(again.count == 6 && again.last?.id == "n1-7")
     }
+
+    /// Should keep source switches with the tombstones and read back the latest per source.
+    @Test func sourceSwitches() throws {
+        let dir = try TemporaryDirectory(prefix: "imgedge-tombstones")
+        let path = dir.path + "/tombstones.log"
+        do {
+            let (log, _) = try TombstoneLog.open(path: path)
+            try log.append(switches: [SourceSwitch(source: "web\tx", enabled: false, time: 5)])
+            try log.append([Tombstone(id: "n-1", selector: .source("web"), time: 6)])
+            try log.append(switches: [SourceSwitch(source: "web\tx", enabled: true, time: 4),
+                                      SourceSwitch(source: "files", enabled: false, time: 7)])
+        }
+        let (log, tombstones) = try TombstoneLog.open(path: path)
+        #expect(tombstones.map(\.id) == ["n-1"])
+        #expect(log.switches == [SourceSwitch(source: "files", enabled: false, time: 7),
+                                 SourceSwitch(source: "web\tx", enabled: false, time: 5)])
+    }
 }

@@ -1,4 +1,6 @@
 import EdgeCore
+import EdgePrivacy
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -36,12 +38,24 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// What the access log needs of a request, noted when it arrives (only when there is an access log).
+    struct Arrival {
+        var start: ContinuousClock.Instant
+        var client: String
+        var method: String
+        var host: String
+        var target: String
+    }
+
     private func handle(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let keepAlive = head.isKeepAlive
         let isHead = head.method == .HEAD
+        let arrival = service.accessLog == nil ? nil : Arrival(
+            start: .now, client: context.remoteAddress?.ipAddress ?? "-", method: head.method.rawValue,
+            host: head.headers.first(name: "host") ?? "", target: head.uri)
         if let limitError = Self.checkLimits(head) {
             write(context: context, EdgeService.errorResponse(limitError, allocator: context.channel.allocator),
-                  keepAlive: false, isHead: isHead)
+                  keepAlive: false, isHead: isHead, arrival: arrival)
             return
         }
         let request = EdgeRequest(method: head.method, uri: head.uri,
@@ -53,7 +67,7 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                                   hints: Self.clientHints(head.headers))
         switch service.respond(to: request, allocator: context.channel.allocator) {
         case .done(let response):
-            write(context: context, response, keepAlive: keepAlive, isHead: isHead)
+            write(context: context, response, keepAlive: keepAlive, isHead: isHead, arrival: arrival)
         case .pending(let work):
             inFlight.begin()
             working += 1
@@ -64,7 +78,7 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.working -= 1
                 switch result {
                 case .success(let response):
-                    self.write(context: context, response, keepAlive: keepAlive, isHead: isHead)
+                    self.write(context: context, response, keepAlive: keepAlive, isHead: isHead, arrival: arrival)
                 case .failure:
                     context.close(promise: nil)
                 }
@@ -89,7 +103,16 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         return nil
     }
 
-    private func write(context: ChannelHandlerContext, _ response: EdgeResponse, keepAlive: Bool, isHead: Bool) {
+    private func write(context: ChannelHandlerContext, _ response: EdgeResponse, keepAlive: Bool, isHead: Bool,
+                       arrival: Arrival?) {
+        if let arrival, let log = service.accessLog {
+            let elapsed = ContinuousClock.now - arrival.start
+            log.record(AccessLogFormat.line(
+                time: Date().timeIntervalSince1970, client: arrival.client, method: arrival.method, host: arrival.host,
+                target: arrival.target, status: Int(response.status.code), bytes: isHead ? 0 : response.body.readableBytes,
+                cache: response.headers.first(name: "x-cache") ?? "-",
+                milliseconds: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15))
+        }
         var headers = response.headers
         headers.add(name: "server", value: "imgedge")
         if !keepAlive { headers.add(name: "connection", value: "close") }

@@ -41,8 +41,10 @@ public final class EdgeNodeServer: Sendable {
         let now: @Sendable () -> Double = clock ?? { Date().timeIntervalSince1970 }
         let (log, tombstones) = try TombstoneLog.open(path: config.cachePath + "/tombstones.log")
         let purges = PurgeService(nodeID: config.nodeID, sources: config.sources.map(\.name), log: log, tombstones: tombstones, clock: now)
+        let accessLog = try config.accessLogPath.map { try AccessLog(path: $0, maxBytes: config.accessLogMaxBytes, logger: logger) }
         let service = EdgeService(config: config, store: store, origin: SourceOriginFetcher(curl: curl),
-                                  imaging: imaging, metrics: NodeMetrics(), logger: logger, purges: purges, clock: now)
+                                  imaging: imaging, metrics: NodeMetrics(), logger: logger, purges: purges,
+                                  accessLog: accessLog, clock: now)
         let sweeper = PurgeSweeper(purges: purges, store: store, hot: service.hot, logger: logger)
         sweeper.start(interval: .milliseconds(Int64(config.sweepInterval * 1000)))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
@@ -130,6 +132,7 @@ public final class EdgeNodeServer: Sendable {
         }
         await gossip?.shutdown()
         await sweeper.shutdown()
+        await service.accessLog?.shutdown()
         try? await group.shutdownGracefully()
         await service.shutdown()
         store.close()

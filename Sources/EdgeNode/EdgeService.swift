@@ -58,10 +58,13 @@ final class EdgeService: Sendable {
     let purges: PurgeService
     let keyring: AdminKeyring
     let clock: @Sendable () -> Double
+    /// The access log, when `log.access` is set.
+    let accessLog: AccessLog?
 
     init(config: NodeConfig, store: any CacheStoring, origin: any OriginFetching, imaging: any ImageProcessing,
-         metrics: NodeMetrics, logger: Logger, purges: PurgeService? = nil,
+         metrics: NodeMetrics, logger: Logger, purges: PurgeService? = nil, accessLog: AccessLog? = nil,
          clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.accessLog = accessLog
         self.purges = purges ?? PurgeService(nodeID: config.nodeID, sources: config.sources.map(\.name), log: nil, tombstones: [], clock: clock)
         self.keyring = AdminKeyring(config.adminKeys)
         self.config = config

@@ -61,10 +61,11 @@ struct ConfigReader {
         "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
                    "maxConcurrentFetches", "maxQueuedFetches", "maxConnections", "fillTimeout"],
         "origin": ["connectTimeout", "timeout"],
+        "log": ["access", "accessMaxBytes"],
         "gossip": ["host", "port", "peers", "secret", "syncTimeout", "retention", "lossRate", "blockedPeers", "faultInjection"],
     ]
     /// Keys of the contract that later versions implement: refused by name rather than silently ignored.
-    static let notYetSupported: Set<String> = ["customers", "log"]
+    static let notYetSupported: Set<String> = ["customers"]
     static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
                                           "staleWhileRevalidate", "staleIfError",
                                           "secureToken", "requireSignature", "defaultParams", "keepMetadata",
@@ -136,6 +137,8 @@ struct ConfigReader {
         if let v = value("origin", "connectTimeout") { config.originConnectTimeout = duration(v, "origin.connectTimeout") ?? config.originConnectTimeout }
         if let v = value("origin", "timeout") { config.originTimeout = duration(v, "origin.timeout") ?? config.originTimeout }
         config.gossip = gossip(sections["gossip"] ?? [:])
+        if let v = value("log", "access"), let p = string(v, "log.access"), !p.isEmpty { config.accessLogPath = resolvePath(p) }
+        if let v = value("log", "accessMaxBytes") { config.accessLogMaxBytes = size(v, "log.accessMaxBytes", min: 4096) ?? config.accessLogMaxBytes }
 
         var names = Set<String>()
         for (i, item) in sourceList.enumerated() {

@@ -49,6 +49,10 @@ public struct NodeConfig: Sendable {
     /// `cache.sweepInterval`: how often the purge sweeper checks for new tombstones (a sweep walks the whole store,
     /// deletes what they cover, then expires them).
     public var sweepInterval: Double = 10
+    /// `log.access`: path of the JSON-lines access log (nil: none); `log.accessMaxBytes`: rotate past this size,
+    /// keeping one old file.
+    public var accessLogPath: String?
+    public var accessLogMaxBytes = 100 << 20
     /// `gossip.*`: the purge gossip between nodes (nil secret: a single node, no gossip socket).
     public var gossip = GossipSettings()
 

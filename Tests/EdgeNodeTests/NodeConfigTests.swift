@@ -78,12 +78,12 @@ import Testing
 
     /// Should refuse keys of later features by name rather than ignore them.
     @Test func refusesUnsupportedKeys() throws {
-        let yaml = "log: {access: x}\nsources:\n  - {name: a, kind: web, baseURL: 'http://x', exposeLocation: true}\n"
+        let yaml = "customers: []\nsources:\n  - {name: a, kind: web, baseURL: 'http://x', exposeLocation: true}\n"
         do {
             _ = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
             Issue.record("expected a ConfigError")
         } catch let e as ConfigError {
-            #expect(e.problems.contains { $0.key == "log" && $0.message.contains("not supported") })
+            #expect(e.problems.contains { $0.key == "customers" && $0.message.contains("not supported") })
             #expect(e.problems.contains { $0.key == "sources[0].exposeLocation" })
         }
     }
@@ -112,6 +112,15 @@ import Testing
         }
         let noSecret = "gossip: {peers: ['a:1']}\nsources: []\n"
         #expect(throws: ConfigError.self) { try NodeConfig.parse(yaml: noSecret, baseDirectory: "/", environment: [:]) }
+    }
+
+    /// Should read log.access (relative to the file) and log.accessMaxBytes.
+    @Test func accessLogKeys() throws {
+        let yaml = "log: {access: logs/access.log, accessMaxBytes: 1MiB}\nsources: []\n"
+        let c = try NodeConfig.parse(yaml: yaml, baseDirectory: "/etc/imgedge", environment: [:])
+        #expect(c.accessLogPath == "/etc/imgedge/logs/access.log" && c.accessLogMaxBytes == 1 << 20)
+        let off = try NodeConfig.parse(yaml: "log: {access: ''}\nsources: []\n", baseDirectory: "/", environment: [:])
+        #expect(off.accessLogPath == nil)
     }
 
     /// Should read admin.keys (secret as itself or as sha256:<hex>) and report every bad key by its path.

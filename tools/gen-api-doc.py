@@ -49,7 +49,7 @@ status = {
     "cs": (P, "strip (default: no profile), srgb, tinysrgb (a compact ~500-byte sRGB profile), adobergb1998 (Debian's compatible profile), origin (the source's profile, pixels unconverted); profiles are written to JPEG, PNG and WebP only"),
     "dl": (S, "Content-Disposition: attachment with a sanitised filename (RFC 6266 filename* for non-ASCII)"),
     "dpi": (P, "1–65535 written to JFIF (JPEG) and pHYs (PNG); imgix writes EXIF, which this node never writes"),
-    "iptc": (P, "parsed; `allow` keeps nothing until a source may opt in to passing IPTC (privacy issue)"),
+    "iptc": (S, "`allow` passes a JPEG source's IPTC segments byte for byte into JPEG outputs, only where the source sets `allowIPTC` (elsewhere, and for other formats, it changes nothing); nothing else of the source's metadata is kept"),
     "jpg-progressive": (S, "default true as documented; false gives baseline JPEG"),
     "lossless": (S, "WebP, AVIF and JPEG 2000"),
     "svg-sanitize": (S, "SVG sources are always rasterised by librsvg, which runs no scripts, and SVG is never served: the output is the same either way"),

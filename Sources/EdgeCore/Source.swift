@@ -34,6 +34,10 @@ public struct SourceConfig: Sendable, Equatable {
     /// `keepMetadata`: requests without transform parameters serve the origin's bytes exactly, metadata included
     /// (by default their metadata is removed losslessly). Transformed outputs never carry metadata.
     public var keepMetadata = false
+    /// `allowIPTC`: honour `iptc=allow` (a JPEG source's IPTC passed into a JPEG output).
+    public var allowIPTC = false
+    /// `exposeLocation`: `fm=json` includes the GPS position (by default it never does).
+    public var exposeLocation = false
     /// `allowPrivateNetwork`: the non-public addresses (loopback, private, link-local…) this source's origin
     /// fetches may connect to; by default none. Checked on the address each connection is really made to.
     public var networkPolicy = NetworkAddressPolicy.publicOnly

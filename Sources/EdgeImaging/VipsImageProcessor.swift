@@ -43,7 +43,13 @@ public struct VipsImageProcessor: ImageProcessing {
         image = try TextStep.apply(image, ctx)
         image = try EncodeStep.flatten(image, output: ctx.output, background: spec.background)
         image = try EncodeStep.stripMetadata(image)
-        let body = try EncodeStep.encode(image, ctx, source: buf)
+        var body = try EncodeStep.encode(image, ctx, source: buf)
+        // iptc=allow (only where the source allows it; see OutputSpec): the JPEG source's IPTC segments, byte for
+        // byte, into the JPEG output — nothing else of its metadata.
+        if spec.output.iptc == .allow, ctx.sourceType == .jpeg, ctx.output == .jpg || ctx.output == .pjpg,
+           let iptc = LosslessMetadata.jpegIPTC(Array(buf)), let withIPTC = LosslessMetadata.jpeg(body, inserting: iptc) {
+            body = withIPTC
+        }
         return ProcessedImage(body: body, format: ctx.output, width: image.width, height: image.height)
     }
 

@@ -228,8 +228,11 @@ final class EdgeService: Sendable {
         if let target = path.proxied, !source.originHosts(baseHost: nil).allows(target.host) {
             throw .forbidden("origin host not allowed", detail: "host \(target.host) is not in allowedHosts")
         }
-        let spec = try TransformParser.parse(query: q.map { uri[uri.index(after: $0)...] } ?? "",
+        var spec = try TransformParser.parse(query: q.map { uri[uri.index(after: $0)...] } ?? "",
                                              defaults: source.defaultParamPairs, hints: request.hints)
+        // What the source permits of metadata decides the output, so it is part of the spec (and the key).
+        if !source.allowIPTC { spec.output.iptc = .block }
+        spec.output.exposeLocation = source.exposeLocation
         let format = NegotiatedFormat(spec: spec, accept: request.accept)
         let key = CacheKey(source: source.name, path: path.description, spec: spec, format: format)
         return Resolved(source: source, path: path, spec: spec, format: format, key: key,

@@ -68,7 +68,7 @@ struct ConfigReader {
     static let notYetSupported: Set<String> = ["customers"]
     static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
                                           "staleWhileRevalidate", "staleIfError",
-                                          "secureToken", "requireSignature", "defaultParams", "keepMetadata",
+                                          "secureToken", "requireSignature", "defaultParams", "keepMetadata", "allowIPTC", "exposeLocation",
                                           "allowPrivateNetwork", "allowedHosts"]
 
     mutating func problem(_ key: String, _ message: String) { problems.append(ConfigProblem(key: key, message: message)) }
@@ -242,10 +242,7 @@ struct ConfigReader {
             problem(at, "must be a mapping")
             return nil
         }
-        for key in map.keys where !Self.sourceKeys.contains(key) {
-            let known: Set<String> = ["allowIPTC", "exposeLocation"]
-            problem("\(at).\(key)", known.contains(key) ? "not supported by this version of imgedge" : "unknown key")
-        }
+        for key in map.keys where !Self.sourceKeys.contains(key) { problem("\(at).\(key)", "unknown key") }
         let name = map["name"].flatMap { string($0, "\(at).name") }
         if name == nil { problem("\(at).name", "required") }
         let kindText = map["kind"].flatMap { string($0, "\(at).kind") }
@@ -305,6 +302,8 @@ struct ConfigReader {
         config.requireSignature = signing.required || kind == .proxy
         config.defaultParams = signing.defaults
         config.keepMetadata = map["keepMetadata"].flatMap { bool($0, "\(at).keepMetadata") } ?? false
+        config.allowIPTC = map["allowIPTC"].flatMap { bool($0, "\(at).allowIPTC") } ?? false
+        config.exposeLocation = map["exposeLocation"].flatMap { bool($0, "\(at).exposeLocation") } ?? false
         config.networkPolicy = networkPolicy
         config.allowedHosts = allowedHosts
         return config

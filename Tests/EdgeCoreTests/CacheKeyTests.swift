@@ -11,6 +11,20 @@ import Testing
         #expect(try key("w=200&dpr=2") == k)
     }
 
+    /// Should key what a source permits of metadata where it changes the output: IPTC for JPEG, location for JSON.
+    @Test func metadataPermissionsInKey() throws {
+        func keyed(_ query: String, exposeLocation: Bool = false) throws -> CacheKey {
+            var s = try spec(query)
+            s.output.exposeLocation = exposeLocation
+            return CacheKey(source: "demo", path: "/a.jpg", spec: s, format: NegotiatedFormat(spec: s, accept: nil))
+        }
+        #expect(try keyed("fm=json", exposeLocation: true) != keyed("fm=json"))
+        #expect(try keyed("fm=png", exposeLocation: true) == keyed("fm=png"))
+        #expect(try keyed("fm=jpg&iptc=allow") != keyed("fm=jpg"))
+        #expect(try keyed("fm=png&iptc=allow") == keyed("fm=png"))
+        #expect(try keyed("fm=jpg&iptc=block") == keyed("fm=jpg"))
+    }
+
     /// Should not depend on parameter order.
     @Test func orderIrrelevant() throws {
         #expect(try key("w=400&h=300&fit=crop&crop=top&fm=webp") == key("fm=webp&crop=top&fit=crop&h=300&w=400"))

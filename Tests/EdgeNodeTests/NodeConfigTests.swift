@@ -76,16 +76,18 @@ import Testing
         }
     }
 
-    /// Should refuse keys of later features by name rather than ignore them.
+    /// Should refuse keys of later features by name rather than ignore them, and read the source metadata permissions.
     @Test func refusesUnsupportedKeys() throws {
-        let yaml = "customers: []\nsources:\n  - {name: a, kind: web, baseURL: 'http://x', exposeLocation: true}\n"
+        let yaml = "customers: []\nsources:\n  - {name: a, kind: web, baseURL: 'http://x', exposeLocation: true, allowIPTC: true}\n"
         do {
             _ = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
             Issue.record("expected a ConfigError")
         } catch let e as ConfigError {
             #expect(e.problems.contains { $0.key == "customers" && $0.message.contains("not supported") })
-            #expect(e.problems.contains { $0.key == "sources[0].exposeLocation" })
+            #expect(e.problems.count == 1)
         }
+        let ok = try NodeConfig.parse(yaml: String(yaml.dropFirst("customers: []\n".count)), baseDirectory: "/", environment: [:])
+        #expect(ok.sources[0].exposeLocation && ok.sources[0].allowIPTC)
     }
 
     /// Should read gossip.* (peers from YAML or a comma-separated environment variable) and report bad values.

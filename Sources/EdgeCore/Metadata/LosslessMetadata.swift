@@ -106,6 +106,45 @@ public enum LosslessMetadata {
         return nil
     }
 
+    /// The IPTC of a JPEG: its APP13 "Photoshop 3.0" segments, whole (markers and lengths included), from the
+    /// header segments before the first scan; nil when there are none or the file is not a JPEG.
+    public static func jpegIPTC(_ b: [UInt8]) -> [UInt8]? {
+        var found: [UInt8] = []
+        guard jpegHeaderSegments(b, { marker, segment in
+            if marker == 0xED, segment.dropFirst(4).starts(with: "Photoshop 3.0\u{0}".utf8) { found += segment }
+        }) != nil else { return nil }
+        return found.isEmpty ? nil : found
+    }
+
+    /// A JPEG with `segments` (whole APPn segments) inserted after SOI and its JFIF APP0, if any.
+    public static func jpeg(_ b: [UInt8], inserting segments: [UInt8]) -> [UInt8]? {
+        var at = 2
+        var first = true
+        guard jpegHeaderSegments(b, { marker, segment in
+            if first, marker == 0xE0, segment.dropFirst(4).starts(with: "JFIF\u{0}".utf8) { at = 2 + segment.count }
+            first = false
+        }) != nil else { return nil }
+        return Array(b[..<at]) + segments + Array(b[at...])
+    }
+
+    /// Walks a JPEG's segments up to its first scan (SOS), handing each (marker, whole segment) to `visit`;
+    /// returns where the scan starts, or nil for a file that is not a well-formed JPEG.
+    static func jpegHeaderSegments(_ b: [UInt8], _ visit: (UInt8, ArraySlice<UInt8>) -> Void) -> Int? {
+        guard b.count >= 4, b[0] == 0xFF, b[1] == 0xD8 else { return nil }
+        var i = 2
+        while i + 3 < b.count {
+            guard b[i] == 0xFF else { return nil }
+            let m = b[i + 1]
+            if m == 0xFF { i += 1; continue }
+            if m == 0xDA { return i }
+            let length = Int(b[i + 2]) << 8 | Int(b[i + 3])
+            guard length >= 2, i + 2 + length <= b.count else { return nil }
+            visit(m, b[i..<(i + 2 + length)])
+            i += 2 + length
+        }
+        return nil
+    }
+
     /// The Orientation tag (0x0112) of IFD0 in a TIFF-structured EXIF block, if valid (1...8).
     static func exifOrientation(_ t: [UInt8]) -> UInt16? {
         guard t.count >= 8 else { return nil }

@@ -25,8 +25,8 @@ public struct OutputSpec: ParameterGroup {
         case strip
     }
 
-    /// imgix `iptc`. No output of this node carries IPTC: `allow` would need a source opting in to pass
-    /// metadata through, which sources cannot do yet, so it changes nothing.
+    /// imgix `iptc`: `allow` passes a JPEG source's IPTC into a JPEG output, where the source sets `allowIPTC`
+    /// (the node turns it back to `block` for every other source before the cache key is made).
     public enum IPTCPolicy: String, Sendable, Hashable, CaseIterable { case allow, block }
 
     /// `lossless`: lossless WebP, AVIF and JPEG 2000.
@@ -42,6 +42,8 @@ public struct OutputSpec: ParameterGroup {
     public var iptc = IPTCPolicy.block
     /// `dl`: answer as an attachment with this file name ("" = the source's file name).
     public var download: String?
+    /// Set from the source's `exposeLocation` (never from the URL): `fm=json` includes the GPS position.
+    public var exposeLocation = false
     /// `svg-sanitize`: accepted and without effect (SVG sources are always rasterised; no SVG is ever served).
     public var svgSanitize = true
     /// `auto=enhance`: stretch each colour channel's levels over the full range.
@@ -100,6 +102,8 @@ public struct OutputSpec: ParameterGroup {
         if !jpegProgressive && may([.jpg]) { out.append("jpg-progressive=0") }
         if colorSpace != .strip && may(Self.profileFormats) { out.append("cs=\(colorSpace.rawValue)") }
         if enhance && may(Set(OutputFormat.allCases.filter { $0 != .json })) { out.append("auto=enhance") }
+        if iptc == .allow && may([.jpg, .pjpg]) { out.append("iptc=allow") }
+        if exposeLocation && may([.json]) { out.append("exposeLocation") }
     }
 
     /// Formats whose files can carry an ICC profile here: GIF and this libvips' JPEG 2000 writer cannot, and its

@@ -8,7 +8,8 @@ import Foundation
 /// `Orientation`, `ProfileName`, `HasAlpha`, `Content-Type`, `Content-Length`, `TIFF{…}`, `Exif{…}`, `JFIF{…}`,
 /// `PNG{…}`). Only the header is read: no pixel is decoded.
 ///
-/// Privacy: EXIF is read through an allow-list of technical tags. GPS (the whole GPS IFD), serial numbers
+/// Privacy: EXIF is read through an allow-list of technical tags. GPS (the whole GPS IFD, unless the source sets
+/// `exposeLocation`: then its position, altitude and time, as ImageIO's `{GPS}` keys), serial numbers
 /// (body, lens), owner and author names (CameraOwnerName, Artist, Copyright), free text (ImageDescription,
 /// UserComment, HostComputer), ImageUniqueID, MakerNote, XMP and IPTC are never returned.
 enum MetadataJSON {
@@ -38,9 +39,11 @@ enum MetadataJSON {
         }
         var exifLength = 0
         if let exif = cvips_get_blob(image.pointer, "exif-data", &exifLength) {
-            let tags = EXIFReader.read(Array(UnsafeRawBufferPointer(start: exif, count: exifLength)))
+            let tags = EXIFReader.read(Array(UnsafeRawBufferPointer(start: exif, count: exifLength)),
+                                       location: ctx.spec.output.exposeLocation)
             if !tags.tiff.isEmpty { out["TIFF"] = tags.tiff }
             if !tags.exif.isEmpty { out["Exif"] = tags.exif }
+            if !tags.gps.isEmpty { out["GPS"] = tags.gps }
         }
         switch ctx.sourceType {
         case .jpeg: out["JFIF"] = ["IsProgressive": cvips_get_int(image.pointer, "jpeg-multiscan", 0) == 1]
@@ -98,8 +101,8 @@ enum MetadataJSON {
     }
 }
 
-/// An allow-listing EXIF (TIFF structure) reader: IFD0 into `TIFF`, the Exif IFD into `Exif`; nothing else is
-/// followed (no GPS IFD, no interoperability IFD, no thumbnail). Bounded: at most `maxEntries` entries per IFD,
+/// An allow-listing EXIF (TIFF structure) reader: IFD0 into `TIFF`, the Exif IFD into `Exif`, and — only when
+/// asked — the GPS IFD's position into `GPS`; nothing else is followed (no interoperability IFD, no thumbnail). Bounded: at most `maxEntries` entries per IFD,
 /// arrays of at most `maxValues` values, strings of at most `maxString` bytes; malformed data is skipped.
 enum EXIFReader {
     static let maxEntries = 512
@@ -132,26 +135,42 @@ enum EXIFReader {
         0xA433: "LensMake", 0xA434: "LensModel",
     ]
     static let exifPointer: UInt16 = 0x8769
+    static let gpsPointer: UInt16 = 0x8825
+    /// GPS IFD tags returned with `exposeLocation` (ImageIO's names; no processing method, area or destination).
+    static let gpsTags: [UInt16: String] = [
+        0x0001: "LatitudeRef", 0x0002: "Latitude", 0x0003: "LongitudeRef", 0x0004: "Longitude",
+        0x0005: "AltitudeRef", 0x0006: "Altitude", 0x0007: "TimeStamp", 0x001D: "DateStamp",
+    ]
 
-    static func read(_ blob: [UInt8]) -> (tiff: [String: Any], exif: [String: Any]) {
+    static func read(_ blob: [UInt8], location: Bool = false) -> (tiff: [String: Any], exif: [String: Any], gps: [String: Any]) {
         var b = blob[...]
         if b.starts(with: Array("Exif\0\0".utf8)) { b = b.dropFirst(6) }
         let data = Array(b)
-        guard data.count >= 8 else { return ([:], [:]) }
+        guard data.count >= 8 else { return ([:], [:], [:]) }
         let little: Bool
         switch (data[0], data[1]) {
         case (0x49, 0x49): little = true
         case (0x4D, 0x4D): little = false
-        default: return ([:], [:])
+        default: return ([:], [:], [:])
         }
         let r = Reader(data: data, little: little)
-        guard r.u16(2) == 42, let ifd0 = r.u32(4) else { return ([:], [:]) }
+        guard r.u16(2) == 42, let ifd0 = r.u32(4) else { return ([:], [:], [:]) }
         var exifOffset: Int?
+        var gpsOffset: Int?
         let tiff = ifd(r, at: Int(ifd0), names: tiffTags) { tag, value in
             if tag == exifPointer { exifOffset = value }
+            if tag == gpsPointer { gpsOffset = value }
         }
         let exif = exifOffset.map { ifd(r, at: $0, names: exifTags) { _, _ in } } ?? [:]
-        return (tiff, exif)
+        var gps: [String: Any] = [:]
+        if location, let gpsOffset {
+            gps = ifd(r, at: gpsOffset, names: gpsTags) { _, _ in }
+            // ImageIO gives latitude and longitude as decimal degrees, not the three rationals of the file.
+            for key in ["Latitude", "Longitude"] {
+                if let dms = gps[key] as? [Double], dms.count == 3 { gps[key] = dms[0] + dms[1] / 60 + dms[2] / 3600 }
+            }
+        }
+        return (tiff, exif, gps)
     }
 
     /// The named tags of one IFD; `pointer` sees every LONG-valued tag (for the Exif IFD offset).

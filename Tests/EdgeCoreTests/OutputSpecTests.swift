@@ -72,7 +72,7 @@ import Testing
         ("fm=jpg&chromasub=420", "fm=jpg"), ("fm=jpg&jpg-progressive=true", "fm=jpg"), ("fm=png&q=20", "fm=png"),
         ("fm=png&chromasub=444", "fm=png"), ("fm=jpg&lossless=1", "fm=jpg"), ("fm=webp&colorquant=8", "fm=webp"),
         ("fm=webp&dpi=300", "fm=webp"), ("fm=pjpg&jpg-progressive=false", "fm=pjpg"), ("fm=gif&cs=srgb", "fm=gif"),
-        ("fm=jpg&cs=strip", "fm=jpg"), ("fm=png8&colorquant=256", "fm=png8"), ("fm=jpg&iptc=allow", "fm=jpg"),
+        ("fm=jpg&cs=strip", "fm=jpg"), ("fm=png8&colorquant=256", "fm=png8"), ("fm=png&iptc=allow", "fm=png"),
         ("fm=jpg&dl=x.jpg", "fm=jpg"), ("fm=jpg&svg-sanitize=false", "fm=jpg"), ("fm=json&auto=enhance", "fm=json"),
         ("fm=json&q=10", "fm=json"), ("fm=png8&q=10", "fm=png8"), ("fm=jpg&jpeg-progressive=1", "fm=jpg"),
     ])

@@ -19,7 +19,7 @@ final class TestNode: Sendable {
     var adminPort: Int { server.adminPort }
 
     static func start(origin existing: TestOrigin? = nil, cacheDir existingCache: TemporaryDirectory? = nil,
-                      clock: ManualClock? = nil,
+                      clock: ManualClock? = nil, logger given: Logger? = nil,
                       configure: (inout NodeConfig) -> Void = { _ in }) async throws -> TestNode {
         let origin = if let existing { existing } else { try await TestOrigin.start() }
         let cacheDir = try existingCache ?? TemporaryDirectory(prefix: "imgedge-node-cache")
@@ -32,8 +32,8 @@ final class TestNode: Sendable {
         config.adminPort = 0
         config.cacheMaxBytes = 64 << 20
         configure(&config)
-        var logger = Logger(label: "test-node")
-        logger.logLevel = .critical
+        var logger = given ?? Logger(label: "test-node")
+        if given == nil { logger.logLevel = .critical }
         let server = try await EdgeNodeServer.start(config: config, logger: logger, clock: clock?.reading)
         return TestNode(server: server, origin: origin, cacheDir: cacheDir, filesDir: filesDir, config: config)
     }

@@ -351,7 +351,7 @@ extension Gossip {
         private static func size(_ s: PurgeSelector) -> Int {
             switch s {
             case .image(let a, let b), .prefix(let a, let b), .sourceTag(let a, let b): a.utf8.count + b.utf8.count + 3
-            case .tag(let a), .source(let a): a.utf8.count + 2
+            case .tag(let a), .source(let a), .grantRevoked(let a): a.utf8.count + 2
             }
         }
 

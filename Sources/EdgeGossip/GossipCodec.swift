@@ -197,6 +197,7 @@ public struct GossipCodec: Sendable {
                 case .tag(let tag): w.byte(3); w.string(tag)
                 case .sourceTag(let source, let tag): w.byte(4); w.string(source); w.string(tag)
                 case .source(let source): w.byte(5); w.string(source)
+                case .grantRevoked(let id): w.byte(6); w.string(id)
                 }
             }
         }
@@ -217,6 +218,7 @@ public struct GossipCodec: Sendable {
                 case 3: selector = r.string().map { .tag($0) }
                 case 4: selector = r.string().flatMap { s in r.string().map { .sourceTag(source: s, tag: $0) } }
                 case 5: selector = r.string().map { .source($0) }
+                case 6: selector = r.string().map { .grantRevoked($0) }
                 default: selector = nil
                 }
                 guard let selector else { return nil }

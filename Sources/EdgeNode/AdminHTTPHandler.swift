@@ -1,4 +1,5 @@
 import EdgeCore
+import EdgePrivacy
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -31,7 +32,8 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             guard let h = head else { return }
             head = nil
             let request = AdminRequest(method: h.method, uri: h.uri,
-                                       authorization: h.headers.first(name: "authorization"), body: body)
+                                       authorization: h.headers.first(name: "authorization"),
+                                       grant: h.headers.first(name: "x-imgedge-grant"), body: body)
             body = []
             if tooLarge {
                 write(context: context, h, AdminResponse.error(.payloadTooLarge, "request body over 64 KiB"))
@@ -75,6 +77,8 @@ struct AdminRequest: Sendable {
     var method: HTTPMethod
     var uri: String
     var authorization: String?
+    /// `X-Imgedge-Grant`: an assistance grant an operator acts under.
+    var grant: String?
     var body: [UInt8]
 
     var path: String { uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri }
@@ -105,6 +109,9 @@ struct AdminView: Sendable {
     let service: EdgeService
     let gossip: GossipService?
     let sweeper: PurgeSweeper
+    let audit: AuditLog
+    /// The key assistance grants are signed with (shared by the cluster: derived from `gossip.secret`).
+    let grantKey: [UInt8]
     let isReady: @Sendable () -> Bool
 
     var ready: Bool { isReady() }
@@ -140,6 +147,12 @@ struct AdminView: Sendable {
             return switchSource(r, path: p)
         case (.GET, "/v1/sources"):
             return listSources(r)
+        case (.POST, "/v1/assistance"):
+            return grantAssistance(r)
+        case (.POST, "/v1/assistance/revoke"):
+            return revokeAssistance(r)
+        case (.GET, "/v1/audit"):
+            return auditEntries(r)
         case (_, "/healthz"), (_, "/readyz"), (_, "/metrics"), (_, "/v1/stats"), (_, "/v1/purge"):
             return .done(.error(.methodNotAllowed, "method not allowed"))
         default:
@@ -150,16 +163,23 @@ struct AdminView: Sendable {
     /// `POST /v1/purge`: authenticate, parse the selector, check the key's scope, apply; 202 once in effect.
     private func purge(_ r: AdminRequest) -> Outcome {
         guard let key = service.keyring.authenticate(authorization: r.authorization) else { return .done(.unauthorized) }
+        let acting: Acting
+        switch actingAs(key, r, for: .purge) {
+        case .success(let a): acting = a
+        case .failure(let refusal): return .done(refusal.response)
+        }
         let selectors: [PurgeSelector]
         do {
             selectors = try PurgeRequest.selectors(body: r.body, router: service.router, sources: service.config.sources,
-                                                   scope: key.scope)
+                                                   scope: acting.scope)
         } catch {
             return .done(.error(HTTPResponseStatus(statusCode: error.status), error.message))
         }
-        return .pending { [service] in
+        return .pending { [service, audit] in
             do {
                 let id = try await service.purges.purge(selectors).id
+                try await audit.append(acting.entry(node: service.config.nodeID, action: "purge",
+                                                    detail: selectors.map(\.description).joined(separator: "; ")))
                 service.logger.info("purge", metadata: ["edge.purge": "\(id)", "edge.key": "\(key.id)",
                                                         "edge.selectors": "\(selectors.map(\.description))"])
                 let nodeID = JSONText.escape(service.config.nodeID)
@@ -199,12 +219,19 @@ struct AdminView: Sendable {
         guard let source = service.config.sources.first(where: { $0.name == name }) else {
             return .done(.error(.notFound, "no such source"))
         }
-        guard case .customer(let id) = key.scope, id == source.customer else {
-            return .done(.error(.forbidden, "only the source's customer may switch it"))
+        let acting: Acting
+        switch actingAs(key, r, for: .sources) {
+        case .success(let a): acting = a
+        case .failure(let refusal): return .done(refusal.response)
         }
-        return .pending { [service] in
+        guard case .customer(let id) = acting.scope, id == source.customer else {
+            return .done(.error(.forbidden, "only the source's customer (or an operator under its grant) may switch it"))
+        }
+        return .pending { [service, audit] in
             do {
                 let change = try await service.purges.switchSource(name, enabled: enable)
+                try await audit.append(acting.entry(node: service.config.nodeID, action: enable ? "enable" : "disable",
+                                                    detail: "source \(name)"))
                 service.logger.info("source switched", metadata: ["edge.source": "\(name)", "edge.enabled": "\(enable)",
                                                                   "edge.key": "\(key.id)"])
                 return .json(.ok, Self.sourceJSON(name, enabled: enable, time: change.time))
@@ -212,6 +239,126 @@ struct AdminView: Sendable {
                 service.logger.error("source switch not recorded", metadata: ["edge.error": "\(error)"])
                 return .error(.internalServerError, "switched here but not recorded on disk")
             }
+        }
+    }
+
+    /// Who an admin request acts as: the key itself, or — for an operator key presenting `X-Imgedge-Grant` — the
+    /// customer whose grant it carries, within the grant's scope.
+    struct Acting: Sendable {
+        var key: AdminKey
+        var scope: AdminScope
+        var grant: AssistanceGrant?
+
+        func entry(node: String, action: String, detail: String) -> AuditLog.Entry {
+            var customer: String?
+            if case .customer(let id) = scope { customer = id }
+            return AuditLog.Entry(time: Date().timeIntervalSince1970, node: node, actor: key.id,
+                                  actorScope: key.scope.description, customer: customer, grant: grant?.id,
+                                  action: action, detail: detail)
+        }
+    }
+
+    struct Refusal: Error {
+        var response: AdminResponse
+    }
+
+    func actingAs(_ key: AdminKey, _ r: AdminRequest, for scope: AssistanceGrant.Scope) -> Result<Acting, Refusal> {
+        guard let token = r.grant else { return .success(Acting(key: key, scope: key.scope, grant: nil)) }
+        guard key.scope == .operator else {
+            return .failure(Refusal(response: .error(.forbidden, "only operator keys act under an assistance grant")))
+        }
+        guard let grant = AssistanceGrant(token: Substring(token.trimmingCharacters(in: .whitespaces)), key: grantKey) else {
+            return .failure(Refusal(response: .error(.forbidden, "assistance grant not valid")))
+        }
+        guard !service.purges.isRevoked(grant: grant.id) else {
+            return .failure(Refusal(response: .error(.forbidden, "assistance grant revoked")))
+        }
+        guard grant.allows(scope, operatorID: key.id, now: service.clock()) else {
+            return .failure(Refusal(response: .error(.forbidden, "assistance grant expired or does not allow this")))
+        }
+        return .success(Acting(key: key, scope: .customer(grant.customer), grant: grant))
+    }
+
+    /// `POST /v1/assistance` `{"scope": ["purge", "sources"], "duration": 3600, "operator": "key-id"}` with a
+    /// customer key: a signed grant for operators to act for that customer, for at most 24 hours (and no longer
+    /// than purges are kept, so its revocation outlives it).
+    private func grantAssistance(_ r: AdminRequest) -> Outcome {
+        guard let key = service.keyring.authenticate(authorization: r.authorization) else { return .done(.unauthorized) }
+        guard case .customer(let customer) = key.scope else {
+            return .done(.error(.forbidden, "grants are given by customer keys"))
+        }
+        guard let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+              let names = json["scope"] as? [String], !names.isEmpty,
+              let seconds = (json["duration"] as? NSNumber)?.doubleValue else {
+            return .done(.error(.badRequest, #"expected {"scope": ["purge", "sources"], "duration": seconds, "operator": "optional key id"}"#))
+        }
+        let scopes = names.compactMap(AssistanceGrant.Scope.init(rawValue:))
+        let longest = min(AssistanceGrant.maxDuration, service.config.gossip.retention)
+        guard scopes.count == names.count else { return .done(.error(.badRequest, "scope must be purge and/or sources")) }
+        guard seconds > 0, seconds <= longest else {
+            return .done(.error(.badRequest, "duration must be from 1 to \(Int(longest)) seconds"))
+        }
+        let operatorID = json["operator"] as? String
+        let now = service.clock()
+        var random = SystemRandomNumberGenerator()
+        let id = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
+        let grant = AssistanceGrant(id: id, customer: customer, scopes: Set(scopes), operatorID: operatorID,
+                                    issuedAt: now, expiresAt: now + seconds)
+        let acting = Acting(key: key, scope: key.scope, grant: grant)
+        return .pending { [service, audit, grantKey] in
+            do {
+                try await audit.append(acting.entry(node: service.config.nodeID, action: "grant",
+                                                    detail: "scope \(scopes.sorted().map(\.rawValue).joined(separator: ",")) for \(Int(seconds)) s" + (operatorID.map { " to \($0)" } ?? "")))
+            } catch {
+                return .error(.internalServerError, "grant not recorded in the audit log")
+            }
+            let body = #"{"id":"\#(id)","grant":"\#(grant.token(key: grantKey))","customer":"\#(JSONText.escape(customer))","# +
+                #""scope":[\#(scopes.sorted().map { "\"\($0.rawValue)\"" }.joined(separator: ","))],"expiresAt":\#(grant.expiresAt)}"#
+            return .json(.created, body)
+        }
+    }
+
+    /// `POST /v1/assistance/revoke` `{"grant": "<token>"}` with the granting customer's key: the grant stops
+    /// working on every node (the revocation travels like a purge).
+    private func revokeAssistance(_ r: AdminRequest) -> Outcome {
+        guard let key = service.keyring.authenticate(authorization: r.authorization) else { return .done(.unauthorized) }
+        guard let json = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+              let token = json["grant"] as? String,
+              let grant = AssistanceGrant(token: Substring(token), key: grantKey) else {
+            return .done(.error(.badRequest, #"expected {"grant": "<a grant this node can verify>"}"#))
+        }
+        guard key.scope == .customer(grant.customer) else { return .done(.error(.forbidden, "not this customer's grant")) }
+        let acting = Acting(key: key, scope: key.scope, grant: grant)
+        return .pending { [service, audit] in
+            do {
+                try await service.purges.revoke(grant: grant.id)
+                try await audit.append(acting.entry(node: service.config.nodeID, action: "revoke", detail: "grant \(grant.id)"))
+                return .json(.ok, #"{"id":"\#(grant.id)","revoked":true}"#)
+            } catch {
+                return .error(.internalServerError, "revoked here but not recorded on disk")
+            }
+        }
+    }
+
+    /// `GET /v1/audit?limit=N` (default 100, at most 1,000): the latest entries of this node's audit log; a
+    /// customer key sees only the entries about its customer.
+    private func auditEntries(_ r: AdminRequest) -> Outcome {
+        guard let key = service.keyring.authenticate(authorization: r.authorization) else { return .done(.unauthorized) }
+        var limit = 100
+        if let q = r.uri.split(separator: "?", maxSplits: 1).dropFirst().first {
+            for pair in q.split(separator: "&") where pair.hasPrefix("limit=") {
+                guard let n = Int(pair.dropFirst(6)), (1...1000).contains(n) else {
+                    return .done(.error(.badRequest, "limit must be from 1 to 1000"))
+                }
+                limit = n
+            }
+        }
+        var about: String?
+        if case .customer(let id) = key.scope { about = id }
+        let (customer, count) = (about, limit)
+        return .pending { [audit] in
+            let lines = await audit.entries(customer: customer, limit: count)
+            return .json(.ok, "[" + lines.joined(separator: ",") + "]")
         }
     }
 

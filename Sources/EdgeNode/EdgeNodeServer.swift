@@ -1,3 +1,4 @@
+import Crypto
 import EdgeCore
 import EdgeImaging
 import EdgeOrigin
@@ -22,6 +23,7 @@ public final class EdgeNodeServer: Sendable {
     private let service: EdgeService
     private let gossip: GossipService?
     private let sweeper: PurgeSweeper
+    private let audit: AuditLog
     private let store: LMDBCacheStore
     private let inFlight: InFlightCounter
     private let logger: Logger
@@ -46,6 +48,7 @@ public final class EdgeNodeServer: Sendable {
                                   imaging: imaging, metrics: NodeMetrics(), logger: logger, purges: purges,
                                   accessLog: accessLog, clock: now)
         let sweeper = PurgeSweeper(purges: purges, store: store, hot: service.hot, logger: logger)
+        let audit = try AuditLog(path: config.cachePath + "/audit.log")
         sweeper.start(interval: .milliseconds(Int64(config.sweepInterval * 1000)))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         let inFlight = InFlightCounter()
@@ -76,7 +79,8 @@ public final class EdgeNodeServer: Sendable {
                 }
                 .bind(host: config.httpHost, port: config.httpPort).get()
             let ready = NIOLockedValueBox(true)
-            let view = AdminView(service: service, gossip: gossip, sweeper: sweeper, isReady: { ready.withLockedValue { $0 } })
+            let view = AdminView(service: service, gossip: gossip, sweeper: sweeper, audit: audit,
+                                 grantKey: try Self.grantKey(config), isReady: { ready.withLockedValue { $0 } })
             let admin = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
@@ -88,7 +92,7 @@ public final class EdgeNodeServer: Sendable {
                 }
                 .bind(host: config.adminHost, port: config.adminPort).get()
             let server = EdgeNodeServer(group: group, channels: [edge, admin], service: service, gossip: gossip,
-                                        sweeper: sweeper, store: store,
+                                        sweeper: sweeper, audit: audit, store: store,
                                         inFlight: inFlight, logger: logger,
                                         httpPort: edge.localAddress?.port ?? config.httpPort,
                                         adminPort: admin.localAddress?.port ?? config.adminPort)
@@ -98,6 +102,7 @@ public final class EdgeNodeServer: Sendable {
                                               "edge.sources": "\(config.sources.map(\.name).joined(separator: ","))"])
             return server
         } catch {
+            await audit.shutdown()
             await sweeper.shutdown()
             await gossip?.shutdown()
             try? await group.shutdownGracefully()
@@ -108,18 +113,35 @@ public final class EdgeNodeServer: Sendable {
     }
 
     private init(group: MultiThreadedEventLoopGroup, channels: [any Channel], service: EdgeService, gossip: GossipService?,
-                 sweeper: PurgeSweeper, store: LMDBCacheStore, inFlight: InFlightCounter, logger: Logger, httpPort: Int, adminPort: Int) {
+                 sweeper: PurgeSweeper, audit: AuditLog, store: LMDBCacheStore, inFlight: InFlightCounter, logger: Logger, httpPort: Int, adminPort: Int) {
         self.group = group
         self.channels = channels
         self.service = service
         self.gossip = gossip
         self.sweeper = sweeper
+        self.audit = audit
         gossipPort = gossip.flatMap { g in g.address.split(separator: ":").last.flatMap { Int($0) } }
         self.store = store
         self.inFlight = inFlight
         self.logger = logger
         self.httpPort = httpPort
         self.adminPort = adminPort
+    }
+
+    /// The key assistance grants are signed with: derived from `gossip.secret` (so every node of the cluster
+    /// checks the others' grants), else this node's own random key, kept in `<cache.path>/assistance.key` (0600).
+    static func grantKey(_ config: NodeConfig) throws -> [UInt8] {
+        if let secret = config.gossip.secret {
+            return Array(SHA256.hash(data: Array(("imgedge-assistance-v1\u{0}" + secret).utf8)))
+        }
+        let path = config.cachePath + "/assistance.key"
+        if let existing = FileManager.default.contents(atPath: path), existing.count == 32 { return Array(existing) }
+        var random = SystemRandomNumberGenerator()
+        let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
+        guard FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        return key
     }
 
     /// Stops accepting, lets in-flight requests finish (up to `drain`), then closes everything and flushes the cache.
@@ -133,6 +155,7 @@ public final class EdgeNodeServer: Sendable {
         await gossip?.shutdown()
         await sweeper.shutdown()
         await service.accessLog?.shutdown()
+        await audit.shutdown()
         try? await group.shutdownGracefully()
         await service.shutdown()
         store.close()

@@ -42,6 +42,8 @@ final class PurgeService: Sendable {
     /// without a lock: almost always 0).
     private let switches: NIOLockedValueBox<SourceSwitches>
     private let disabledCount = Atomic<Int>(0)
+    /// Assistance grants revoked (by grant id), from this node or its peers.
+    private let revoked = NIOLockedValueBox<Set<String>>([])
 
     init(nodeID: String, sources: [String] = [], log: TombstoneLog?, tombstones: [Tombstone],
          clock: @escaping @Sendable () -> Double) {
@@ -54,6 +56,7 @@ final class PurgeService: Sendable {
         self.clock = clock
         // Read back at start: applied "at 0", so the first sweep after start expires them once it has run.
         index.withLockedValue { i in for t in tombstones { i.insert(t) } }
+        revoked.withLockedValue { $0.formUnion(Self.revocations(tombstones)) }
         let latest = tombstones.map(\.time).max() ?? 0
         hlc.withLockedValue { $0.receive(latest) }
         known = GossipPurge.regroup(tombstones)
@@ -118,6 +121,18 @@ final class PurgeService: Sendable {
         Task { [self] in try? await record(tombstones) }
     }
 
+    static func revocations(_ tombstones: [Tombstone]) -> [String] {
+        tombstones.compactMap { if case .grantRevoked(let id) = $0.selector { id } else { nil } }
+    }
+
+    /// Whether the assistance grant `id` was revoked (here or on a peer).
+    func isRevoked(grant id: String) -> Bool { revoked.withLockedValue { $0.contains(id) } }
+
+    /// Revokes an assistance grant everywhere: recorded and spread like a purge (it covers no entry).
+    func revoke(grant id: String) async throws {
+        _ = try await purge([.grantRevoked(id)])
+    }
+
     /// Whether a customer disabled `source` (through this node or another).
     func isDisabled(_ source: String) -> Bool {
         disabledCount.load(ordering: .relaxed) > 0 && switches.withLockedValue { !$0.isEnabled(source) }
@@ -171,6 +186,8 @@ final class PurgeService: Sendable {
     private func insert(_ tombstones: [Tombstone]) {
         let applied = tick()
         index.withLockedValue { idx in for t in tombstones { idx.insert(t, applied: applied) } }
+        let ids = Self.revocations(tombstones)
+        if !ids.isEmpty { revoked.withLockedValue { $0.formUnion(ids) } }
         sweepDue.withLockedValue { $0 = true }
     }
 

@@ -51,13 +51,7 @@ public struct AdminKey: Sendable, Hashable {
     /// digits. Nil when neither.
     public init?(id: String, secret: String, scope: AdminScope) {
         if secret.hasPrefix("sha256:") {
-            let hex = Array(secret.utf8.dropFirst(7))
-            guard hex.count == 64 else { return nil }
-            var bytes: [UInt8] = []
-            for i in stride(from: 0, to: 64, by: 2) {
-                guard let hi = PercentDecoding.hexValue(hex[i]), let lo = PercentDecoding.hexValue(hex[i + 1]) else { return nil }
-                bytes.append(hi << 4 | lo)
-            }
+            guard let bytes = Hex.decode(secret.dropFirst(7)), bytes.count == 32 else { return nil }
             self.init(id: id, secretDigest: bytes, scope: scope)
         } else {
             guard secret.count >= Self.minSecretLength, !secret.contains(where: \.isWhitespace) else { return nil }

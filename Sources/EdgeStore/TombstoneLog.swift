@@ -106,6 +106,7 @@ public final class TombstoneLog: @unchecked Sendable {
         case .tag(let tag): ("tag", tag, "")
         case .sourceTag(let s, let tag): ("sourceTag", s, tag)
         case .source(let s): ("source", s, "")
+        case .grantRevoked(let id): ("grantRevoked", id, "")
         }
         return ["v1", escape(t.id), String(t.time), kind, escape(a), escape(b)].joined(separator: "\t") + "\n"
     }
@@ -132,6 +133,7 @@ public final class TombstoneLog: @unchecked Sendable {
         case "tag": selector = .tag(a)
         case "sourceTag": selector = .sourceTag(source: a, tag: b)
         case "source": selector = .source(a)
+        case "grantRevoked": selector = .grantRevoked(a)
         default: return nil
         }
         return Tombstone(id: unescape(f[1]), selector: selector, time: time)

@@ -115,6 +115,7 @@ import Testing
                 case .tag(let tag): return entryTags.contains(tag)
                 case .sourceTag(let s, let tag): return s == src && entryTags.contains(tag)
                 case .source(let s): return s == src
+                case .grantRevoked: return false
                 }
             }
             #expect(i.covers(source: src, path: path, tags: entryTags, fetchedAt: at) == expected)

@@ -174,6 +174,32 @@ import Glibc
         #expect(String(decoding: list.body, as: UTF8.self).contains(#""source":"web","enabled":true"#))
     }
 
+    /// Should honour on every node a grant made on one, and refuse it everywhere soon after it is revoked.
+    @Test func grantsAndRevocationsAcrossNodes() async throws {
+        let nodes = try await Self.cluster(2)
+        defer { Task { await Self.stopAll(nodes) } }
+        func post(_ node: TestNode, _ target: String, _ secret: String, grant: String? = nil, body: String? = nil) async throws -> TestHTTPResponse {
+            var headers = [("Authorization", "Bearer \(secret)")]
+            if let grant { headers.append(("X-Imgedge-Grant", grant)) }
+            return try await TestHTTPClient.get(port: node.adminPort, target, method: .POST, headers: headers,
+                                                body: body.map { Array($0.utf8) })
+        }
+        let made = try await post(nodes[0], "/v1/assistance", PurgeNodeTests.acmeSecret, body: #"{"scope": ["purge"], "duration": 600}"#)
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(made.body)) as? [String: Any])?["grant"] as? String)
+        #expect(try await post(nodes[1], "/v1/purge", PurgeNodeTests.operatorSecret, grant: token,
+                               body: #"{"source": "web"}"#).status == 202)
+        #expect(try await post(nodes[0], "/v1/assistance/revoke", PurgeNodeTests.acmeSecret,
+                               body: #"{"grant": "\#(token)"}"#).status == 200)
+        var status = 0
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(1) {
+            status = try await post(nodes[1], "/v1/purge", PurgeNodeTests.operatorSecret, grant: token, body: #"{"source": "web"}"#).status
+            if status == 403 { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(status == 403)
+    }
+
     /// Should still refuse a disabled source after the node restarts.
     @Test func disabledSourceSurvivesRestart() async throws {
         let node = try await PurgeNodeTests.start()

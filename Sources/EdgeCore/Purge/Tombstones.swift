@@ -10,12 +10,15 @@ public enum PurgeSelector: Sendable, Hashable, CustomStringConvertible {
     case sourceTag(source: String, tag: String)
     /// Everything from a source.
     case source(String)
+    /// Not a purge: the revocation of an assistance grant (by id). It covers no entry, and travels with purges
+    /// so that it reaches every node the same way and survives restarts in the same log.
+    case grantRevoked(String)
 
     /// The source the selector is confined to (nil for tags, which may span sources).
     public var source: String? {
         switch self {
         case .image(let s, _), .prefix(let s, _), .source(let s), .sourceTag(let s, _): s
-        case .tag: nil
+        case .tag, .grantRevoked: nil
         }
     }
 
@@ -26,6 +29,7 @@ public enum PurgeSelector: Sendable, Hashable, CustomStringConvertible {
         case .tag(let t): "tag \(t)"
         case .sourceTag(let s, let t): "tag \(t) in \(s)"
         case .source(let s): "source \(s)"
+        case .grantRevoked(let id): "grant \(id) revoked"
         }
     }
 }
@@ -89,6 +93,7 @@ public struct TombstoneIndex: Sendable {
         case .tag(let tag): Self.raise(&tags[tag], to: slot, count: &count)
         case .sourceTag(let s, let tag): Self.raise(&sourceTags[Self.imageKey(s, tag)], to: slot, count: &count)
         case .prefix(let s, let p): Self.raise(&prefixes[s, default: [:]][p], to: slot, count: &count)
+        case .grantRevoked: return true
         }
         latest = max(latest, t.time)
         return true

@@ -270,6 +270,39 @@ let baseline = "basics/jpeg_baseline_testorig.jpg"
         }
     }
 
+    /// Should strip the metadata of sources in every format that carries it — PNG (eXIf, text), WebP, GIF
+    /// (comments, XMP), TIFF and AVIF (the HEIF container) — from every output format.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/exiftool")),
+          arguments: ["png", "webp", "gif", "tif", "avif"])
+    func strippedFromEveryInput(ext: String) throws {
+        let dir = try TemporaryDirectory()
+        let base: [UInt8] = switch ext {
+        case "png": try Corpus.bytes("basics/png_rgba_transparent.png")
+        case "webp": try Corpus.bytes("basics/webp_lossy_hopper.webp")
+        case "gif": try Corpus.bytes("basics/gif_static_hopper.gif")
+        case "tif": try Corpus.bytes("basics/tiff_rgb_hopper.tif")
+        default: try process(corpus: "basics/tiff_rgb_hopper.tif", "fm=avif").body
+        }
+        let file = try dir.write("in.\(ext)", bytes: base)
+        let (status, _) = try run("/usr/bin/exiftool", [
+            "-q", "-overwrite_original", "-Make=SecretMake", "-GPSLatitude=48.8584", "-GPSLatitudeRef=N",
+            "-XMP-dc:Creator=SecretCreator", "-Comment=SecretComment", file.path,
+        ])
+        #expect(status == 0)
+        let source = [UInt8](try Data(contentsOf: file))
+        let before = try Self.tags(source, in: dir, name: "before.\(ext)")
+        // The source really carries it, so the test can fail.
+        #expect(before.contains("SecretCreator") && before.contains("GPS") || ext == "gif" && before.contains("SecretCreator"),
+                "\(ext) source: \(before)")
+        for format in [OutputFormat.jpg, .png, .webp, .avif] {
+            let out = try process(source, "w=60&fm=\(format.rawValue)")
+            let after = try Self.tags(out.body, in: dir, name: "out-\(ext).\(format.rawValue)")
+            for needle in ["Secret", "GPS", "\"XMP"] {
+                #expect(!after.contains(needle), "\(ext) → \(format) has \(needle): \(after)")
+            }
+        }
+    }
+
     /// Should write WebP with alpha and no metadata chunks (libvips 8.14.1 adds EXIF despite strip).
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/exiftool")))
     func webpWithAlphaHasNoEXIF() throws {

@@ -230,10 +230,47 @@ final class PurgeService: Sendable {
     /// When purge `id` took effect here (microseconds since 1970), if it did since this node started.
     func appliedAt(_ id: String) -> UInt64? { appliedTimes.withLockedValue { $0[id] } }
 
+    /// Writes tombstones to the log, flushed to disk before it returns. Group commit: purges that arrive while a
+    /// flush is running wait for the next one, which writes them all with one fsync — in a purge storm the disk
+    /// does one flush per batch, not one per purge.
     private func record(_ tombstones: [Tombstone]) async throws {
+        guard log != nil else { return }
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+            let lead = commits.withLockedValue { c -> Bool in
+                c.pending += tombstones
+                c.waiters.append(waiter)
+                defer { c.flushing = true }
+                return !c.flushing
+            }
+            if lead { Task { await self.flushCommits() } }
+        }
+    }
+
+    private struct Commits {
+        var pending: [Tombstone] = []
+        var waiters: [CheckedContinuation<Void, any Error>] = []
+        var flushing = false
+    }
+
+    private let commits = NIOLockedValueBox(Commits())
+
+    private func flushCommits() async {
         guard let log else { return }
-        try await writer.run { () throws(EdgeError) in
-            do { try log.append(tombstones) } catch { throw .internalError(detail: "tombstone log: \(error)") }
+        while true {
+            let (batch, waiters) = commits.withLockedValue { c -> ([Tombstone], [CheckedContinuation<Void, any Error>]) in
+                if c.waiters.isEmpty { c.flushing = false }
+                defer { c.pending = []; c.waiters = [] }
+                return (c.pending, c.waiters)
+            }
+            guard !waiters.isEmpty else { return }
+            do {
+                try await writer.run { () throws(EdgeError) in
+                    do { try log.append(batch) } catch { throw .internalError(detail: "tombstone log: \(error)") }
+                }
+                for w in waiters { w.resume() }
+            } catch {
+                for w in waiters { w.resume(throwing: error) }
+            }
         }
     }
 

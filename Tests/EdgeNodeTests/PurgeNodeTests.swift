@@ -157,6 +157,33 @@ import Testing
         return try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] ?? [:]
     }
 
+    /// Should record every one of many concurrent purges (flushed together) before answering it: all are there
+    /// after a restart.
+    @Test func concurrentPurgesAllRecorded() async throws {
+        let node = try await Self.start()
+        defer { Task { try? await node.origin.shutdown() } }
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<60 {
+                group.addTask {
+                    let r = try await Self.purge(node, #"{"source": "web", "path": "/many/\#(i).jpg"}"#)
+                    #expect(r.status == 202)
+                    let json = try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any]
+                    return json?["id"] as? String ?? ""
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(Set(ids).count == 60)
+        await node.stop()
+        let again = try await Self.start(cacheDir: node.cacheDir, origin: node.origin)
+        defer { Task { await again.stop() } }
+        for id in ids {
+            let r = try await TestHTTPClient.get(port: again.adminPort, "/v1/purge/\(id)?local",
+                                                 headers: [("Authorization", "Bearer \(Self.operatorSecret)")])
+            #expect(r.status == 200, "\(id)")
+        }
+    }
+
     /// Should keep tombstones across a restart: a purged entry stays purged.
     @Test func tombstonesSurviveRestart() async throws {
         let node = try await Self.start()

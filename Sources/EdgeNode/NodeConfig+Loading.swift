@@ -65,7 +65,7 @@ struct ConfigReader {
         "gossip": ["host", "port", "peers", "secret", "syncTimeout", "retention", "lossRate", "blockedPeers", "faultInjection"],
     ]
     /// Keys of the contract that later versions implement: refused by name rather than silently ignored.
-    static let notYetSupported: Set<String> = ["customers"]
+    static let notYetSupported: Set<String> = []
     static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
                                           "staleWhileRevalidate", "staleIfError",
                                           "secureToken", "requireSignature", "defaultParams", "keepMetadata", "allowIPTC", "exposeLocation",
@@ -76,6 +76,7 @@ struct ConfigReader {
     mutating func read(_ root: Any?, cores: Int) -> NodeConfig? {
         var sections: [String: [String: Any]] = [:]
         var sourceList: [Any] = []
+        var customerList: [Any] = []
         if let root {
             guard let top = root as? [String: Any] else {
                 problem("(file)", "the top level must be a mapping")
@@ -84,6 +85,12 @@ struct ConfigReader {
             for (key, value) in top {
                 if key == "sources" {
                     if let list = value as? [Any] { sourceList = list } else { problem("sources", "must be a list") }
+                    continue
+                }
+                if key == "customers" {
+                    if let list = value as? [Any] { customerList = list } else if !(value is NSNull) {
+                        problem("customers", "must be a list of {id, name, email, company, plan}")
+                    }
                     continue
                 }
                 if Self.notYetSupported.contains(key) {
@@ -149,7 +156,46 @@ struct ConfigReader {
         if let d = config.defaultSource, !names.contains(d) {
             problem("node.defaultSource", "names no configured source (\(d))")
         }
+        config.customers = customers(customerList)
+        // With customers configured, every customer a source or key names must be one of them.
+        if !config.customers.isEmpty {
+            let ids = Set(config.customers.map(\.id))
+            for (i, s) in config.sources.enumerated() {
+                if let c = s.customer, !ids.contains(c) { problem("sources[\(i)].customer", "names no configured customer (\(c))") }
+            }
+            for (i, k) in config.adminKeys.enumerated() {
+                if case .customer(let c) = k.scope, !ids.contains(c) {
+                    problem("admin.keys[\(i)].scope", "names no configured customer (\(c))")
+                }
+            }
+        }
         return config
+    }
+
+    /// `customers`: a list of `{id, name, email, company, plan}`; ids unique. Nothing else is read: there is no
+    /// field for payment data, and an unknown key is an error.
+    mutating func customers(_ list: [Any]) -> [CustomerConfig] {
+        var out: [CustomerConfig] = []
+        var ids = Set<String>()
+        for (i, item) in list.enumerated() {
+            let at = "customers[\(i)]"
+            guard let map = item as? [String: Any] else {
+                problem(at, "must be a mapping {id, name, email, company, plan}")
+                continue
+            }
+            for key in map.keys where !["id", "name", "email", "company", "plan"].contains(key) {
+                problem("\(at).\(key)", "unknown key")
+            }
+            guard let id = map["id"].flatMap({ string($0, "\(at).id") }), !id.isEmpty else {
+                problem("\(at).id", "required")
+                continue
+            }
+            if !ids.insert(id).inserted { problem("\(at).id", "duplicate id \(id)") }
+            func text(_ key: String) -> String? { map[key].flatMap { string($0, "\(at).\(key)") } }
+            out.append(CustomerConfig(id: id, name: text("name"), email: text("email"), company: text("company"),
+                                      plan: text("plan")))
+        }
+        return out
     }
 
     /// `gossip.*`: endpoint, seed peers (`host:port`), the cluster secret (16+ characters; required with peers),

@@ -46,6 +46,8 @@ public struct NodeConfig: Sendable {
     public var originTimeout: Double = 30
     /// `sources`.
     public var sources: [SourceConfig]
+    /// `customers`: who the sources belong to (`SourceConfig.customer`, `customer:<id>` keys name them).
+    public var customers: [CustomerConfig] = []
     /// `cache.sweepInterval`: how often the purge sweeper checks for new tombstones (a sweep walks the whole store,
     /// deletes what they cover, then expires them).
     public var sweepInterval: Double = 10
@@ -95,4 +97,21 @@ public struct GossipSettings: Sendable, Equatable {
 
     /// This node's address as its peers know it.
     public var address: String { "\(host):\(port)" }
+}
+
+/// A customer (`customers[]`): its id, which sources and keys refer to, and how to reach it. No payment data.
+public struct CustomerConfig: Sendable, Equatable {
+    public var id: String
+    public var name: String?
+    public var email: String?
+    public var company: String?
+    public var plan: String?
+
+    public init(id: String, name: String? = nil, email: String? = nil, company: String? = nil, plan: String? = nil) {
+        self.id = id
+        self.name = name
+        self.email = email
+        self.company = company
+        self.plan = plan
+    }
 }

@@ -51,8 +51,9 @@ public struct Tombstone: Sendable, Hashable {
 }
 
 /// The tombstones a node holds, indexed by selector kind so that checking an entry costs a few hash lookups
-/// however many there are: one per kind, one per surrogate key of the entry, and a walk of the source's path
-/// prefixes (prefix purges are few; each is kept once per distinct prefix, the latest time winning).
+/// however many there are: one per kind, one per surrogate key of the entry, and one per distinct length of the
+/// source's purged path prefixes (the path cut at each such length is looked up; a storm of prefix purges adds
+/// lookups only as it adds lengths). Each prefix is kept once, the latest time winning.
 /// Purging again with the same selector only moves its time forward: purges are idempotent. Each slot also
 /// remembers when it was last applied here, so that once a sweep of the whole cache that began after that has
 /// deleted every entry it covers, it can be expired.
@@ -69,6 +70,8 @@ public struct TombstoneIndex: Sendable {
     private var tags: [String: Slot] = [:]
     private var sourceTags: [String: Slot] = [:]
     private var prefixes: [String: [String: Slot]] = [:]
+    /// Per source, the distinct UTF-8 lengths of its purged prefixes, ascending.
+    private var prefixLengths: [String: [Int]] = [:]
     private var ids: Set<String> = []
     /// The latest time of any tombstone (0 when empty): an entry fetched after it needs no lookup at all.
     public private(set) var latest: UInt64 = 0
@@ -92,7 +95,15 @@ public struct TombstoneIndex: Sendable {
         case .source(let s): Self.raise(&sources[s], to: slot, count: &count)
         case .tag(let tag): Self.raise(&tags[tag], to: slot, count: &count)
         case .sourceTag(let s, let tag): Self.raise(&sourceTags[Self.imageKey(s, tag)], to: slot, count: &count)
-        case .prefix(let s, let p): Self.raise(&prefixes[s, default: [:]][p], to: slot, count: &count)
+        case .prefix(let s, let p):
+            Self.raise(&prefixes[s, default: [:]][p], to: slot, count: &count)
+            let n = p.utf8.count
+            var lengths = prefixLengths[s, default: []]
+            if !lengths.contains(n) {
+                lengths.append(n)
+                lengths.sort()
+            }
+            prefixLengths[s] = lengths
         case .grantRevoked: return true
         }
         latest = max(latest, t.time)
@@ -128,7 +139,12 @@ public struct TombstoneIndex: Sendable {
         sweep(&sourceTags)
         for s in Array(prefixes.keys) {
             sweep(&prefixes[s]!)
-            if prefixes[s]!.isEmpty { prefixes[s] = nil }
+            if prefixes[s]!.isEmpty {
+                prefixes[s] = nil
+                prefixLengths[s] = nil
+            } else {
+                prefixLengths[s] = Set(prefixes[s]!.keys.map(\.utf8.count)).sorted()
+            }
         }
         count -= dropped
         expired += dropped
@@ -147,8 +163,12 @@ public struct TombstoneIndex: Sendable {
             consider(tags[tag])
             if !sourceTags.isEmpty { consider(sourceTags[Self.imageKey(source, tag)]) }
         }
-        if let list = prefixes[source] {
-            for (prefix, slot) in list where path.hasPrefix(prefix) { consider(slot) }
+        if let list = prefixes[source], let lengths = prefixLengths[source] {
+            let utf8 = path.utf8
+            for n in lengths {
+                guard n <= utf8.count else { break }
+                if let cut = String(utf8.prefix(n)) { consider(list[cut]) }
+            }
         }
         return t
     }

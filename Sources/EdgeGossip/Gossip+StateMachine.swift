@@ -69,6 +69,8 @@ extension Gossip {
         case statusAnswered(id: UInt64, from: String, applied: Bool)
         /// A member changed status (for the log and metrics).
         case memberChanged(String, Status)
+        /// An authentic envelope was refused: `replayed` or `stale` (for the metrics).
+        case refused(String)
         /// Source switches new to this node: refuse (or serve again) those sources.
         case switchSources([SourceSwitch])
         /// This node missed purges its peers have since forgotten: everything it cached before `before`
@@ -164,8 +166,8 @@ extension Gossip {
         /// An authenticated envelope.
         public mutating func receive(_ e: GossipEnvelope, now: UInt64) -> [Action] {
             switch replay.check(e, now: now) {
-            case .replayed: stats.replayed += 1; return []
-            case .stale: stats.stale += 1; return []
+            case .replayed: stats.replayed += 1; return [.refused("replayed")]
+            case .stale: stats.stale += 1; return [.refused("stale")]
             case .accept: stats.accepted += 1
             }
             guard e.sender != me else { return [] }
@@ -211,8 +213,7 @@ extension Gossip {
                     actions.append(.send(.digest(reply), to: from))
                 }
             case .statusQuery(let id, let purge):
-                let applied = GossipPurge.parse(id: Substring(purge)).map { ledger.contains(stream: $0.stream, seq: $0.seq) } ?? false
-                actions.append(.send(.statusAnswer(id: id, purge: purge, applied: applied), to: from))
+                actions.append(.send(.statusAnswer(id: id, purge: purge, applied: holds(purge)), to: from))
             case .statusAnswer(let id, _, let applied):
                 actions.append(.statusAnswered(id: id, from: from, applied: applied))
             }

@@ -196,7 +196,7 @@ public struct GossipSimulation: Sendable {
                 }
             case .statusAnswered(let id, let from, let applied):
                 statusAnswers[id, default: []].append((from, applied))
-            case .memberChanged:
+            case .memberChanged, .refused:
                 break
             case .invalidate(let before):
                 invalidations[i] = before

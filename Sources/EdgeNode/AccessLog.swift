@@ -1,5 +1,6 @@
 import EdgeCore
 import EdgePrivacy
+import EdgeStore
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -15,23 +16,21 @@ final class AccessLog: Sendable {
         var dropped = 0
     }
 
-    let path: String
+    var path: String { file.path }
     private let maxBytes: Int
     /// What requests appended and the log has not written yet.
     private let buffer = NIOLockedValueBox(Buffer())
-    /// The open file and its size: touched only by the log's own thread.
-    private let file: NIOLockedValueBox<(fd: Int32, size: Int)>
+    /// Written only by the log's own thread.
+    private let file: AppendOnlyFile
     private let pool = BoundedPool(threads: 1, maxQueued: 1)
     private let flusher = NIOLockedValueBox<Task<Void, Never>?>(nil)
     private let logger: Logger
     static let maxPending = 4 << 20
 
     init(path: String, maxBytes: Int, logger: Logger) throws {
-        self.path = path
         self.maxBytes = maxBytes
         self.logger = logger
-        let (fd, size) = try Self.open(path)
-        file = NIOLockedValueBox((fd, size))
+        file = try AppendOnlyFile(path: path, permissions: 0o640)
         let task = Task { [self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
@@ -39,16 +38,6 @@ final class AccessLog: Sendable {
             }
         }
         flusher.withLockedValue { $0 = task }
-    }
-
-    private static func open(_ path: String) throws -> (Int32, Int) {
-        let dir = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let fd = Foundation.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        var st = stat()
-        fstat(fd, &st)
-        return (fd, Int(st.st_size))
     }
 
     /// Adds one line (from any thread; never blocks on the disk).
@@ -73,24 +62,11 @@ final class AccessLog: Sendable {
                 return b.pending
             }
             guard !bytes.isEmpty else { return }
-            file.withLockedValue { s in
-                guard s.fd >= 0 else { return }
-                var offset = 0
-                while offset < bytes.count {
-                    let n = bytes[offset...].withUnsafeBytes { write(s.fd, $0.baseAddress, $0.count) }
-                    guard n > 0 else { break }
-                    offset += n
-                }
-                s.size += offset
-                guard s.size >= maxBytes else { return }
-                close(s.fd)
-                rename(path, path + ".1")
-                if let (fd, size) = try? Self.open(path) {
-                    s.fd = fd
-                    s.size = size
-                } else {
-                    s.fd = -1
-                }
+            do {
+                try file.append(bytes, sync: false)
+                if file.size >= maxBytes { try file.rotate() }
+            } catch {
+                logger.error("access log not written", metadata: ["edge.error": "\(error)"])
             }
         }
     }
@@ -101,6 +77,5 @@ final class AccessLog: Sendable {
         await task?.value
         await flush()
         await pool.shutdown()
-        file.withLockedValue { s in if s.fd >= 0 { close(s.fd) } }
     }
 }

@@ -82,6 +82,16 @@ struct AdminRequest: Sendable {
     var body: [UInt8]
 
     var path: String { uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri }
+
+    /// The value of query parameter `name` ("" when it stands alone, as `?local`), nil when absent.
+    func query(_ name: String) -> Substring? {
+        guard let q = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        for pair in q.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts[0] == name { return parts.count > 1 ? parts[1] : "" }
+        }
+        return nil
+    }
 }
 
 /// One admin response.
@@ -137,7 +147,7 @@ struct AdminView: Sendable {
         case (.GET, let p) where p.hasPrefix("/v1/purge/"):
             guard service.keyring.authenticate(authorization: r.authorization) != nil else { return .done(.unauthorized) }
             let id = String(p.dropFirst("/v1/purge/".count))
-            let local = r.uri.hasSuffix("?local") || r.uri.contains("?local&") || r.uri.contains("&local")
+            let local = r.query("local") != nil
             return .pending { [service, gossip] in
                 await Self.purgeStatus(id, service: service, gossip: local ? nil : gossip)
             }
@@ -345,13 +355,9 @@ struct AdminView: Sendable {
     private func auditEntries(_ r: AdminRequest) -> Outcome {
         guard let key = service.keyring.authenticate(authorization: r.authorization) else { return .done(.unauthorized) }
         var limit = 100
-        if let q = r.uri.split(separator: "?", maxSplits: 1).dropFirst().first {
-            for pair in q.split(separator: "&") where pair.hasPrefix("limit=") {
-                guard let n = Int(pair.dropFirst(6)), (1...1000).contains(n) else {
-                    return .done(.error(.badRequest, "limit must be from 1 to 1000"))
-                }
-                limit = n
-            }
+        if let text = r.query("limit") {
+            guard let n = Int(text), (1...1000).contains(n) else { return .done(.error(.badRequest, "limit must be from 1 to 1000")) }
+            limit = n
         }
         var about: String?
         if case .customer(let id) = key.scope { about = id }

@@ -1,6 +1,6 @@
 import EdgeCore
 import Foundation
-import NIOConcurrencyHelpers
+import EdgeStore
 
 /// The audit log (`<cache.path>/audit.log`): one JSON line per administrative action taken on this node — who
 /// (the key's id and scope), for which customer, under which assistance grant, what, when. Append-only and
@@ -27,32 +27,19 @@ final class AuditLog: Sendable {
         }
     }
 
-    let path: String
-    private let lock = NIOLock()
+    private let file: AppendOnlyFile
     private let pool = BoundedPool(threads: 1, maxQueued: 256)
+    var path: String { file.path }
 
     init(path: String) throws {
-        self.path = path
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-        }
+        file = try AppendOnlyFile(path: path, permissions: 0o600)
     }
 
     /// Appends an entry and flushes it to disk.
     func append(_ entry: Entry) async throws {
         let bytes = Array(entry.json.utf8)
-        try await pool.run { [path, lock] () throws(EdgeError) in
-            lock.lock()
-            defer { lock.unlock() }
-            let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
-            guard fd >= 0 else { throw .internalError(detail: "audit log: open failed (errno \(errno))") }
-            defer { close(fd) }
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n == bytes.count, fsync(fd) == 0 else { throw .internalError(detail: "audit log: write failed") }
+        try await pool.run { [file] () throws(EdgeError) in
+            do { try file.append(bytes) } catch { throw .internalError(detail: "audit log: \(error)") }
         }
     }
 

@@ -148,14 +148,7 @@ final class GossipService: PurgePeers, Sendable {
         if faults.withLockedValue({ $0.blocked.contains(envelope.sender) }) { return }
         metrics.countGossip(received: envelope.message)
         purges.receive(clock: envelope.clock)
-        let (actions, replayed, stale) = machine.withLockedValue { m in
-            let before = m.stats
-            let actions = m.receive(envelope, now: Self.micros())
-            return (actions, m.stats.replayed > before.replayed, m.stats.stale > before.stale)
-        }
-        if replayed { metrics.countGossipRefused("replayed") }
-        if stale { metrics.countGossipRefused("stale") }
-        run(actions)
+        run(machine.withLockedValue { $0.receive(envelope, now: Self.micros()) })
     }
 
     private func run(_ actions: [Gossip.Action]) {
@@ -174,6 +167,8 @@ final class GossipService: PurgePeers, Sendable {
             case .switchSources(let changes):
                 purges.apply(switches: changes)
                 logger.info("source switches from peers", metadata: ["edge.switches": "\(changes.map { "\($0.source)=\($0.enabled ? "on" : "off")" })"])
+            case .refused(let reason):
+                metrics.countGossipRefused(reason)
             case .invalidate(let before):
                 purges.invalidateAll(before: before)
                 logger.warning("missed purges peers have forgotten: everything cached before the floor is purged",

@@ -33,7 +33,8 @@ final class PurgeService: Sendable {
     /// Every purge held at start (from the log), for the gossip ledger.
     let known: [GossipPurge]
     let peers = NIOLockedValueBox<(any PurgePeers)?>(nil)
-    /// When each purge applied since start took effect here (wall clock, microseconds), for `GET /v1/purge/{id}`.
+    /// Every purge applied here, by id, and when it took effect (wall clock, microseconds; 0 for those read back
+    /// at start), for `GET /v1/purge/{id}`.
     private let appliedTimes = NIOLockedValueBox<[String: UInt64]>([:])
 
     /// The configured sources (a purge of everything names each).
@@ -59,7 +60,9 @@ final class PurgeService: Sendable {
         revoked.withLockedValue { $0.formUnion(Self.revocations(tombstones)) }
         let latest = tombstones.map(\.time).max() ?? 0
         hlc.withLockedValue { $0.receive(latest) }
-        known = GossipPurge.regroup(tombstones)
+        let known = GossipPurge.regroup(tombstones)
+        self.known = known
+        appliedTimes.withLockedValue { t in for p in known { t[p.id] = 0 } }
         // The stream continues where the log left it: the latest epoch of this node's own streams.
         let prefix = nodeID + "-"
         let own = known.filter { $0.stream.hasPrefix(prefix) && UInt64($0.stream.dropFirst(prefix.count)) != nil }
@@ -228,7 +231,7 @@ final class PurgeService: Sendable {
     }
 
     /// When purge `id` took effect here (microseconds since 1970), if it did since this node started.
-    func appliedAt(_ id: String) -> UInt64? { appliedTimes.withLockedValue { $0[id] } }
+    func appliedAt(_ id: String) -> UInt64? { appliedTimes.withLockedValue { $0[id] }.flatMap { $0 == 0 ? nil : $0 } }
 
     /// Writes tombstones to the log, flushed to disk before it returns. Group commit: purges that arrive while a
     /// flush is running wait for the next one, which writes them all with one fsync — in a purge storm the disk
@@ -274,8 +277,6 @@ final class PurgeService: Sendable {
         }
     }
 
-    /// Whether the purge `id` (or every part of a multi-selector purge) is applied here.
-    func applied(_ id: String) -> Bool {
-        index.withLockedValue { $0.contains(id: id) || $0.contains(id: id + ".0") }
-    }
+    /// Whether the purge `id` is applied here.
+    func applied(_ id: String) -> Bool { appliedTimes.withLockedValue { $0[id] != nil } }
 }

@@ -353,7 +353,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
                 } else {
                     let wanted = min(prefix, header.length)
                     withUnsafeTemporaryAllocation(byteCount: wanted, alignment: 16) { buffer in
-                        if readPrefix(txn!, header, into: buffer) { visit(cacheKey, UnsafeRawBufferPointer(buffer)) }
+                        if readPieces(txn!, header, into: buffer) { visit(cacheKey, UnsafeRawBufferPointer(buffer)) }
                     }
                 }
             }
@@ -364,36 +364,18 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         return rc == 0 ? last : nil
     }
 
-    /// Copies the first `buffer.count` bytes of the value `header` describes (its first pieces) into `buffer`.
-    private func readPrefix(_ txn: OpaquePointer, _ header: Header, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        var cursor: OpaquePointer?
-        guard mdb_cursor_open(txn, chunksDBI, &cursor) == 0 else { return false }
-        defer { mdb_cursor_close(cursor) }
-        var filled = 0
-        var i = 0
-        while filled < buffer.count, i < header.pieces {
-            var pieceKey = PieceKey(sequence: header.sequence, index: i)
-            var v = MDB_val()
-            let rc = pieceKey.withValue { k in mdb_cursor_get(cursor, &k, &v, MDB_SET_KEY) }
-            let range = layout.piece(i, of: header.pieces, length: header.length)
-            guard rc == 0, v.mv_size == range.count else { return false }
-            let n = min(range.count, buffer.count - filled)
-            UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + n)])
-                .copyMemory(from: UnsafeRawBufferPointer(start: v.mv_data, count: n))
-            filled += n
-            i += 1
-        }
-        return filled == buffer.count
-    }
-
-    /// Copies the pieces of the value `header` describes into `buffer`; false when one is missing, misplaced or
-    /// the checksum fails.
+    /// Copies the value `header` describes into `buffer`: all of it (a buffer of its length), checked against its
+    /// CRC, or only its first `buffer.count` bytes (a shorter buffer: the pieces that hold them), unchecked. False
+    /// when a piece is missing or misplaced, or the checksum fails.
     private func readPieces(_ txn: OpaquePointer, _ header: Header, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
         var cursor: OpaquePointer?
         guard mdb_cursor_open(txn, chunksDBI, &cursor) == 0 else { return false }
         defer { mdb_cursor_close(cursor) }
+        let whole = buffer.count == header.length
         var crc: UInt32 = 0
         for i in 0..<header.pieces {
+            let range = layout.piece(i, of: header.pieces, length: header.length)
+            guard range.lowerBound < buffer.count else { break }
             var pieceKey = PieceKey(sequence: header.sequence, index: i)
             var v = MDB_val()
             var rc: Int32
@@ -407,13 +389,12 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
                     rc = MDB_NOTFOUND
                 }
             }
-            let range = layout.piece(i, of: header.pieces, length: header.length)
             guard rc == 0, v.mv_size == range.count else { return false }
-            let piece = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
-            UnsafeMutableRawBufferPointer(rebasing: buffer[range]).copyMemory(from: piece)
-            crc = Self.checksum(piece, continuing: crc)
+            let piece = UnsafeRawBufferPointer(start: v.mv_data, count: min(range.count, buffer.count - range.lowerBound))
+            UnsafeMutableRawBufferPointer(rebasing: buffer[range.lowerBound..<(range.lowerBound + piece.count)]).copyMemory(from: piece)
+            if whole { crc = Self.checksum(piece, continuing: crc) }
         }
-        return crc == header.crc
+        return !whole || crc == header.crc
     }
 
     public func write(_ key: CacheKey, value: [UInt8]) async throws {

@@ -9,9 +9,7 @@ import Foundation
 /// Source switches (a customer disabling or enabling a source) are kept here too, as kind `disable` / `enable`:
 /// they must survive restarts just as purges do.
 public final class TombstoneLog: @unchecked Sendable {
-    private let path: String
-    private let lock = NSLock()
-    private var fd: Int32
+    private let file: AppendOnlyFile
 
     /// Opens (creating) the log at `path` and returns it with the tombstones it holds.
     public static func open(path: String) throws -> (log: TombstoneLog, tombstones: [Tombstone]) {
@@ -41,9 +39,7 @@ public final class TombstoneLog: @unchecked Sendable {
         let t = Foundation.open(tmp, O_RDWR)
         if t >= 0 { fsync(t); close(t) }
         guard rename(tmp, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        let fd = Foundation.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        let log = TombstoneLog(path: path, fd: fd)
+        let log = TombstoneLog(file: try AppendOnlyFile(path: path))
         log.switches = latest
         return (log, tombstones)
     }
@@ -51,33 +47,18 @@ public final class TombstoneLog: @unchecked Sendable {
     /// The latest switch of each source, as read at open.
     public private(set) var switches: [SourceSwitch] = []
 
-    private init(path: String, fd: Int32) {
-        self.path = path
-        self.fd = fd
+    private init(file: AppendOnlyFile) {
+        self.file = file
     }
-
-    deinit { close(fd) }
 
     /// Appends source switches and flushes them to disk. Blocking: call it off the event loops.
     public func append(switches: [SourceSwitch]) throws {
-        try appendFlushed(Array(switches.map(Self.encode).joined().utf8))
+        try file.append(Array(switches.map(Self.encode).joined().utf8))
     }
 
     /// Appends tombstones and flushes them to disk. Blocking: call it off the event loops.
     public func append(_ tombstones: [Tombstone]) throws {
-        try appendFlushed(Array(tombstones.map(Self.encode).joined().utf8))
-    }
-
-    private func appendFlushed(_ bytes: [UInt8]) throws {
-        try lock.withLock {
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                guard n > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-                offset += n
-            }
-            guard fsync(fd) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        }
+        try file.append(Array(tombstones.map(Self.encode).joined().utf8))
     }
 
     static func escape(_ s: String) -> String {

@@ -3,6 +3,7 @@ import EdgeNode
 import EdgePrivacy
 import EdgeTestSupport
 import Foundation
+import NIOHTTP1
 import Testing
 
 /// Assisted access: a customer grants operators time-limited, scoped help; operators act under the grant
@@ -24,16 +25,12 @@ import Testing
         }
     }
 
-    static func admin(_ node: TestNode, _ target: String, method: HTTPMethodName = .POST, secret: String, grant: String? = nil,
+    /// An admin request (POST unless told), its status and its body parsed.
+    static func admin(_ node: TestNode, _ target: String, method: HTTPMethod = .POST, secret: String, grant: String? = nil,
                       body: String? = nil) async throws -> (status: Int, json: Any?) {
-        var headers = [("Authorization", "Bearer \(secret)"), ("Content-Type", "application/json")]
-        if let grant { headers.append(("X-Imgedge-Grant", grant)) }
-        let r = try await TestHTTPClient.get(port: node.adminPort, target, method: method == .POST ? .POST : .GET,
-                                             headers: headers, body: body.map { Array($0.utf8) })
+        let r = try await node.admin(target, method: method, secret: secret, grant: grant, body: body)
         return (r.status, try? JSONSerialization.jsonObject(with: Data(r.body)))
     }
-
-    enum HTTPMethodName { case GET, POST }
 
     static func grant(_ node: TestNode, _ body: String) async throws -> String {
         let r = try await admin(node, "/v1/assistance", secret: acmeSecret, body: body)

@@ -44,8 +44,7 @@ import Glibc
     static func waitComplete(_ node: TestNode, _ id: String) async throws -> String {
         var body = ""
         for _ in 0..<400 {
-            let r = try await TestHTTPClient.get(port: node.adminPort, "/v1/purge/\(id)",
-                                                 headers: [("Authorization", "Bearer \(PurgeNodeTests.operatorSecret)")])
+            let r = try await node.admin("/v1/purge/\(id)", secret: PurgeNodeTests.operatorSecret)
             body = String(decoding: r.body, as: UTF8.self)
             if r.status == 200 && body.contains(#""complete":true"#) { return body }
             try await Task.sleep(for: .milliseconds(10))
@@ -138,8 +137,7 @@ import Glibc
     }
 
     static func switchSource(_ node: TestNode, _ name: String, _ action: String, secret: String) async throws -> Int {
-        try await TestHTTPClient.get(port: node.adminPort, "/v1/sources/\(name)/\(action)", method: .POST,
-                                     headers: [("Authorization", "Bearer \(secret)")]).status
+        try await node.admin("/v1/sources/\(name)/\(action)", method: .POST, secret: secret).status
     }
 
     /// Should refuse a source on every node once its customer disables it on one (its variants dropped), serve it
@@ -169,8 +167,7 @@ import Glibc
         // Served again, from the origin: the variants cached before were dropped when it was disabled.
         #expect(try await nodes[1].get("/c.jpg?w=20").header("x-cache") == "MISS")
         #expect(nodes[0].origin.count("/c.jpg") > fetched)
-        let list = try await TestHTTPClient.get(port: nodes[0].adminPort, "/v1/sources",
-                                                headers: [("Authorization", "Bearer \(PurgeNodeTests.acmeSecret)")])
+        let list = try await nodes[0].admin("/v1/sources", secret: PurgeNodeTests.acmeSecret)
         #expect(String(decoding: list.body, as: UTF8.self).contains(#""source":"web","enabled":true"#))
     }
 
@@ -179,10 +176,7 @@ import Glibc
         let nodes = try await Self.cluster(2)
         defer { Task { await Self.stopAll(nodes) } }
         func post(_ node: TestNode, _ target: String, _ secret: String, grant: String? = nil, body: String? = nil) async throws -> TestHTTPResponse {
-            var headers = [("Authorization", "Bearer \(secret)")]
-            if let grant { headers.append(("X-Imgedge-Grant", grant)) }
-            return try await TestHTTPClient.get(port: node.adminPort, target, method: .POST, headers: headers,
-                                                body: body.map { Array($0.utf8) })
+            try await node.admin(target, method: .POST, secret: secret, grant: grant, body: body)
         }
         let made = try await post(nodes[0], "/v1/assistance", PurgeNodeTests.acmeSecret, body: #"{"scope": ["purge"], "duration": 600}"#)
         let token = try #require((try JSONSerialization.jsonObject(with: Data(made.body)) as? [String: Any])?["grant"] as? String)
@@ -214,9 +208,7 @@ import Glibc
     }
 
     static func gossipCount(_ node: TestNode, _ key: String) async throws -> Int {
-        let r = try await TestHTTPClient.get(port: node.adminPort, "/v1/stats")
-        let json = try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any]
-        let counts = (json?["gossip"] as? [String: Any])?["counts"] as? [String: Any]
+        let counts = (try await node.stats()["gossip"] as? [String: Any])?["counts"] as? [String: Any]
         return counts?[key] as? Int ?? 0
     }
 }

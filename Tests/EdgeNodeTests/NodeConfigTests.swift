@@ -63,17 +63,13 @@ import Testing
           - {name: c, kind: folder, root: /definitely/not/here}
           - {kind: web, baseURL: "file:///etc/passwd"}
         """
-        do {
-            _ = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
-            Issue.record("expected a ConfigError")
-        } catch let e as ConfigError {
-            let keys = Set(e.problems.map(\.key))
-            for k in ["http.port", "http.colour", "cache.maxBytes", "surprise", "node.defaultSource", "sources[0].kind",
-                      "sources[1].baseURL", "sources[2].root", "sources[3].name", "sources[3].baseURL"] {
-                #expect(keys.contains(k), "missing a problem for \(k): \(e.problems)")
-            }
-            #expect(e.problems.first { $0.key == "http.colour" }?.message == "unknown key")
+        let found = problems(yaml)
+        let keys = Set(found.map(\.key))
+        for k in ["http.port", "http.colour", "cache.maxBytes", "surprise", "node.defaultSource", "sources[0].kind",
+                  "sources[1].baseURL", "sources[2].root", "sources[3].name", "sources[3].baseURL"] {
+            #expect(keys.contains(k), "missing a problem for \(k): \(found)")
         }
+        #expect(found.first { $0.key == "http.colour" }?.message == "unknown key")
     }
 
     /// Should read customers (no field beyond id, name, email, company, plan), check that sources and customer keys
@@ -102,14 +98,10 @@ import Testing
         sources:
           - {name: a, kind: web, baseURL: 'http://x', customer: ghost}
         """
-        do {
-            _ = try NodeConfig.parse(yaml: bad, baseDirectory: "/", environment: [:])
-            Issue.record("expected a ConfigError")
-        } catch let e as ConfigError {
-            let keys = Set(e.problems.map(\.key))
-            for k in ["customers[0].cardNumber", "customers[1].id", "customers[2].id", "admin.keys[0].scope", "sources[0].customer"] {
-                #expect(keys.contains(k), "\(k): \(e.problems)")
-            }
+        let found = problems(bad)
+        let keys = Set(found.map(\.key))
+        for k in ["customers[0].cardNumber", "customers[1].id", "customers[2].id", "admin.keys[0].scope", "sources[0].customer"] {
+            #expect(keys.contains(k), "\(k): \(found)")
         }
     }
 
@@ -127,14 +119,10 @@ import Testing
         let env = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: ["IMGEDGE_GOSSIP_PEERS": "a:1, b:2"])
         #expect(env.gossip.peers == ["a:1", "b:2"])
         let bad = "gossip: {host: 0.0.0.0, peers: ['nohost', 'x:99999'], secret: short, lossRate: 1.5}\nsources: []\n"
-        do {
-            _ = try NodeConfig.parse(yaml: bad, baseDirectory: "/", environment: [:])
-            Issue.record("expected a ConfigError")
-        } catch let e as ConfigError {
-            let keys = e.problems.map(\.key)
-            #expect(keys.filter { $0 == "gossip.peers" }.count == 2)
-            for k in ["gossip.host", "gossip.secret", "gossip.lossRate"] { #expect(keys.contains(k), "\(k): \(e.problems)") }
-        }
+        let found = problems(bad)
+        let keys = found.map(\.key)
+        #expect(keys.filter { $0 == "gossip.peers" }.count == 2)
+        for k in ["gossip.host", "gossip.secret", "gossip.lossRate"] { #expect(keys.contains(k), "\(k): \(found)") }
         let noSecret = "gossip: {peers: ['a:1']}\nsources: []\n"
         #expect(throws: ConfigError.self) { try NodeConfig.parse(yaml: noSecret, baseDirectory: "/", environment: [:]) }
     }
@@ -171,14 +159,10 @@ import Testing
         sources:
           - {name: a, kind: web, baseURL: 'http://x'}
         """
-        do {
-            _ = try NodeConfig.parse(yaml: bad, baseDirectory: "/", environment: [:])
-            Issue.record("expected a ConfigError")
-        } catch let e as ConfigError {
-            let keys = Set(e.problems.map(\.key))
-            for k in ["admin.keys[0].secret", "admin.keys[1].id", "admin.keys[1].scope", "admin.keys[2].id", "admin.keys[2].extra"] {
-                #expect(keys.contains(k), "\(k)")
-            }
+        let found = problems(bad)
+        let keys = Set(found.map(\.key))
+        for k in ["admin.keys[0].secret", "admin.keys[1].id", "admin.keys[1].scope", "admin.keys[2].id", "admin.keys[2].extra"] {
+            #expect(keys.contains(k), "\(k)")
         }
     }
 
@@ -214,5 +198,19 @@ import Testing
         let c = try NodeConfig.load(file: file, environment: [:])
         #expect(c.defaultSource == "demo")
         #expect(c.httpPort == 8080)
+    }
+
+    /// The problems parsing `yaml` reports (an issue is recorded when it parses without any).
+    func problems(_ yaml: String) -> [ConfigProblem] {
+        do {
+            _ = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+            Issue.record("expected a ConfigError")
+            return []
+        } catch let e as ConfigError {
+            return e.problems
+        } catch {
+            Issue.record("unexpected \(error)")
+            return []
+        }
     }
 }

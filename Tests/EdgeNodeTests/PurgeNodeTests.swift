@@ -21,10 +21,7 @@ import Testing
     }
 
     static func purge(_ node: TestNode, _ body: String, secret: String? = operatorSecret) async throws -> TestHTTPResponse {
-        var headers = [("Content-Type", "application/json")]
-        if let secret { headers.append(("Authorization", "Bearer \(secret)")) }
-        return try await TestHTTPClient.get(port: node.adminPort, "/v1/purge", method: .POST, headers: headers,
-                                            body: Array(body.utf8))
+        try await node.admin("/v1/purge", method: .POST, secret: secret, body: body)
     }
 
     func route(_ node: TestNode, _ path: String, tags: String? = nil) {
@@ -49,8 +46,7 @@ import Testing
         #expect(try await node.get("/a.jpg?w=20").header("x-cache") == "HIT")
         #expect(try await node.get("/b.jpg?w=20").header("x-cache") == "HIT")
         #expect(node.origin.count("/a.jpg") == 4)
-        let status = try await TestHTTPClient.get(port: node.adminPort, "/v1/purge/\(id)",
-                                                  headers: [("Authorization", "Bearer \(Self.operatorSecret)")])
+        let status = try await node.admin("/v1/purge/\(id)", secret: Self.operatorSecret)
         #expect(status.status == 200 && status.text.contains("\"test\":\"applied\""))
         // Purging again is harmless.
         #expect(try await Self.purge(node, #"{"url": "http://web.test/a.jpg"}"#).status == 202)
@@ -98,8 +94,7 @@ import Testing
         }
         let big = "{\"tag\": \"" + String(repeating: "x", count: 70_000) + "\"}"
         #expect(try await Self.purge(node, big).status == 413)
-        let unknown = try await TestHTTPClient.get(port: node.adminPort, "/v1/purge/none",
-                                                   headers: [("Authorization", "Bearer \(Self.operatorSecret)")])
+        let unknown = try await node.admin("/v1/purge/none", secret: Self.operatorSecret)
         #expect(unknown.status == 404)
     }
 
@@ -135,11 +130,11 @@ import Testing
         route(node, "/a.jpg")
         route(node, "/b.jpg")
         for target in ["/a.jpg?w=20", "/a.jpg?w=30", "/b.jpg?w=20"] { _ = try await node.get(target) }
-        #expect(try await Self.stats(node)["entries"] as? Int == 3)
+        #expect(try await node.stats()["entries"] as? Int == 3)
         #expect(try await Self.purge(node, #"{"url": "http://web.test/a.jpg"}"#).status == 202)
         var stats: [String: Any] = [:]
         for _ in 0..<400 {
-            stats = try await Self.stats(node)
+            stats = try await node.stats()
             if stats["tombstonesExpired"] as? Int == 1 { break }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -150,11 +145,6 @@ import Testing
         #expect(try await node.get("/a.jpg?w=20").header("x-cache") == "MISS")
         #expect(try await node.get("/b.jpg?w=20").header("x-cache") == "HIT")
         #expect(node.origin.count("/a.jpg") == 3)
-    }
-
-    static func stats(_ node: TestNode) async throws -> [String: Any] {
-        let r = try await TestHTTPClient.get(port: node.adminPort, "/v1/stats")
-        return try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] ?? [:]
     }
 
     /// Should record every one of many concurrent purges (flushed together) before answering it: all are there
@@ -178,8 +168,7 @@ import Testing
         let again = try await Self.start(cacheDir: node.cacheDir, origin: node.origin)
         defer { Task { await again.stop() } }
         for id in ids {
-            let r = try await TestHTTPClient.get(port: again.adminPort, "/v1/purge/\(id)?local",
-                                                 headers: [("Authorization", "Bearer \(Self.operatorSecret)")])
+            let r = try await again.admin("/v1/purge/\(id)?local", secret: Self.operatorSecret)
             #expect(r.status == 200, "\(id)")
         }
     }

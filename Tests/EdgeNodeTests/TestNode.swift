@@ -3,6 +3,7 @@ import EdgeNode
 import EdgeTestSupport
 import Foundation
 import Logging
+import NIOHTTP1
 import Synchronization
 
 /// A real node on ephemeral ports with its cache in a temporary folder, serving a web source backed by a
@@ -49,6 +50,23 @@ final class TestNode: Sendable {
 
     func get(_ target: String, host: String = "web.test", headers: [(String, String)] = []) async throws -> TestHTTPResponse {
         try await TestHTTPClient.get(port: port, target, headers: [("Host", host)] + headers)
+    }
+
+    /// One admin API request, with an admin key (none: unauthenticated) and, for an operator acting for a
+    /// customer, an assistance grant.
+    func admin(_ target: String, method: HTTPMethod = .GET, secret: String?, grant: String? = nil,
+               body: String? = nil) async throws -> TestHTTPResponse {
+        var headers = [("Content-Type", "application/json")]
+        if let secret { headers.append(("Authorization", "Bearer \(secret)")) }
+        if let grant { headers.append(("X-Imgedge-Grant", grant)) }
+        return try await TestHTTPClient.get(port: adminPort, target, method: method, headers: headers,
+                                            body: body.map { Array($0.utf8) })
+    }
+
+    /// `/v1/stats`, parsed.
+    func stats() async throws -> [String: Any] {
+        let r = try await TestHTTPClient.get(port: adminPort, "/v1/stats")
+        return try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] ?? [:]
     }
 
     /// Stops the node but keeps the origin and the cache folder (for restart tests).

@@ -37,6 +37,26 @@ extension LMDBCacheStore {
         #expect(store.usage == CacheUsage(entries: 2, bytes: 5000))
     }
 
+    /// Should visit every value in key order, in batches, with its first bytes — from inline, single-record and
+    /// many-piece values alike — and the whole of a value shorter than the prefix.
+    @Test func scanVisitsPrefixes() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: 8 << 20)
+        defer { store.close() }
+        let sizes = [10, 300, 3000, 20_000, 70_000]
+        for (i, n) in sizes.enumerated() { try await store.write(key("v\(i)"), value: value(i, count: n)) }
+        var seen: [CacheKey: [UInt8]] = [:]
+        var cursor: [UInt8]?
+        var batches = 0
+        repeat {
+            cursor = store.scan(after: cursor, limit: 2, prefix: 5000) { k, bytes in seen[k] = Array(bytes) }
+            batches += 1
+        } while cursor != nil && batches < 10
+        #expect(batches == 3)
+        #expect(seen.count == sizes.count)
+        for (i, n) in sizes.enumerated() { #expect(seen[key("v\(i)")] == Array(value(i, count: n).prefix(5000)), "\(n)") }
+    }
+
     /// Should keep entries and recompute usage after close and reopen.
     @Test func survivesReopen() async throws {
         let dir = try TemporaryDirectory()

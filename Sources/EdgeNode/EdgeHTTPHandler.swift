@@ -5,11 +5,20 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
-/// The edge front's channel handler: collects one request (ignoring any body), checks the size limits,
-/// asks the service, and writes the answer. Hits are answered without leaving the event loop.
-final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// The edge front's HTTP/1.1 connection handler, last in a pipeline of two (NIO's request decoder, then this).
+/// It collects one request at a time (ignoring any body), checks the size limits, asks the service, and writes
+/// the answer's bytes itself: the status line and header block encoded into one small buffer (`ResponseHead`),
+/// the body's buffer shared, two writes and one flush that pass through no other handler. Hits are answered
+/// without leaving the event loop.
+///
+/// What NIO's server pipeline helpers did for it, it does itself: pipelined requests are answered in order (while
+/// one is worked on, the complete ones behind it wait here and reading stops), a request the decoder cannot
+/// parse is answered 400 and the connection closed, and a connection idle for `idleTimeout` with no request in
+/// progress is closed.
+final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// Longest request target and largest header block accepted (414 / 431 beyond them).
     static let maxURILength = 8192
@@ -17,24 +26,69 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let service: EdgeService
     private let inFlight: InFlightCounter
+    private let idleTimeout: TimeAmount
+    /// The request being received (its head arrived, its end not yet).
     private var head: HTTPRequestHead?
-    /// Requests of this connection still being worked on: an idle timeout closes the connection only when there
-    /// are none (a slow fill is not an idle client).
-    private var working = 0
+    /// A request's answer is being worked on off the event loop; requests behind it wait in `waiting`.
+    private var busy = false
+    private var waiting = CircularBuffer<HTTPRequestHead>()
+    /// A read the channel asked for while requests were waiting: issued once they are answered.
+    private var readHeld = false
+    /// An answer said `connection: close`: nothing more is read or answered.
+    private var closing = false
+    /// The decoder gave up on the bytes after the complete requests received: answer those, then 400 and close.
+    private var malformed = false
+    /// When the connection last did something: a request arrived, or an answer worked on off the loop was sent.
+    private var lastRead = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
 
-    init(service: EdgeService, inFlight: InFlightCounter) {
+    init(service: EdgeService, inFlight: InFlightCounter, idleTimeout: TimeAmount) {
         self.service = service
         self.inFlight = inFlight
+        self.idleTimeout = idleTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { scheduleIdleCheck(context: context, at: lastRead + idleTimeout) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        lastRead = .now()
+        scheduleIdleCheck(context: context, at: lastRead + idleTimeout)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
         switch unwrapInboundIn(data) {
-        case .head(let h): head = h
+        case .head(let h):
+            head = h
+            lastRead = .now()
         case .body: break
         case .end:
             guard let h = head else { return }
             head = nil
-            handle(context: context, head: h)
+            if busy {
+                waiting.append(h)
+            } else {
+                handle(context: context, head: h)
+            }
+        }
+    }
+
+    /// Reading stops while complete requests wait for an earlier one's answer (the pipelining client is held
+    /// back by TCP, not by memory here).
+    func read(context: ChannelHandlerContext) {
+        if waiting.isEmpty {
+            context.read()
+        } else {
+            readHeld = true
         }
     }
 
@@ -70,19 +124,37 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             write(context: context, response, keepAlive: keepAlive, isHead: isHead, arrival: arrival)
         case .pending(let work):
             inFlight.begin()
-            working += 1
+            busy = true
             let promise = context.eventLoop.makePromise(of: EdgeResponse.self)
             promise.completeWithTask { await work() }
             promise.futureResult.assumeIsolated().whenComplete { result in
                 self.inFlight.end()
-                self.working -= 1
+                self.busy = false
+                // Idle from now: the time the answer took was not the client's.
+                self.lastRead = .now()
                 switch result {
                 case .success(let response):
                     self.write(context: context, response, keepAlive: keepAlive, isHead: isHead, arrival: arrival)
+                    self.answerWaiting(context: context)
                 case .failure:
+                    self.closing = true
                     context.close(promise: nil)
                 }
             }
+        }
+    }
+
+    /// Answers the requests that arrived while an earlier one was worked on, in order, then reads again.
+    private func answerWaiting(context: ChannelHandlerContext) {
+        while !busy && !closing, let next = waiting.popFirst() {
+            handle(context: context, head: next)
+        }
+        if malformed && !busy && !closing {
+            answerMalformed(context: context)
+        }
+        if waiting.isEmpty && readHeld && !closing {
+            readHeld = false
+            context.read()
         }
     }
 
@@ -113,31 +185,121 @@ final class EdgeHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 cache: response.headers.first(name: "x-cache") ?? "-",
                 milliseconds: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15))
         }
-        var headers = response.headers
-        headers.add(name: "server", value: "imgedge")
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        let head = HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !isHead && response.body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
-        }
+        let head = ResponseHead.encode(response, keepAlive: keepAlive, allocator: context.channel.allocator)
+        let sendsBody = !isHead && response.body.readableBytes > 0 && ResponseHead.allowsBody(response.status)
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            if sendsBody {
+                context.write(wrapOutboundOut(head), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(response.body), promise: nil)
+            } else {
+                context.writeAndFlush(wrapOutboundOut(head), promise: nil)
+            }
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [context] _ in context.close(promise: nil) }
+            closing = true
+            waiting.removeAll()
+            let done: EventLoopFuture<Void>
+            if sendsBody {
+                context.write(wrapOutboundOut(head), promise: nil)
+                done = context.writeAndFlush(wrapOutboundOut(response.body))
+            } else {
+                done = context.writeAndFlush(wrapOutboundOut(head))
+            }
+            done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            if working == 0 { context.close(promise: nil) }
-        } else {
-            context.fireUserInboundEventTriggered(event)
+    private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        idleCheck?.cancel()
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            idleCheck = nil
+            let now = NIODeadline.now()
+            if busy || !waiting.isEmpty {
+                // A request is being answered: a slow fill is not an idle client.
+                scheduleIdleCheck(context: context, at: now + idleTimeout)
+            } else if lastRead + idleTimeout > now {
+                scheduleIdleCheck(context: context, at: lastRead + idleTimeout)
+            } else {
+                closing = true
+                context.close(promise: nil)
+            }
         }
     }
 
+    /// A request the decoder cannot parse is answered 400 and the connection closed, after the answers to the
+    /// complete requests before it (nothing more is read); any other error closes the connection.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        guard !closing else { return }
+        if error is HTTPParserError {
+            malformed = true
+            if !busy && waiting.isEmpty { answerMalformed(context: context) }
+        } else {
+            closing = true
+            context.close(promise: nil)
+        }
+    }
+
+    private func answerMalformed(context: ChannelHandlerContext) {
+        write(context: context, EdgeService.errorResponse(.badRequest("malformed HTTP request"),
+                                                         allocator: context.channel.allocator),
+              keepAlive: false, isHead: false, arrival: nil)
+    }
+}
+
+/// Encodes a response's status line and header block (HTTP/1.1) into one buffer — its `headers`, then its
+/// `encodedLines` as they are — adding `content-length` where the response has none and may have a body, `server`, and `connection: close` when the connection ends. A
+/// header whose value could split the block (CR, LF or NUL in it) is left out: values that came from an origin
+/// or a URL never reach the wire raw.
+enum ResponseHead {
+    static func encode(_ r: EdgeResponse, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var b = allocator.buffer(capacity: 384)
+        b.writeStaticString("HTTP/1.1 ")
+        writeDecimal(Int(r.status.code), into: &b)
+        b.writeStaticString(" ")
+        b.writeString(r.status.reasonPhrase)
+        b.writeStaticString("\r\n")
+        var hasLength = r.encodedLinesFrame
+        for (name, value) in r.headers {
+            if !hasLength && name.utf8.count == 14 && name.lowercased() == "content-length" { hasLength = true }
+            write(name, value, into: &b)
+        }
+        if let lines = r.encodedLines { b.writeImmutableBuffer(lines) }
+        if !hasLength && allowsBody(r.status) {
+            b.writeStaticString("content-length: ")
+            writeDecimal(r.body.readableBytes, into: &b)
+            b.writeStaticString("\r\n")
+        }
+        b.writeStaticString(keepAlive ? "server: imgedge\r\n\r\n" : "server: imgedge\r\nconnection: close\r\n\r\n")
+        return b
+    }
+
+    /// `name: value` lines, encoded once for many answers.
+    static func lines(_ pairs: [(String, String)]) -> ByteBuffer {
+        var b = ByteBuffer()
+        b.reserveCapacity(pairs.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
+        for (name, value) in pairs { write(name, value, into: &b) }
+        return b
+    }
+
+    private static func write(_ name: String, _ value: String, into b: inout ByteBuffer) {
+        guard isSafe(name) && isSafe(value) else { return }
+        b.writeString(name)
+        b.writeStaticString(": ")
+        b.writeString(value)
+        b.writeStaticString("\r\n")
+    }
+
+    /// 1xx, 204 and 304 answers have no body (RFC 9110 §6.4.1).
+    static func allowsBody(_ status: HTTPResponseStatus) -> Bool {
+        status.code >= 200 && status != .noContent && status != .notModified
+    }
+
+    static func isSafe(_ s: String) -> Bool {
+        !s.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
+    }
+
+    /// Small integers make small strings, which Swift keeps inline: no allocation.
+    static func writeDecimal(_ n: Int, into b: inout ByteBuffer) {
+        b.writeString(String(n))
     }
 }
 

@@ -29,9 +29,6 @@ public final class EdgeNodeServer: Sendable {
     private let logger: Logger
     private let stopped = NIOLockedValueBox(false)
 
-    /// Idle keep-alive connections are closed after this long without a request.
-    static let idleTimeout = TimeAmount.seconds(60)
-
     /// Opens the cache, starts libvips and curl, binds both listeners. `clock` (seconds since 1970) decides
     /// freshness and `expires`; tests pass their own.
     public static func start(config: NodeConfig, logger: Logger,
@@ -51,6 +48,8 @@ public final class EdgeNodeServer: Sendable {
         let audit = try AuditLog(path: config.cachePath + "/audit.log")
         sweeper.start(interval: .milliseconds(Int64(config.sweepInterval * 1000)))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
+        // Idle keep-alive connections are closed after this long without a request.
+        let idleTimeout = TimeAmount.nanoseconds(Int64(config.idleTimeout * 1e9))
         let inFlight = InFlightCounter()
         let connections = ConnectionLimiter(max: config.maxConnections)
         var gossip: GossipService?
@@ -72,9 +71,12 @@ public final class EdgeNodeServer: Sendable {
                     guard connections.open() else { return channel.close() }
                     channel.closeFuture.whenComplete { _ in connections.close() }
                     return channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                        try channel.pipeline.syncOperations.addHandler(EdgeHTTPHandler(service: service, inFlight: inFlight))
+                        // The decoder and one handler that answers in order, times out idle connections and
+                        // encodes its answers itself (see EdgeHTTPHandler): a hit passes through nothing else.
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                        try channel.pipeline.syncOperations.addHandler(
+                            EdgeHTTPHandler(service: service, inFlight: inFlight, idleTimeout: idleTimeout))
                     }
                 }
                 .bind(host: config.httpHost, port: config.httpPort).get()

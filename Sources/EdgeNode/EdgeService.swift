@@ -38,6 +38,11 @@ struct EdgeResponse: Sendable {
     var status: HTTPResponseStatus
     var headers: HTTPHeaders
     var body: ByteBuffer
+    /// Header lines already encoded (`name: value\r\n` each), sent after `headers`: a cached entry's lines
+    /// that do not change from one answer to the next.
+    var encodedLines: ByteBuffer? = nil
+    /// Whether `encodedLines` include `content-length`.
+    var encodedLinesFrame = false
 }
 
 /// The request flow of the edge front: route, parse, negotiate, key, look up, fill on a miss, respond.
@@ -94,19 +99,33 @@ final class EdgeService: Sendable {
     }
 
     /// Everything a fill needs, resolved from the request.
-    struct Resolved: Sendable {
-        var source: SourceConfig
-        var path: SourcePath
-        var spec: TransformSpec
-        var format: NegotiatedFormat
-        var key: CacheKey
-        var variesOnAccept: Bool
+    /// Immutable and shared (the memo hands out references: a hit copies no field of it).
+    final class Resolved: Sendable {
+        let source: SourceConfig
+        let path: SourcePath
+        let spec: TransformSpec
+        let format: NegotiatedFormat
+        let key: CacheKey
+        let variesOnAccept: Bool
         /// Client-hint headers the response varies with ("DPR, Width"), empty when the URL has no `ch`.
-        var clientHints: String
+        let clientHints: String
         /// The URL's `expires` (Unix seconds): no response may be cached past it.
-        var expires: Double? = nil
+        let expires: Double?
         /// `Content-Disposition` for `dl=` (it changes no byte of the body, so it is not part of the key).
-        var contentDisposition: String? = nil
+        let contentDisposition: String?
+
+        init(source: SourceConfig, path: SourcePath, spec: TransformSpec, format: NegotiatedFormat, key: CacheKey,
+             variesOnAccept: Bool, clientHints: String, expires: Double? = nil, contentDisposition: String? = nil) {
+            self.source = source
+            self.path = path
+            self.spec = spec
+            self.format = format
+            self.key = key
+            self.variesOnAccept = variesOnAccept
+            self.clientHints = clientHints
+            self.expires = expires
+            self.contentDisposition = contentDisposition
+        }
     }
 
     func respond(to request: EdgeRequest, allocator: ByteBufferAllocator) -> Outcome {
@@ -189,7 +208,7 @@ final class EdgeService: Sendable {
                     return try await self.fill(resolved, stale: stale)
                 }
                 let label = fill.fromCache || (fill.revalidated && fill.stored) ? "HIT" : fill.stored ? "MISS" : "BYPASS"
-                var r = entryResponse(fill.item.header, body: fill.item.body, cache: label, now: clock(), resolved,
+                var r = entryResponse(fill.item, cache: label, now: clock(), resolved,
                                       conditions, timing: fill.fromCache ? nil : fill.serverTiming)
                 if let cc = fill.uncacheable { r.headers.replaceOrAdd(name: "cache-control", value: cc) }
                 metrics.countRequest(status: Int(r.status.code), cache: label)
@@ -208,7 +227,7 @@ final class EdgeService: Sendable {
     }
 
     private func hit(_ item: HotCache.Item, cache: String, now: Double, _ r: Resolved, _ c: Preconditions) -> EdgeResponse {
-        let response = entryResponse(item.header, body: item.body, cache: cache, now: now, r, c, timing: nil)
+        let response = entryResponse(item, cache: cache, now: now, r, c, timing: nil)
         metrics.countRequest(status: Int(response.status.code), cache: cache)
         return response
     }
@@ -496,35 +515,23 @@ final class EdgeService: Sendable {
     }
 
     /// The response for an entry: 304 for a matching If-None-Match, 206 / 416 for a Range, else 200.
-    func entryResponse(_ h: CacheEntry.Header, body: ByteBuffer, cache: String, now: Double, _ r: Resolved,
+    func entryResponse(_ item: HotCache.Item, cache: String, now: Double, _ r: Resolved,
                        _ c: Preconditions, timing: String?) -> EdgeResponse {
-        let expires = r.expires
+        let h = item.header, body = item.body
         var headers = HTTPHeaders()
-        headers.reserveCapacity(11)
+        headers.reserveCapacity(8)
         // A URL's `expires` bounds the lifetime it may be cached for downstream.
-        let remaining = min(h.freshness.remainingLifetime(at: now), max(0, (expires ?? .infinity) - now))
-        headers.add(name: "etag", value: h.etag)
-        headers.add(name: "cache-control", value: h.downstreamCacheControl ?? "public, max-age=\(Int(remaining))")
+        headers.add(name: "cache-control", value: h.downstreamCacheControl ?? {
+            let remaining = min(h.freshness.remainingLifetime(at: now), max(0, (r.expires ?? .infinity) - now))
+            return "public, max-age=\(Int(remaining))"
+        }())
         headers.add(name: "age", value: h.freshness.ageHeader(at: now))
-        if h.clientHints.isEmpty {
-            if h.variesOnAccept { headers.add(name: "vary", value: "Accept") }
-        } else {
-            // imgix: the response names the hints it used, and caches downstream must vary on them.
-            headers.add(name: "vary", value: h.variesOnAccept ? "Accept, " + h.clientHints : h.clientHints)
-            headers.add(name: "accept-ch", value: h.clientHints)
-        }
         headers.add(name: "x-cache", value: cache)
         if let timing { headers.add(name: "server-timing", value: timing) }
-        // Passed-through files that are not raster images (HTML, PDF, SVG with scripts…) must not run as pages of
-        // this host: no sniffing, no scripts, no plugins, a unique origin.
-        if !h.contentType.hasPrefix("image/") || h.contentType.hasPrefix("image/svg") {
-            headers.add(name: "x-content-type-options", value: "nosniff")
-            headers.add(name: "content-security-policy", value: "default-src 'none'; sandbox")
-        }
+        // The entry's own lines (etag, vary, content-type…) were encoded when it was read or filled.
         if let inm = c.ifNoneMatch, Self.matches(ifNoneMatch: inm, etag: h.etag) {
-            return EdgeResponse(status: .notModified, headers: headers, body: ByteBuffer())
+            return EdgeResponse(status: .notModified, headers: headers, body: ByteBuffer(), encodedLines: item.describing)
         }
-        headers.add(name: "accept-ranges", value: "bytes")
         if let range = c.range {
             let length = body.readableBytes
             switch ByteRange.decide(range: range, ifRange: c.ifRange, length: length, etag: h.etag) {
@@ -533,19 +540,18 @@ final class EdgeService: Sendable {
             case .partial(let bounds):
                 // A slice of the shared buffer: no copy.
                 let part = body.getSlice(at: body.readerIndex + bounds.lowerBound, length: bounds.count) ?? ByteBuffer()
+                headers.add(name: "accept-ranges", value: "bytes")
                 headers.add(name: "content-type", value: h.contentType)
                 headers.add(name: "content-range", value: "bytes \(bounds.lowerBound)-\(bounds.upperBound)/\(length)")
                 headers.add(name: "content-length", value: String(part.readableBytes))
-                return EdgeResponse(status: .partialContent, headers: headers, body: part)
+                return EdgeResponse(status: .partialContent, headers: headers, body: part, encodedLines: item.describing)
             case .unsatisfiable:
                 var e = Self.errorResponse(.rangeNotSatisfiable, allocator: ByteBufferAllocator())
                 e.headers.add(name: "content-range", value: "bytes */\(length)")
                 return e
             }
         }
-        headers.add(name: "content-type", value: h.contentType)
-        headers.add(name: "content-length", value: String(body.readableBytes))
-        return EdgeResponse(status: .ok, headers: headers, body: body)
+        return EdgeResponse(status: .ok, headers: headers, body: body, encodedLines: item.whole, encodedLinesFrame: true)
     }
 
     /// The origin's Content-Type when it is a well-formed media type (parameters kept), else

@@ -41,6 +41,9 @@ public struct NodeConfig: Sendable {
     /// `limits.fillTimeout`: how long a request waits for a fill (its own or another's) before a 504; the fill
     /// itself goes on and its result is cached.
     public var fillTimeout: Double = 60
+    /// Seconds after which a keep-alive connection with no request in progress is closed (fixed at 60 in
+    /// configuration files; tests shorten it).
+    public var idleTimeout: Double = 60
     /// `origin.connectTimeout`, `origin.timeout`: seconds for web origins.
     public var originConnectTimeout: Double = 5
     public var originTimeout: Double = 30

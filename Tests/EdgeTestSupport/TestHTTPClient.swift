@@ -121,3 +121,36 @@ final class ResponseHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 }
+
+/// Bytes written as they are to a loopback connection, and every byte the server sent until it closed the
+/// connection (or `timeout` passed): for pipelining and malformed requests, which a real client does not send.
+public enum RawTCPExchange {
+    public static func exchange(port: Int, _ request: String, timeout: Duration = .seconds(10)) async throws -> String {
+        let collector = RawCollector()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(collector)
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(ByteBuffer(string: request))
+        let closed = channel.closeFuture
+        let deadline = ContinuousClock.now + timeout
+        while channel.isActive && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try? await channel.close()
+        _ = try? await closed.get()
+        return collector.received.withLock { String(decoding: $0, as: UTF8.self) }
+    }
+
+    final class RawCollector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let received = Mutex<[UInt8]>([])
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let b = unwrapInboundIn(data)
+            received.withLock { $0 += b.readableBytesView }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import EdgeCore
+@testable import EdgeNode
+import EdgeTestSupport
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// The edge front's own HTTP/1.1 connection handling (EdgeHTTPHandler and ResponseHead): pipelining, malformed
+/// requests, and the header block it encodes.
+@Suite struct ConnectionTests {
+    /// Should answer pipelined requests in the order they were sent, a slow miss first included, then close when
+    /// the last asks for it.
+    @Test func pipelinedRequestsAnsweredInOrder() async throws {
+        let node = try await TestNode.start()
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/slow.jpg", body: photo, headers: jpegHeaders, delay: .milliseconds(300))
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
+        let hit = try await node.get("/photo.jpg?w=40")
+        #expect(hit.status == 200)
+        let requests = [
+            "GET /slow.jpg?w=30 HTTP/1.1\r\nHost: web.test\r\n\r\n",
+            "GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\n\r\n",
+            "HEAD /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\n\r\n",
+            "GET /photo.jpg?w=abc HTTP/1.1\r\nHost: web.test\r\nConnection: close\r\n\r\n",
+            "GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\n\r\n",  // after the close: never answered
+        ]
+        let text = try await RawTCPExchange.exchange(port: node.port, requests.joined())
+        // Bodies end without a line break: status lines are found by their start, not as lines.
+        let statusLines = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
+        #expect(statusLines == ["200 OK", "200 OK", "200 OK", "400 Bad Request"])
+        let caches = text.split(separator: "\r\n").filter { $0.hasPrefix("x-cache: ") }
+        #expect(caches == ["x-cache: MISS", "x-cache: HIT", "x-cache: HIT"])
+        #expect(text.contains("connection: close"))
+        #expect(node.origin.count("/slow.jpg") == 1)
+    }
+
+    /// Should answer a request it cannot parse with 400 and close the connection.
+    @Test func malformedRequestIs400() async throws {
+        let node = try await TestNode.start()
+        defer { Task { await node.stopAll() } }
+        let text = try await RawTCPExchange.exchange(port: node.port, "GET /photo.jpg HTTP/1.1\r\nHost web.test\r\n\r\n")
+        #expect(text.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(text)")
+        #expect(text.contains("connection: close\r\n"))
+        #expect(node.origin.totalRequests == 0)
+    }
+
+    /// Should frame every answer with Content-Length (none on 304), name the server, and say when it closes.
+    @Test func headBlockFraming() {
+        let allocator = ByteBufferAllocator()
+        let ok = EdgeResponse(status: .ok, headers: ["content-type": "image/jpeg"], body: allocator.buffer(string: "12345"))
+        #expect(String(buffer: ResponseHead.encode(ok, keepAlive: true, allocator: allocator))
+            == "HTTP/1.1 200 OK\r\ncontent-type: image/jpeg\r\ncontent-length: 5\r\nserver: imgedge\r\n\r\n")
+        let known = EdgeResponse(status: .notFound, headers: ["content-length": "2"], body: allocator.buffer(string: "{}"))
+        #expect(String(buffer: ResponseHead.encode(known, keepAlive: false, allocator: allocator))
+            == "HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\nserver: imgedge\r\nconnection: close\r\n\r\n")
+        let notModified = EdgeResponse(status: .notModified, headers: ["etag": "\"a\""], body: ByteBuffer())
+        #expect(String(buffer: ResponseHead.encode(notModified, keepAlive: true, allocator: allocator))
+            == "HTTP/1.1 304 Not Modified\r\netag: \"a\"\r\nserver: imgedge\r\n\r\n")
+    }
+
+    /// Should leave out a header whose value would split the header block, keeping the rest.
+    @Test func unsafeHeaderValueLeftOut() {
+        let allocator = ByteBufferAllocator()
+        let r = EdgeResponse(status: .ok, headers: HTTPHeaders([("content-disposition", "attachment\r\nset-cookie: a=b"),
+                                                                ("x-nul", "a\u{0}b"), ("etag", "\"e\"")]),
+                             body: ByteBuffer())
+        #expect(String(buffer: ResponseHead.encode(r, keepAlive: true, allocator: allocator))
+            == "HTTP/1.1 200 OK\r\netag: \"e\"\r\ncontent-length: 0\r\nserver: imgedge\r\n\r\n")
+    }
+}
+
+@Suite struct IdleConnectionTests {
+    /// Should keep a connection whose request is still being worked on past the idle timeout (a slow fill is not
+    /// an idle client), and close it once it has been idle that long.
+    @Test func idleConnectionClosedSlowFillNot() async throws {
+        let node = try await TestNode.start { $0.idleTimeout = 1 }
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/slow.jpg", body: photo, headers: jpegHeaders, delay: .milliseconds(3000))
+        // Written with the connection, so the request is read before any idle check can run.
+        let start = ContinuousClock.now
+        let text = try await RawTCPExchange.exchange(port: node.port, "GET /slow.jpg?w=30 HTTP/1.1\r\nHost: web.test\r\n\r\n",
+                                                     timeout: .seconds(60))
+        #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(text.prefix(200))")
+        #expect(!text.contains("connection: close"))
+        #expect(ContinuousClock.now - start < .seconds(60), "closed by the server, not by the exchange's timeout")
+    }
+}

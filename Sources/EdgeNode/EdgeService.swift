@@ -404,6 +404,10 @@ final class EdgeService: Sendable {
     /// Fetches, transforms and stores a variant. With a `stale` copy that has validators, the fetch is
     /// conditional, and a 304 renews the copy instead (no body fetched, nothing transformed).
     private func fill(_ r: Resolved, stale: HotCache.Item? = nil, attempt: Int = 0) async throws -> FillResult {
+        // Until its result is stored (or given up), purges applied from now on outlive any sweep: they are what
+        // the check after the write compares it with.
+        let begun = purges.beginFill()
+        defer { purges.endFill(begun) }
         let maxBytes = config.maxSourceBytes
         let originStart = ContinuousClock.now
         let conditional = stale?.header.conditionalHeaders ?? []

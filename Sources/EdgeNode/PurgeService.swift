@@ -85,6 +85,26 @@ final class PurgeService: Sendable {
         return hlc.withLockedValue { $0.tick(physical: now) }
     }
 
+    /// Fills under way, by the hybrid-clock time each began (a count per time).
+    private let fills = NIOLockedValueBox<[UInt64: Int]>([:])
+
+    /// Notes a fill beginning now and returns its start; `endFill` it when its result is stored or given up.
+    /// Tombstones applied since the oldest fill under way began are kept through sweeps: they may cover what it
+    /// makes, which is checked when it is written, after any sweep that ran meanwhile.
+    func beginFill() -> UInt64 {
+        fills.withLockedValue { f in
+            let start = tick()
+            f[start, default: 0] += 1
+            return start
+        }
+    }
+
+    func endFill(_ start: UInt64) {
+        fills.withLockedValue { f in
+            if let n = f[start], n > 1 { f[start] = n - 1 } else { f[start] = nil }
+        }
+    }
+
     /// Moves the clock past a time seen on a peer (every gossip message carries one).
     func receive(clock remote: UInt64) {
         hlc.withLockedValue { $0.receive(remote) }
@@ -212,13 +232,32 @@ final class PurgeService: Sendable {
 
     /// The end of a sweep that began at `start`: under the index's lock, `sweepMemory` removes what the
     /// tombstones cover from the memory tier (given a test for it), then every tombstone applied before `start`
-    /// is expired. Returns how many were.
+    /// and before the oldest fill still under way began is expired (a later one may cover what that fill
+    /// makes). Returns how many were.
     func finishSweep(startedAt start: UInt64, sweepMemory: ((CacheEntry.Header) -> Bool) -> Void) -> Int {
         index.withLockedValue { i in
             sweepMemory { h in
                 i.covers(source: h.source, path: h.path, tags: h.surrogateKeys, fetchedAt: HybridClock.micros(h.fetchedAt))
             }
-            return i.expire(appliedBefore: start)
+            let oldestFill = fills.withLockedValue { $0.keys.min() } ?? .max
+            if oldestFill < start { expiryAfterFills.withLockedValue { $0 = max($0 ?? 0, start) } }
+            return i.expire(appliedBefore: min(start, oldestFill))
+        }
+    }
+
+    /// A sweep's start, when tombstones applied before it were kept for fills under way; they expire once those
+    /// fills have ended (the sweep deleted what they covered then; the fills check themselves when written).
+    private let expiryAfterFills = NIOLockedValueBox<UInt64?>(nil)
+
+    /// Expires the tombstones a sweep kept for fills that have ended since; returns how many.
+    func expireAfterFills() -> Int {
+        index.withLockedValue { i in
+            expiryAfterFills.withLockedValue { pending in
+                guard let cutoff = pending else { return 0 }
+                let oldestFill = fills.withLockedValue { $0.keys.min() } ?? .max
+                if oldestFill >= cutoff { pending = nil }
+                return i.expire(appliedBefore: min(cutoff, oldestFill))
+            }
         }
     }
 

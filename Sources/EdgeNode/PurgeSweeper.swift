@@ -7,7 +7,8 @@ import NIOConcurrencyHelpers
 /// sweep walks the whole store in key order, a batch per read transaction on its own thread, and removes what
 /// is dead (a lookup would drop it when found anyway; the sweep frees the space and keeps the tombstone index
 /// small). Tombstones applied before the sweep began can match nothing once it is over — every entry they cover
-/// is gone, and a fill that lands later is checked again after it is written — so they expire then.
+/// is gone — so they expire then, except those a fill still under way may need: a fill is checked against the
+/// tombstones after its write lands, so the ones applied since it began are kept until it has ended.
 final class PurgeSweeper: Sendable {
     private let purges: PurgeService
     private let store: LMDBCacheStore
@@ -41,6 +42,8 @@ final class PurgeSweeper: Sendable {
                 if purges.sweepDue.withLockedValue({ due in defer { due = false }; return due }) {
                     await sweep()
                 }
+                let expired = purges.expireAfterFills()
+                if expired > 0 { totals.withLockedValue { $0.expired += expired } }
                 try? await Task.sleep(for: interval)
             }
         }

@@ -98,17 +98,27 @@ import Testing
         #expect(unknown.status == 404)
     }
 
+    /// Routes `/slow.jpg` (cacheable for an hour) and holds the origin's answers to it until `release()`.
+    static func holdSlow(_ node: TestNode) {
+        node.origin.route("/slow.jpg", TestOrigin.Route(headers: jpegHeaders + [("Cache-Control", "max-age=3600")],
+                                                        body: photo))
+        node.origin.hold("/slow.jpg")
+    }
+
+    /// Waits until the origin has received the one request for `/slow.jpg`.
+    static func waitForSlowFetch(_ node: TestNode) async throws {
+        for _ in 0..<6000 where node.origin.count("/slow.jpg") == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try #require(node.origin.count("/slow.jpg") == 1)
+    }
+
     /// Should not serve a variant whose origin fetch started before a purge, though it lands after it.
     @Test func fillThatStartedBeforeThePurgeIsDead() async throws {
         let node = try await Self.start()
         defer { Task { await node.stopAll() } }
-        node.origin.route("/slow.jpg", TestOrigin.Route(headers: jpegHeaders + [("Cache-Control", "max-age=3600")],
-                                                        body: photo))
         // The origin holds its answer until the purge has been acknowledged, however slow the machine is.
-        node.origin.hold("/slow.jpg")
+        Self.holdSlow(node)
         async let inFlight = node.get("/slow.jpg?w=20")
-        for _ in 0..<6000 where node.origin.count("/slow.jpg") == 0 { try await Task.sleep(for: .milliseconds(5)) }
-        try #require(node.origin.count("/slow.jpg") == 1)
+        try await Self.waitForSlowFetch(node)
         #expect(try await Self.purge(node, #"{"source": "web", "path": "/slow.jpg"}"#).status == 202)
         node.origin.release()
         let first = try await inFlight
@@ -116,6 +126,40 @@ import Testing
         // The fill that began before the purge was redone from a fetch after it; that one is cached.
         #expect(node.origin.count("/slow.jpg") == 2)
         #expect(try await node.get("/slow.jpg?w=20").header("x-cache") == "HIT")
+        #expect(node.origin.count("/slow.jpg") == 2)
+    }
+
+    /// Should keep, through a sweep, the tombstone of a purge made while a fill was under way, so that the fill
+    /// (whose fetch began before the purge) is not stored when it lands after the sweep; it expires afterwards.
+    @Test func sweepDuringFillKeepsItsTombstone() async throws {
+        let node = try await TestNode.start { c in
+            c.adminKeys = [AdminKey(id: "ops", secret: Self.operatorSecret, scope: .operator)!]
+            c.sweepInterval = 0.05
+        }
+        defer { Task { await node.stopAll() } }
+        Self.holdSlow(node)
+        async let inFlight = node.get("/slow.jpg?w=20")
+        try await Self.waitForSlowFetch(node)
+        #expect(try await Self.purge(node, #"{"source": "web", "path": "/slow.jpg"}"#).status == 202)
+        var stats: [String: Any] = [:]
+        for _ in 0..<1000 {
+            stats = try await node.stats()
+            if (stats["sweeps"] as? Int ?? 0) >= 1 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect((stats["sweeps"] as? Int ?? 0) >= 1)
+        #expect(stats["tombstones"] as? Int == 1, "kept while the fill is under way")
+        node.origin.release()
+        #expect(try await inFlight.status == 200)
+        #expect(node.origin.count("/slow.jpg") == 2)
+        #expect(try await node.get("/slow.jpg?w=20").header("x-cache") == "HIT")
+        for _ in 0..<1000 {
+            stats = try await node.stats()
+            if stats["tombstones"] as? Int == 0 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(stats["tombstones"] as? Int == 0)
+        #expect(stats["tombstonesExpired"] as? Int == 1)
         #expect(node.origin.count("/slow.jpg") == 2)
     }
 

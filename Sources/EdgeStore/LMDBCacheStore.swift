@@ -45,10 +45,15 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         /// Restore the entries found at open into the policy in the background (the default), or only when asked
         /// (`restorePolicy()`) or as eviction reaches them.
         public var restoresInBackground: Bool
+        /// Records a repair pass examines per write transaction (so that fills never wait long for one).
+        public var repairBatch: Int
 
-        public init(policy: S3FIFO<DigestKey>.Configuration = .init(), restoresInBackground: Bool = true) {
+        public init(policy: S3FIFO<DigestKey>.Configuration = .init(), restoresInBackground: Bool = true,
+                    repairBatch: Int = 1024) {
+            precondition(repairBatch > 0, "repairBatch must be positive")
             self.policy = policy
             self.restoresInBackground = restoresInBackground
+            self.repairBatch = repairBatch
         }
     }
 
@@ -76,6 +81,18 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         public var mappedBytesInUse: Int
         /// LMDB's last committed transaction id (reads do not change it).
         public var lastTransactionID: Int
+        /// Write batches that failed as a whole (a record on a damaged page) and were retried one operation at a time.
+        public var isolatedBatches: Int
+        /// Writes and removals that failed even in a transaction of their own; their callers got the error.
+        public var failedOperations: Int
+        /// Entries, or the pieces of one value, left on disk because deleting them failed (damaged pages).
+        public var abandonedRecords: Int
+        /// Whether a repair pass is under way; passes completed since open, what they deleted or corrected, and
+        /// how long the last one took.
+        public var repairing: Bool
+        public var repairPasses: Int
+        public var repaired: RepairReport
+        public var lastRepairDuration: Duration?
     }
 
     private let env: OpaquePointer
@@ -100,10 +117,21 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     var totals = Totals()
     var unrestored = 0
     var writeTransactions = 0
+    var faults = Faults()
+    var repairing = false
+    var repairPasses = 0
+    var repairFound = RepairReport()
+    var lastRepairDuration: Duration?
     private(set) var recordsReadAtOpen = 0
     // Writer thread only.
     var cold = ColdRegion()
     var orphans: [[UInt8]] = []
+    /// Sequences whose pieces could not be deleted (a damaged page): left on disk, never tried again this run.
+    var abandonedPieces: Set<UInt64> = []
+    /// The repair pass under way; whether one is wanted (nil: not read from `meta` yet); when the last ended.
+    var repair: RepairPass?
+    var repairNeeded: Bool?
+    var lastRepairEnd: ContinuousClock.Instant?
     /// The values whose pieces the current transaction writes last, by sequence.
     var deferredPieces: [UInt64: [UInt8]] = [:]
 
@@ -116,6 +144,13 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         var valueBytes = 0
         var chargedBytes = 0
         var nextSequence: UInt64 = 1
+    }
+
+    /// What damaged pages cost the writer since open (see `commit`).
+    struct Faults: Equatable {
+        var isolatedBatches = 0
+        var failedOperations = 0
+        var abandonedRecords = 0
     }
 
     /// The entries found at open and not restored into the policy yet: every entry with a sequence up to `high`.
@@ -169,6 +204,8 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
                 }
                 if let found {
                     try Self.saveTotals(txn!, metaDBI, found)
+                    // A new store has nothing to repair (an older one without the flag gets one pass).
+                    if empty { try Self.saveRepairFlag(txn!, metaDBI, false, initial: true) }
                     try LMDBError.check(mdb_txn_commit(txn), "mdb_txn_commit")
                     opened = env
                     break
@@ -263,7 +300,10 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
                        mainQueueEntries: policy.count(in: .main), ghostKeys: policy.ghostCount,
                        writeTransactions: writeTransactions, recordsReadAtOpen: recordsReadAtOpen,
                        pageSize: layout.pageSize, mappedBytesInUse: (Int(info.me_last_pgno) + 1) * layout.pageSize,
-                       lastTransactionID: Int(info.me_last_txnid))
+                       lastTransactionID: Int(info.me_last_txnid), isolatedBatches: faults.isolatedBatches,
+                       failedOperations: faults.failedOperations, abandonedRecords: faults.abandonedRecords,
+                       repairing: repairing, repairPasses: repairPasses, repaired: repairFound,
+                       lastRepairDuration: lastRepairDuration)
         }
     }
 
@@ -279,6 +319,13 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     /// Returns once every entry found at open is tracked by the policy.
     public func restorePolicy() async throws {
         try await writer.submit(.restore)
+    }
+
+    /// Runs a repair pass to its end (the one under way, or a new one) and returns: deletes the index records
+    /// and pieces no live entry holds and corrects the totals (see `RepairPass`). The writer runs passes by
+    /// itself when the store may need one; this is for tests, benchmarks and operators.
+    public func repair() async throws {
+        try await writer.submit(.repair)
     }
 
     public func read<T>(_ key: CacheKey, _ body: (UnsafeRawBufferPointer) -> T) -> T? {
@@ -406,6 +453,14 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
 
     public func remove(_ key: CacheKey) async throws {
         try await writer.submit(.delete(key.bytes))
+    }
+
+    /// Writes `values` in one batch (one transaction, unless one of them fails) and returns each write's result:
+    /// for tests of what a failing operation does to the others in its batch.
+    func write(batch values: [(CacheKey, [UInt8])]) async -> [Result<Void, any Error>] {
+        await writer.submit(all: values.map { key, value in
+            .put(key.bytes, value, value.withUnsafeBytes { Self.checksum($0) })
+        })
     }
 
     func sync() { mdb_env_sync(env, 1) }

@@ -229,7 +229,7 @@ extension LMDBCacheStore {
             pass.live.chargedBytes += footprint
             // Every entry is tracked once the entries found at open are restored; one that is not would never be
             // evicted.
-            if cold.count == 0 {
+            if !cold.isPending {
                 let k = Self.digestKey(r.key)
                 if !lock.withLock({ policy.contains(k) }) {
                     restore.append(.init(key: k, size: footprint))
@@ -246,7 +246,7 @@ extension LMDBCacheStore {
             try Self.delete(txn, orderDBI, &k)
         }
         pass.found.orderRecords += 1
-        if r.sequence <= cold.high && cold.count > 0 {
+        if cold.holds(r.sequence) {
             cold.count -= 1
             cold.charged = max(0, cold.charged - layout.footprint(r.length))
         }

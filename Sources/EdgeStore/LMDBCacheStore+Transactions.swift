@@ -13,11 +13,13 @@ extension LMDBCacheStore {
         case restore
         /// Run a repair pass to its end (starting one if none is under way).
         case repair
+        /// Restore the policy, then save its snapshot.
+        case snapshot
 
         var isWrite: Bool {
             switch self {
             case .put, .delete: true
-            case .restore, .repair: false
+            case .restore, .repair, .snapshot: false
             }
         }
 
@@ -41,6 +43,13 @@ extension LMDBCacheStore {
                 continue
             case .repair:
                 results.append(Result { while try repairStep() {} })
+                start += 1
+                continue
+            case .snapshot:
+                results.append(Result {
+                    while try restoreStep(limit: 65_536) {}
+                    if let snapshot = takeSnapshot() { snapshotQueue.sync { save(snapshot) } }
+                })
                 start += 1
                 continue
             case .put, .delete: break
@@ -124,10 +133,11 @@ extension LMDBCacheStore {
                 try transact([], freeing: charged - maxBytes)
                 return true
             }
-            if options.restoresInBackground && cold.count > 0 {
+            if options.restoresInBackground && cold.isPending {
                 _ = try restoreStep(limit: 4096)
                 return true
             }
+            if snapshotIfDue() { return true }
             if repair != nil { return try repairStep() }
             if repairNeeded == nil { repairNeeded = try loadRepairFlag() }
             if repairNeeded == true, lastRepairEnd.map({ ContinuousClock.now - $0 > Self.repairInterval }) ?? true {
@@ -152,7 +162,7 @@ extension LMDBCacheStore {
         // Keys whose entry the policy admitted or forgot in this transaction.
         var touched: [[UInt8]] = []
         do {
-            for key in orphans { try drop(txn!, key, &t) }
+            for key in orphans { try drop(txn!, key, &t, tracked: true) }
             if freeing > 0 { try evict(txn!, freeing: freeing, &t, &touched) }
             for op in ops {
                 switch op {
@@ -160,9 +170,9 @@ extension LMDBCacheStore {
                 case .delete(let key):
                     touched.append(key)
                     let k = Self.digestKey(key)
-                    lock.withLock { _ = policy.remove(k) }
-                    try drop(txn!, key, &t)
-                case .restore, .repair: break
+                    let tracked = lock.withLock { policy.remove(k) != nil }
+                    try drop(txn!, key, &t, tracked: tracked)
+                case .restore, .repair, .snapshot: break
                 }
             }
             try Self.saveTotals(txn!, metaDBI, t)
@@ -196,7 +206,7 @@ extension LMDBCacheStore {
         let k = Self.digestKey(key)
         let footprint = layout.footprint(value.count)
         touched.append(key)
-        if let old = header(txn, key) { try dropRecord(txn, key, old, &t) }
+        if let old = header(txn, key) { try dropRecord(txn, key, old, &t, tracked: lock.withLock { policy.contains(k) }) }
         // What the policy holds besides the version of this key being replaced.
         var policyBytes = 0
         func measure() {
@@ -224,6 +234,7 @@ extension LMDBCacheStore {
         guard case .store(let victims) = admission else { return }
         try drop(victims, txn, &t, &touched)
         try store(txn, key, value, crc, &t)
+        admissionsSinceSnapshot += 1
     }
 
     /// Deletes entries worth `bytes` of footprint: unrestored ones first, then the policy's victims.
@@ -241,40 +252,60 @@ extension LMDBCacheStore {
         for victim in victims {
             let key = victim.withDigest { Array($0) }
             touched.append(key)
-            try drop(txn, key, &t)
+            try drop(txn, key, &t, tracked: true)
         }
     }
 
-    /// Deletes the oldest entry the policy has not restored yet.
+    /// Deletes the oldest entry the policy has not restored yet: the oldest of (`low`, `high`] (those a snapshot
+    /// lacks go behind everything it has), then the snapshot's oldest. When none is left, the region is empty.
     private func evictOldestUnrestored(_ txn: OpaquePointer, _ t: inout Totals) throws {
-        var cursor: OpaquePointer?
-        try LMDBError.check(mdb_cursor_open(txn, orderDBI, &cursor), "mdb_cursor_open")
-        defer { mdb_cursor_close(cursor) }
-        var k = MDB_val(), v = MDB_val()
-        let rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-        guard rc == 0, k.mv_size == Layout.orderKeySize, v.mv_size == Layout.orderValueSize else {
+        if cold.high > cold.low {
+            var cursor: OpaquePointer?
+            try LMDBError.check(mdb_cursor_open(txn, orderDBI, &cursor), "mdb_cursor_open")
+            defer { mdb_cursor_close(cursor) }
+            var start = (cold.low + 1).bigEndian
+            var k = MDB_val(), v = MDB_val()
+            let rc = withUnsafeMutableBytes(of: &start) { s in
+                k = MDB_val(mv_size: 8, mv_data: s.baseAddress)
+                return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+            }
             if rc != 0 && rc != MDB_NOTFOUND { throw LMDBError(code: rc, call: "mdb_cursor_get order") }
-            // Nothing (or nothing readable) left: the totals overcounted.
-            cold = ColdRegion(high: cold.high, count: 0, charged: 0)
-            return
+            if rc == 0, k.mv_size == Layout.orderKeySize, v.mv_size == Layout.orderValueSize {
+                let sequence = UInt64(bigEndian: UnsafeRawBufferPointer(start: k.mv_data, count: 8).loadUnaligned(as: UInt64.self))
+                if sequence <= cold.high {
+                    let key = Array(UnsafeRawBufferPointer(start: v.mv_data, count: Layout.keySize))
+                    if let h = header(txn, key), h.sequence == sequence {
+                        try dropRecord(txn, key, h, &t, tracked: false)
+                    } else {
+                        // An order record without its entry: drop it, and the pieces it leaves (nothing else holds
+                        // that sequence).
+                        if !abandonedPieces.contains(sequence) { _ = try deletePieces(txn, sequence: sequence) }
+                        try LMDBError.check(mdb_cursor_del(cursor, 0), "mdb_cursor_del order")
+                    }
+                    return
+                }
+            }
+            // Nothing (or nothing readable) left in the range.
+            cold.high = cold.low
         }
-        let sequence = UInt64(bigEndian: UnsafeRawBufferPointer(start: k.mv_data, count: 8).loadUnaligned(as: UInt64.self))
-        guard sequence <= cold.high else {
-            cold = ColdRegion(high: cold.high, count: 0, charged: 0)
-            return
-        }
-        let key = Array(UnsafeRawBufferPointer(start: v.mv_data, count: Layout.keySize))
-        if let h = header(txn, key), h.sequence == sequence {
-            try dropRecord(txn, key, h, &t)
-        } else {
-            // An order record without its entry: drop it alone.
-            try LMDBError.check(mdb_cursor_del(cursor, 0), "mdb_cursor_del order")
-        }
+        if try evictOldestFromSnapshot(txn, &t) { return }
+        // Nothing left: the totals overcounted.
+        cold = ColdRegion(high: cold.low, low: cold.low)
     }
 
-    /// Restores up to `limit` of the newest entries found at open into the policy (in its main queue, never hit,
-    /// behind everything there); returns whether any remain.
+    /// Restores up to `limit` of the entries found at open into the policy: first a snapshot's (see
+    /// `examineSnapshot`), then the newest of the rest (in its main queue, never hit, behind everything there);
+    /// returns whether any remain.
     func restoreStep(limit: Int) throws -> Bool {
+        guard cold.isPending else { return false }
+        if !snapshotExamined {
+            snapshotExamined = true
+            examineSnapshot()
+        }
+        if cold.snapshotLo < cold.snapshotHi {
+            try restoreFromSnapshot(limit: limit)
+            return cold.isPending
+        }
         guard cold.count > 0 else { return false }
         var txn: OpaquePointer?
         try LMDBError.check(mdb_txn_begin(environment, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin")
@@ -298,6 +329,11 @@ extension LMDBCacheStore {
             guard k.mv_size == Layout.orderKeySize, v.mv_size == Layout.orderValueSize else { break }
             let record = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
             let sequence = UInt64(bigEndian: UnsafeRawBufferPointer(start: k.mv_data, count: 8).loadUnaligned(as: UInt64.self))
+            // Below the range: the snapshot had those.
+            guard sequence > cold.low else {
+                rc = MDB_NOTFOUND
+                break
+            }
             let length = Int(UInt64(littleEndian: record.loadUnaligned(fromByteOffset: Layout.keySize, as: UInt64.self)))
             let footprint = layout.footprint(length)
             let digest = DigestKey(digest: UnsafeRawBufferPointer(rebasing: record[..<Layout.keySize]))
@@ -316,8 +352,9 @@ extension LMDBCacheStore {
         if rc == MDB_NOTFOUND {
             cold = ColdRegion()
         } else {
-            cold = ColdRegion(high: lowest - 1, count: max(0, cold.count - entries.count),
-                              charged: max(0, cold.charged - charged))
+            cold.high = lowest - 1
+            cold.count = max(0, cold.count - entries.count)
+            cold.charged = max(0, cold.charged - charged)
         }
         lock.withLock { unrestored = cold.count }
         return cold.count > 0
@@ -343,9 +380,10 @@ extension LMDBCacheStore {
         }
     }
 
-    /// Deletes the entry stored under `key`, if any.
-    private func drop(_ txn: OpaquePointer, _ key: [UInt8], _ t: inout Totals) throws {
-        if let h = header(txn, key) { try dropRecord(txn, key, h, &t) }
+    /// Deletes the entry stored under `key`, if any; `tracked`: whether the policy tracked it (else it may be one
+    /// of the entries not restored yet).
+    private func drop(_ txn: OpaquePointer, _ key: [UInt8], _ t: inout Totals, tracked: Bool) throws {
+        if let h = header(txn, key) { try dropRecord(txn, key, h, &t, tracked: tracked) }
     }
 
     /// The length the `order` record under `sequence` gives for `key`, or nil when that record is missing or
@@ -367,7 +405,7 @@ extension LMDBCacheStore {
     /// Deletes the entry stored under `key` with header `h`: its pieces, its order record, its entries record.
     /// A damaged header (its sequence not naming this key in `order`) deletes only the entries record: deleting by
     /// a wrong sequence would remove another entry's pieces. Its own pieces then stay unreachable, uncounted.
-    private func dropRecord(_ txn: OpaquePointer, _ key: [UInt8], _ stated: Header, _ t: inout Totals) throws {
+    func dropRecord(_ txn: OpaquePointer, _ key: [UInt8], _ stated: Header, _ t: inout Totals, tracked: Bool) throws {
         guard let length = orderedLength(txn, sequence: stated.sequence, key: key) else {
             try key.withUnsafeBytes { kb in
                 var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
@@ -398,7 +436,7 @@ extension LMDBCacheStore {
             try Self.delete(txn, entriesDBI, &k)
         }
         let footprint = layout.footprint(h.length)
-        if h.sequence <= cold.high && cold.count > 0 {
+        if !tracked && cold.holds(h.sequence) {
             cold.count -= 1
             cold.charged = max(0, cold.charged - footprint)
         }

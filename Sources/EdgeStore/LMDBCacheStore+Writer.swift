@@ -4,8 +4,10 @@ import Foundation
 extension LMDBCacheStore {
     /// The one thread that writes: takes queued operations in batches (bounded in count and in value bytes, so
     /// that one transaction frees and allocates little), commits each batch in one transaction, then resumes each
-    /// caller with its operation's result. When the queue is empty it does the store's idle work (restoring the policy after open). Syncs
-    /// the environment to disk at most once a second while busy.
+    /// caller with its operation's result. When the queue is empty it does the store's idle work (restoring the
+    /// policy after open, repairing the index, saving the policy's snapshot) a step at a time, then sleeps until
+    /// an operation arrives or the store's next timed work is due. Syncs the environment to disk at most once a
+    /// second while busy.
     final class Writer: @unchecked Sendable {
         private struct Pending {
             var operation: Operation
@@ -93,12 +95,22 @@ extension LMDBCacheStore {
             var idleWork = true
             while true {
                 condition.lock()
-                if queue.isEmpty && !stopping && idleWork {
+                if queue.isEmpty && !stopping {
+                    if idleWork {
+                        condition.unlock()
+                        idleWork = currentStore()?.idleStep() ?? false
+                        continue
+                    }
+                    // Asleep until an operation arrives, or until the store's next timed work.
+                    if let deadline = currentStore()?.idleDeadline {
+                        let seconds = Double((deadline - .now) / .milliseconds(1)) / 1000
+                        idleWork = !condition.wait(until: Date(timeIntervalSinceNow: max(0, seconds)))
+                    } else {
+                        condition.wait()
+                    }
                     condition.unlock()
-                    idleWork = currentStore()?.idleStep() ?? false
                     continue
                 }
-                while queue.isEmpty && !stopping { condition.wait() }
                 if queue.isEmpty && stopping {
                     condition.unlock()
                     break

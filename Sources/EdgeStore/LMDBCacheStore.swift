@@ -47,13 +47,21 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         public var restoresInBackground: Bool
         /// Records a repair pass examines per write transaction (so that fills never wait long for one).
         public var repairBatch: Int
+        /// How long after an admission the policy's snapshot is saved at the latest (nil: only at close and after
+        /// `snapshotAdmissions`), and after how many admissions at the latest.
+        public var snapshotInterval: Duration?
+        public var snapshotAdmissions: Int
 
         public init(policy: S3FIFO<DigestKey>.Configuration = .init(), restoresInBackground: Bool = true,
-                    repairBatch: Int = 1024) {
+                    repairBatch: Int = 1024, snapshotInterval: Duration? = .seconds(300),
+                    snapshotAdmissions: Int = 100_000) {
             precondition(repairBatch > 0, "repairBatch must be positive")
+            precondition(snapshotAdmissions > 0, "snapshotAdmissions must be positive")
             self.policy = policy
             self.restoresInBackground = restoresInBackground
             self.repairBatch = repairBatch
+            self.snapshotInterval = snapshotInterval
+            self.snapshotAdmissions = snapshotAdmissions
         }
     }
 
@@ -93,6 +101,13 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         public var repairPasses: Int
         public var repaired: RepairReport
         public var lastRepairDuration: Duration?
+        /// Policy snapshots written since open (see `savePolicySnapshot`), and those that failed to write.
+        public var snapshotsSaved: Int
+        public var snapshotsFailed: Int
+        /// A snapshot found at open and not used (damaged, of another store, or newer than the store).
+        public var snapshotsIgnored: Int
+        /// Entries restored into the policy from a snapshot, with the queue and frequency it saved.
+        public var restoredFromSnapshot: Int
     }
 
     private let env: OpaquePointer
@@ -122,6 +137,10 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     var repairPasses = 0
     var repairFound = RepairReport()
     var lastRepairDuration: Duration?
+    var snapshotsSaved = 0
+    var snapshotsFailed = 0
+    var snapshotsIgnored = 0
+    var restoredFromSnapshot = 0
     private(set) var recordsReadAtOpen = 0
     // Writer thread only.
     var cold = ColdRegion()
@@ -132,6 +151,20 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     var repair: RepairPass?
     var repairNeeded: Bool?
     var lastRepairEnd: ContinuousClock.Instant?
+    /// The snapshot being restored; whether the file was read; admissions since the last snapshot and when it
+    /// was taken; the store's identity (read from `meta` when first needed).
+    var snapshotRestore: SnapshotRestore?
+    var snapshotExamined = false
+    var admissionsSinceSnapshot = 0
+    var lastSnapshot = ContinuousClock.now
+    var storeID: UInt64?
+    /// The last sequence in use at open.
+    let highAtOpen: UInt64
+    let snapshotPath: String
+    /// Encodes and writes snapshots, one at a time, off the writer thread.
+    let snapshotQueue = DispatchQueue(label: "imgedge-lmdb-snapshot", qos: .utility)
+    // Guarded by `lock`: set once the final snapshot is written.
+    var closed = false
     /// The values whose pieces the current transaction writes last, by sequence.
     var deferredPieces: [UInt64: [UInt8]] = [:]
 
@@ -153,11 +186,25 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         var abandonedRecords = 0
     }
 
-    /// The entries found at open and not restored into the policy yet: every entry with a sequence up to `high`.
+    /// The entries found at open and not restored into the policy yet: every entry with a sequence in
+    /// (`low`, `high`], and, when a policy snapshot is being restored, the snapshot's residents
+    /// `snapshotLo..<snapshotHi` whose entry is still the one it saw (sequences up to `low`). `count` and
+    /// `charged` are their number and footprints, as far as the totals tell.
     struct ColdRegion: Equatable {
         var high: UInt64 = 0
+        var low: UInt64 = 0
         var count = 0
         var charged = 0
+        var snapshotLo = 0
+        var snapshotHi = 0
+
+        /// Whether anything found at open may still be untracked by the policy.
+        var isPending: Bool { count > 0 || snapshotLo < snapshotHi }
+
+        /// Whether the entry stored under `sequence`, which the policy does not track, is one of these.
+        func holds(_ sequence: UInt64) -> Bool {
+            count > 0 && (sequence <= high && sequence > low || snapshotLo < snapshotHi && sequence <= low)
+        }
     }
 
     /// Room the data file may take beyond `maxBytes`: the index's branch pages, leaves emptier than the
@@ -170,6 +217,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     public init(path: String, maxBytes: Int, options: Options = Options()) throws {
         precondition(maxBytes > 0, "maxBytes must be positive")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        snapshotPath = (path as NSString).appendingPathComponent(Self.snapshotFile)
         self.maxBytes = maxBytes
         self.options = options
         policy = S3FIFO(capacity: maxBytes, configuration: options.policy)
@@ -206,6 +254,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
                     try Self.saveTotals(txn!, metaDBI, found)
                     // A new store has nothing to repair (an older one without the flag gets one pass).
                     if empty { try Self.saveRepairFlag(txn!, metaDBI, false, initial: true) }
+                    try Self.createStoreID(txn!, metaDBI)
                     try LMDBError.check(mdb_txn_commit(txn), "mdb_txn_commit")
                     opened = env
                     break
@@ -229,6 +278,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         layout = Layout(pageSize: pageSize)
         self.totals = totals
         recordsReadAtOpen = reads
+        highAtOpen = totals.nextSequence - 1
         cold = ColdRegion(high: totals.nextSequence - 1, count: totals.entries, charged: totals.chargedBytes)
         unrestored = totals.entries
         if totals.entries > 0 {
@@ -273,14 +323,23 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     }
 
     deinit {
-        writer.stop()
-        mdb_env_sync(env, 1)
+        shutDown()
         mdb_env_close(env)
     }
 
-    /// Stops the writer after the queued writes and flushes to disk. Further writes fail.
+    /// Stops the writer after the queued writes, saves the policy's snapshot (unless restoring it from the last
+    /// one was not finished: that one still holds) and flushes to disk. Further writes fail.
     public func close() {
+        shutDown()
+    }
+
+    private func shutDown() {
         writer.stop()
+        // The writer has stopped (or this is its own thread, releasing the store): its state is ours now.
+        if !lock.withLock({ defer { closed = true }; return closed }) {
+            let final = takeSnapshot()
+            snapshotQueue.sync { if let final { save(final) } }
+        }
         mdb_env_sync(env, 1)
     }
 
@@ -303,7 +362,9 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
                        lastTransactionID: Int(info.me_last_txnid), isolatedBatches: faults.isolatedBatches,
                        failedOperations: faults.failedOperations, abandonedRecords: faults.abandonedRecords,
                        repairing: repairing, repairPasses: repairPasses, repaired: repairFound,
-                       lastRepairDuration: lastRepairDuration)
+                       lastRepairDuration: lastRepairDuration, snapshotsSaved: snapshotsSaved,
+                       snapshotsFailed: snapshotsFailed, snapshotsIgnored: snapshotsIgnored,
+                       restoredFromSnapshot: restoredFromSnapshot)
         }
     }
 
@@ -319,6 +380,19 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     /// Returns once every entry found at open is tracked by the policy.
     public func restorePolicy() async throws {
         try await writer.submit(.restore)
+    }
+
+    /// Saves the policy's state now (restoring the entries found at open first, if that is not finished), and
+    /// returns once it is on disk. The writer saves one by itself `snapshotInterval` after an admission, after
+    /// `snapshotAdmissions` admissions, and at `close()`.
+    public func savePolicySnapshot() async throws {
+        try await writer.submit(.snapshot)
+    }
+
+    /// The policy's state as a snapshot saves it: its residents in eviction order with their queue and
+    /// frequency, and its ghost keys. For tests and diagnostics (it copies every tracked key).
+    public func policyState() -> S3FIFO<DigestKey>.Snapshot {
+        lock.withLock { policy }.snapshot()
     }
 
     /// Runs a repair pass to its end (the one under way, or a new one) and returns: deletes the index records

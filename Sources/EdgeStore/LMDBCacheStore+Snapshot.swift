@@ -37,26 +37,37 @@ extension LMDBCacheStore {
     /// The file's bytes: a header, the residents (each queue oldest first, `S` then `M`), the ghosts (oldest
     /// first), then a CRC-32 of everything before it. Little-endian.
     static func encode(_ s: PolicySnapshot) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(snapshotHeaderSize + s.state.residents.count * snapshotResidentSize
-                            + s.state.ghosts.count * Layout.keySize + 4)
-        func append<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-        out += snapshotMagic
-        append(snapshotVersion)
-        append(UInt32(s.pageSize))
-        append(s.storeID)
-        append(s.nextSequence)
-        append(UInt64(s.state.residents.count))
-        append(UInt64(s.state.ghosts.count))
-        for e in s.state.residents {
-            e.key.withDigest { out += $0 }
-            append(UInt64(e.size))
-            out.append(e.queue.rawValue)
-            out.append(e.frequency)
+        let count = snapshotHeaderSize + s.state.residents.count * snapshotResidentSize
+            + s.state.ghosts.count * Layout.keySize + 4
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let out = UnsafeMutableRawBufferPointer(buffer)
+            var at = 0
+            func put<T: FixedWidthInteger>(_ v: T) {
+                out.storeBytes(of: v.littleEndian, toByteOffset: at, as: T.self)
+                at += MemoryLayout<T>.size
+            }
+            func put(_ key: DigestKey) {
+                key.withDigest { UnsafeMutableRawBufferPointer(rebasing: out[at..<(at + Layout.keySize)]).copyMemory(from: $0) }
+                at += Layout.keySize
+            }
+            UnsafeMutableRawBufferPointer(rebasing: out[0..<8]).copyBytes(from: snapshotMagic)
+            at = 8
+            put(snapshotVersion)
+            put(UInt32(s.pageSize))
+            put(s.storeID)
+            put(s.nextSequence)
+            put(UInt64(s.state.residents.count))
+            put(UInt64(s.state.ghosts.count))
+            for e in s.state.residents {
+                put(e.key)
+                put(UInt64(e.size))
+                put(e.queue.rawValue)
+                put(e.frequency)
+            }
+            for g in s.state.ghosts { put(g) }
+            put(checksum(UnsafeRawBufferPointer(rebasing: out[0..<at])))
+            initialized = at
         }
-        for g in s.state.ghosts { g.withDigest { out += $0 } }
-        append(out.withUnsafeBytes { checksum($0) })
-        return out
     }
 
     /// Reads a snapshot file's bytes; nil when they are not a whole, intact snapshot of this version.
@@ -229,8 +240,7 @@ extension LMDBCacheStore {
             cold.snapshotHi -= 1
             examined += 1
             let entry = restore.residents[cold.snapshotHi]
-            let key = entry.key.withDigest { Array($0) }
-            if let h = header(txn!, key), h.sequence < restore.nextSequence { found.append(entry) }
+            if let h = entry.key.withDigest({ header(txn!, $0) }), h.sequence < restore.nextSequence { found.append(entry) }
         }
         var restored = 0, charged = 0
         for slice in stride(from: 0, to: found.count, by: 512) {

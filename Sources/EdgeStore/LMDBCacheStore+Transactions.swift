@@ -368,16 +368,18 @@ extension LMDBCacheStore {
 
     /// The header of the entry stored under `key`, if any (and readable).
     func header(_ txn: OpaquePointer, _ key: [UInt8]) -> Header? {
-        key.withUnsafeBytes { kb in
-            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-            var v = MDB_val()
-            guard mdb_get(txn, entriesDBI, &k, &v) == 0 else { return nil }
-            let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
-            guard raw.count >= Layout.headerSize else { return nil }
-            // Trust the stored length only if the record agrees with it.
-            return Header(raw, layout: layout) ?? Header(sequence: raw.loadUnaligned(as: UInt64.self).littleEndian,
-                                                          length: 0, crc: 0, pieces: 0)
-        }
+        key.withUnsafeBytes { header(txn, $0) }
+    }
+
+    func header(_ txn: OpaquePointer, _ key: UnsafeRawBufferPointer) -> Header? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val()
+        guard mdb_get(txn, entriesDBI, &k, &v) == 0 else { return nil }
+        let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+        guard raw.count >= Layout.headerSize else { return nil }
+        // Trust the stored length only if the record agrees with it.
+        return Header(raw, layout: layout) ?? Header(sequence: raw.loadUnaligned(as: UInt64.self).littleEndian,
+                                                      length: 0, crc: 0, pieces: 0)
     }
 
     /// Deletes the entry stored under `key`, if any; `tracked`: whether the policy tracked it (else it may be one

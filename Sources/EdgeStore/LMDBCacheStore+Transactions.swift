@@ -144,6 +144,8 @@ extension LMDBCacheStore {
                 return try repairStep()
             }
         } catch {
+            // A victim on a damaged page, perhaps: do not leave it to fail the next batch.
+            settleOrphans()
             return false
         }
         return false

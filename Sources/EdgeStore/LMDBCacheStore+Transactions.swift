@@ -11,6 +11,17 @@ extension LMDBCacheStore {
         case delete([UInt8])
         /// Restore every entry found at open into the policy.
         case restore
+        /// Run a repair pass to its end (starting one if none is under way).
+        case repair
+        /// Restore the policy, then save its snapshot.
+        case snapshot
+
+        var isWrite: Bool {
+            switch self {
+            case .put, .delete: true
+            case .restore, .repair, .snapshot: false
+            }
+        }
 
         /// Value bytes the operation writes, for bounding batches.
         var valueBytes: Int {
@@ -19,37 +30,102 @@ extension LMDBCacheStore {
         }
     }
 
-    /// Runs a batch: consecutive puts and deletes in one write transaction each.
-    func apply(_ ops: [Operation]) throws {
+    /// Runs a batch: consecutive puts and deletes in one write transaction each. Returns each operation's result.
+    func apply(_ ops: [Operation]) -> [Result<Void, any Error>] {
+        var results: [Result<Void, any Error>] = []
+        results.reserveCapacity(ops.count)
         var start = 0
         while start < ops.count {
-            if case .restore = ops[start] {
-                while try restoreStep(limit: 65_536) {}
+            switch ops[start] {
+            case .restore:
+                results.append(Result { while try restoreStep(limit: 65_536) {} })
                 start += 1
                 continue
+            case .repair:
+                results.append(Result { while try repairStep() {} })
+                start += 1
+                continue
+            case .snapshot:
+                results.append(Result {
+                    while try restoreStep(limit: 65_536) {}
+                    if let snapshot = takeSnapshot() { snapshotQueue.sync { save(snapshot) } }
+                })
+                start += 1
+                continue
+            case .put, .delete: break
             }
             var end = start
-            while end < ops.count {
-                if case .restore = ops[end] { break }
-                end += 1
-            }
-            try commit(Array(ops[start..<end]))
+            while end < ops.count, ops[end].isWrite { end += 1 }
+            results += commit(Array(ops[start..<end]))
             start = end
         }
+        return results
     }
 
-    /// One transaction; on MAP_FULL (not expected: see the type's comment), makes room and retries once.
-    private func commit(_ ops: [Operation]) throws {
+    /// Applies `ops` in one transaction. A record on a damaged page can make any LMDB call fail, and the whole
+    /// transaction with it: then the keys the failed transaction left to delete are settled one at a time, and
+    /// each operation is retried in a transaction of its own, so that a damaged entry fails only the operation
+    /// that touches it, not the fills it was batched with.
+    private func commit(_ ops: [Operation]) -> [Result<Void, any Error>] {
         do {
-            try transact(ops)
-        } catch let e as LMDBError where e.code == MDB_MAP_FULL {
-            try transact([], freeing: maxBytes / 8)
-            try transact(ops)
+            try attempt(ops)
+            return Array(repeating: .success(()), count: ops.count)
+        } catch {
+            guard ops.count > 1 else {
+                settleOrphans()
+                lock.withLock { faults.failedOperations += 1 }
+                return [.failure(error)]
+            }
+        }
+        lock.withLock { faults.isolatedBatches += 1 }
+        settleOrphans()
+        return ops.map { op in
+            do {
+                try attempt([op])
+                return .success(())
+            } catch {
+                settleOrphans()
+                lock.withLock { faults.failedOperations += 1 }
+                return .failure(error)
+            }
         }
     }
 
-    /// The idle work, a step at a time: shed what a smaller bound no longer holds, then restore the policy.
-    /// Returns whether there may be more.
+    /// One transaction. On MAP_FULL (not expected: see the type's comment), makes room and retries once. When the
+    /// pieces of a value cannot be deleted (a damaged page), leaves them behind for good and retries without
+    /// them: the entry's other records still go, so its key can be filled again.
+    private func attempt(_ ops: [Operation]) throws {
+        for _ in 0..<4 {
+            do {
+                do {
+                    try transact(ops)
+                } catch let e as LMDBError where e.code == MDB_MAP_FULL {
+                    try transact([], freeing: maxBytes / 8)
+                    try transact(ops)
+                }
+                return
+            } catch let e as PiecesUndeletable where !abandonedPieces.contains(e.sequence) {
+                abandonedPieces.insert(e.sequence)
+                lock.withLock { faults.abandonedRecords += 1 }
+            }
+        }
+        try transact(ops)
+    }
+
+    /// Deletes the entries a failed transaction left for the next one (`orphans`): together, else one at a time.
+    /// One whose delete fails even alone (a damaged page) is left on disk, counted, untracked by the policy.
+    private func settleOrphans() {
+        guard !orphans.isEmpty, (try? attempt([])) == nil else { return }
+        let keys = orphans
+        for key in keys {
+            orphans = [key]
+            if (try? attempt([])) == nil { lock.withLock { faults.abandonedRecords += 1 } }
+        }
+        orphans = []
+    }
+
+    /// The idle work, a step at a time: shed what a smaller bound no longer holds, restore the policy, then
+    /// repair the index if it may hold unreachable records. Returns whether there may be more.
     func idleStep() -> Bool {
         do {
             let charged = lock.withLock { totals.chargedBytes }
@@ -57,23 +133,38 @@ extension LMDBCacheStore {
                 try transact([], freeing: charged - maxBytes)
                 return true
             }
-            if options.restoresInBackground { return try restoreStep(limit: 4096) }
+            if options.restoresInBackground && cold.isPending {
+                _ = try restoreStep(limit: 4096)
+                return true
+            }
+            if snapshotIfDue() { return true }
+            if repair != nil { return try repairStep() }
+            if repairNeeded == nil { repairNeeded = try loadRepairFlag() }
+            if repairNeeded == true, lastRepairEnd.map({ ContinuousClock.now - $0 > Self.repairInterval }) ?? true {
+                return try repairStep()
+            }
         } catch {
+            // A victim on a damaged page, perhaps: do not leave it to fail the next batch.
+            settleOrphans()
             return false
         }
         return false
     }
+
+    /// Passes started by damage found while running are this far apart at least.
+    static let repairInterval = Duration.seconds(60)
 
     /// Applies `ops` in one write transaction, after deleting `freeing` bytes' worth of entries.
     func transact(_ ops: [Operation], freeing: Int = 0) throws {
         var txn: OpaquePointer?
         try LMDBError.check(mdb_txn_begin(environment, nil, 0, &txn), "mdb_txn_begin")
         let savedCold = cold
+        let savedRepair = repair
         var t = lock.withLock { totals }
         // Keys whose entry the policy admitted or forgot in this transaction.
         var touched: [[UInt8]] = []
         do {
-            for key in orphans { try drop(txn!, key, &t) }
+            for key in orphans { try drop(txn!, key, &t, tracked: true) }
             if freeing > 0 { try evict(txn!, freeing: freeing, &t, &touched) }
             for op in ops {
                 switch op {
@@ -81,9 +172,9 @@ extension LMDBCacheStore {
                 case .delete(let key):
                     touched.append(key)
                     let k = Self.digestKey(key)
-                    lock.withLock { _ = policy.remove(k) }
-                    try drop(txn!, key, &t)
-                case .restore: break
+                    let tracked = lock.withLock { policy.remove(k) != nil }
+                    try drop(txn!, key, &t, tracked: tracked)
+                case .restore, .repair, .snapshot: break
                 }
             }
             try Self.saveTotals(txn!, metaDBI, t)
@@ -94,6 +185,7 @@ extension LMDBCacheStore {
             mdb_txn_abort(txn)
             deferredPieces.removeAll()
             cold = savedCold
+            repair = savedRepair
             // The policy admitted or forgot these keys and LMDB did not follow: forget them in the policy too, and
             // delete whatever LMDB holds under them first thing in the next transaction, so that nothing stays on
             // disk that the policy does not account for.
@@ -116,7 +208,7 @@ extension LMDBCacheStore {
         let k = Self.digestKey(key)
         let footprint = layout.footprint(value.count)
         touched.append(key)
-        if let old = header(txn, key) { try dropRecord(txn, key, old, &t) }
+        if let old = header(txn, key) { try dropRecord(txn, key, old, &t, tracked: lock.withLock { policy.contains(k) }) }
         // What the policy holds besides the version of this key being replaced.
         var policyBytes = 0
         func measure() {
@@ -144,6 +236,7 @@ extension LMDBCacheStore {
         guard case .store(let victims) = admission else { return }
         try drop(victims, txn, &t, &touched)
         try store(txn, key, value, crc, &t)
+        admissionsSinceSnapshot += 1
     }
 
     /// Deletes entries worth `bytes` of footprint: unrestored ones first, then the policy's victims.
@@ -161,40 +254,60 @@ extension LMDBCacheStore {
         for victim in victims {
             let key = victim.withDigest { Array($0) }
             touched.append(key)
-            try drop(txn, key, &t)
+            try drop(txn, key, &t, tracked: true)
         }
     }
 
-    /// Deletes the oldest entry the policy has not restored yet.
+    /// Deletes the oldest entry the policy has not restored yet: the oldest of (`low`, `high`] (those a snapshot
+    /// lacks go behind everything it has), then the snapshot's oldest. When none is left, the region is empty.
     private func evictOldestUnrestored(_ txn: OpaquePointer, _ t: inout Totals) throws {
-        var cursor: OpaquePointer?
-        try LMDBError.check(mdb_cursor_open(txn, orderDBI, &cursor), "mdb_cursor_open")
-        defer { mdb_cursor_close(cursor) }
-        var k = MDB_val(), v = MDB_val()
-        let rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-        guard rc == 0, k.mv_size == Layout.orderKeySize, v.mv_size == Layout.orderValueSize else {
+        if cold.high > cold.low {
+            var cursor: OpaquePointer?
+            try LMDBError.check(mdb_cursor_open(txn, orderDBI, &cursor), "mdb_cursor_open")
+            defer { mdb_cursor_close(cursor) }
+            var start = (cold.low + 1).bigEndian
+            var k = MDB_val(), v = MDB_val()
+            let rc = withUnsafeMutableBytes(of: &start) { s in
+                k = MDB_val(mv_size: 8, mv_data: s.baseAddress)
+                return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+            }
             if rc != 0 && rc != MDB_NOTFOUND { throw LMDBError(code: rc, call: "mdb_cursor_get order") }
-            // Nothing (or nothing readable) left: the totals overcounted.
-            cold = ColdRegion(high: cold.high, count: 0, charged: 0)
-            return
+            if rc == 0, k.mv_size == Layout.orderKeySize, v.mv_size == Layout.orderValueSize {
+                let sequence = UInt64(bigEndian: UnsafeRawBufferPointer(start: k.mv_data, count: 8).loadUnaligned(as: UInt64.self))
+                if sequence <= cold.high {
+                    let key = Array(UnsafeRawBufferPointer(start: v.mv_data, count: Layout.keySize))
+                    if let h = header(txn, key), h.sequence == sequence {
+                        try dropRecord(txn, key, h, &t, tracked: false)
+                    } else {
+                        // An order record without its entry: drop it, and the pieces it leaves (nothing else holds
+                        // that sequence).
+                        if !abandonedPieces.contains(sequence) { _ = try deletePieces(txn, sequence: sequence) }
+                        try LMDBError.check(mdb_cursor_del(cursor, 0), "mdb_cursor_del order")
+                    }
+                    return
+                }
+            }
+            // Nothing (or nothing readable) left in the range.
+            cold.high = cold.low
         }
-        let sequence = UInt64(bigEndian: UnsafeRawBufferPointer(start: k.mv_data, count: 8).loadUnaligned(as: UInt64.self))
-        guard sequence <= cold.high else {
-            cold = ColdRegion(high: cold.high, count: 0, charged: 0)
-            return
-        }
-        let key = Array(UnsafeRawBufferPointer(start: v.mv_data, count: Layout.keySize))
-        if let h = header(txn, key), h.sequence == sequence {
-            try dropRecord(txn, key, h, &t)
-        } else {
-            // An order record without its entry: drop it alone.
-            try LMDBError.check(mdb_cursor_del(cursor, 0), "mdb_cursor_del order")
-        }
+        if try evictOldestFromSnapshot(txn, &t) { return }
+        // Nothing left: the totals overcounted.
+        cold = ColdRegion(high: cold.low, low: cold.low)
     }
 
-    /// Restores up to `limit` of the newest entries found at open into the policy (in its main queue, never hit,
-    /// behind everything there); returns whether any remain.
+    /// Restores up to `limit` of the entries found at open into the policy: first a snapshot's (see
+    /// `examineSnapshot`), then the newest of the rest (in its main queue, never hit, behind everything there);
+    /// returns whether any remain.
     func restoreStep(limit: Int) throws -> Bool {
+        guard cold.isPending else { return false }
+        if !snapshotExamined {
+            snapshotExamined = true
+            examineSnapshot()
+        }
+        if cold.snapshotLo < cold.snapshotHi {
+            try restoreFromSnapshot(limit: limit)
+            return cold.isPending
+        }
         guard cold.count > 0 else { return false }
         var txn: OpaquePointer?
         try LMDBError.check(mdb_txn_begin(environment, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin")
@@ -218,6 +331,11 @@ extension LMDBCacheStore {
             guard k.mv_size == Layout.orderKeySize, v.mv_size == Layout.orderValueSize else { break }
             let record = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
             let sequence = UInt64(bigEndian: UnsafeRawBufferPointer(start: k.mv_data, count: 8).loadUnaligned(as: UInt64.self))
+            // Below the range: the snapshot had those.
+            guard sequence > cold.low else {
+                rc = MDB_NOTFOUND
+                break
+            }
             let length = Int(UInt64(littleEndian: record.loadUnaligned(fromByteOffset: Layout.keySize, as: UInt64.self)))
             let footprint = layout.footprint(length)
             let digest = DigestKey(digest: UnsafeRawBufferPointer(rebasing: record[..<Layout.keySize]))
@@ -236,8 +354,9 @@ extension LMDBCacheStore {
         if rc == MDB_NOTFOUND {
             cold = ColdRegion()
         } else {
-            cold = ColdRegion(high: lowest - 1, count: max(0, cold.count - entries.count),
-                              charged: max(0, cold.charged - charged))
+            cold.high = lowest - 1
+            cold.count = max(0, cold.count - entries.count)
+            cold.charged = max(0, cold.charged - charged)
         }
         lock.withLock { unrestored = cold.count }
         return cold.count > 0
@@ -251,27 +370,30 @@ extension LMDBCacheStore {
 
     /// The header of the entry stored under `key`, if any (and readable).
     func header(_ txn: OpaquePointer, _ key: [UInt8]) -> Header? {
-        key.withUnsafeBytes { kb in
-            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-            var v = MDB_val()
-            guard mdb_get(txn, entriesDBI, &k, &v) == 0 else { return nil }
-            let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
-            guard raw.count >= Layout.headerSize else { return nil }
-            // Trust the stored length only if the record agrees with it.
-            return Header(raw, layout: layout) ?? Header(sequence: raw.loadUnaligned(as: UInt64.self).littleEndian,
-                                                          length: 0, crc: 0, pieces: 0)
-        }
+        key.withUnsafeBytes { header(txn, $0) }
     }
 
-    /// Deletes the entry stored under `key`, if any.
-    private func drop(_ txn: OpaquePointer, _ key: [UInt8], _ t: inout Totals) throws {
-        if let h = header(txn, key) { try dropRecord(txn, key, h, &t) }
+    func header(_ txn: OpaquePointer, _ key: UnsafeRawBufferPointer) -> Header? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val()
+        guard mdb_get(txn, entriesDBI, &k, &v) == 0 else { return nil }
+        let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+        guard raw.count >= Layout.headerSize else { return nil }
+        // Trust the stored length only if the record agrees with it.
+        return Header(raw, layout: layout) ?? Header(sequence: raw.loadUnaligned(as: UInt64.self).littleEndian,
+                                                      length: 0, crc: 0, pieces: 0)
+    }
+
+    /// Deletes the entry stored under `key`, if any; `tracked`: whether the policy tracked it (else it may be one
+    /// of the entries not restored yet).
+    private func drop(_ txn: OpaquePointer, _ key: [UInt8], _ t: inout Totals, tracked: Bool) throws {
+        if let h = header(txn, key) { try dropRecord(txn, key, h, &t, tracked: tracked) }
     }
 
     /// The length the `order` record under `sequence` gives for `key`, or nil when that record is missing or
     /// belongs to another key. The entry header is not covered by the value's checksum: before its sequence is
     /// trusted to find pieces and the order record, it is checked against the order record, which names the key.
-    private func orderedLength(_ txn: OpaquePointer, sequence: UInt64, key: [UInt8]) -> Int? {
+    func orderedLength(_ txn: OpaquePointer, sequence: UInt64, key: [UInt8]) -> Int? {
         var orderKey = sequence.bigEndian
         return withUnsafeMutableBytes(of: &orderKey) { b -> Int? in
             var k = MDB_val(mv_size: 8, mv_data: b.baseAddress)
@@ -287,21 +409,27 @@ extension LMDBCacheStore {
     /// Deletes the entry stored under `key` with header `h`: its pieces, its order record, its entries record.
     /// A damaged header (its sequence not naming this key in `order`) deletes only the entries record: deleting by
     /// a wrong sequence would remove another entry's pieces. Its own pieces then stay unreachable, uncounted.
-    private func dropRecord(_ txn: OpaquePointer, _ key: [UInt8], _ stated: Header, _ t: inout Totals) throws {
+    func dropRecord(_ txn: OpaquePointer, _ key: [UInt8], _ stated: Header, _ t: inout Totals, tracked: Bool) throws {
         guard let length = orderedLength(txn, sequence: stated.sequence, key: key) else {
             try key.withUnsafeBytes { kb in
                 var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
                 try Self.delete(txn, entriesDBI, &k)
             }
-            t.entries -= 1
+            t.entries = max(0, t.entries - 1)
+            // Its pieces and order record are left for a repair pass, which also corrects the totals.
+            try Self.saveRepairFlag(txn, metaDBI, true)
+            repairNeeded = true
             return
         }
         // The order record's length is the one written with the value (a damaged header may say otherwise).
         var h = stated
         h.length = length
         h.pieces = layout.pieces(length)
-        // Pieces of a value stored earlier in this transaction are not written yet.
-        if h.pieces > 0 && deferredPieces.removeValue(forKey: h.sequence) == nil { try deletePieces(txn, h) }
+        // Pieces of a value stored earlier in this transaction are not written yet; pieces that could not be
+        // deleted before (a damaged page) stay behind.
+        if h.pieces > 0 && deferredPieces.removeValue(forKey: h.sequence) == nil && !abandonedPieces.contains(h.sequence) {
+            _ = try deletePieces(txn, sequence: h.sequence)
+        }
         var orderKey = h.sequence.bigEndian
         try withUnsafeMutableBytes(of: &orderKey) { b in
             var k = MDB_val(mv_size: 8, mv_data: b.baseAddress)
@@ -312,36 +440,50 @@ extension LMDBCacheStore {
             try Self.delete(txn, entriesDBI, &k)
         }
         let footprint = layout.footprint(h.length)
-        if h.sequence <= cold.high && cold.count > 0 {
+        if !tracked && cold.holds(h.sequence) {
             cold.count -= 1
             cold.charged = max(0, cold.charged - footprint)
         }
         t.entries -= 1
         t.valueBytes -= h.length
         t.chargedBytes -= footprint
+        // A repair pass counted this entry live already: it is not any more.
+        if var pass = repair, pass.phase == .order, h.sequence <= pass.cursor {
+            pass.live.entries -= 1
+            pass.live.valueBytes -= h.length
+            pass.live.chargedBytes -= footprint
+            repair = pass
+        }
     }
 
-    /// Deletes the pieces of the value `h` describes with one cursor: they are consecutive keys, and after a
-    /// delete LMDB's cursor stands on the next record (MDB_NEXT then returns it without moving).
-    private func deletePieces(_ txn: OpaquePointer, _ h: Header) throws {
+    /// Deletes every piece stored under `sequence` with one cursor, without reading them (they are consecutive
+    /// keys, and after a delete LMDB's cursor stands on the next record: MDB_NEXT returns it without moving).
+    /// Returns how many it deleted; throws `PiecesUndeletable` when LMDB fails (a damaged page).
+    func deletePieces(_ txn: OpaquePointer, sequence: UInt64) throws -> Int {
         var cursor: OpaquePointer?
         try LMDBError.check(mdb_cursor_open(txn, chunksDBI, &cursor), "mdb_cursor_open")
         defer { mdb_cursor_close(cursor) }
-        var first = PieceKey(sequence: h.sequence, index: 0)
-        var k = MDB_val(), v = MDB_val()
-        var rc = first.withValue { key in mdb_cursor_get(cursor, &key, &v, MDB_SET_KEY) }
-        var i = 0
-        while rc == 0 {
-            if i > 0 {
-                guard PieceKey(sequence: h.sequence, index: i).matches(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size))
-                else { break }
-            }
-            try LMDBError.check(mdb_cursor_del(cursor, 0), "mdb_cursor_del chunks")
-            i += 1
-            guard i < h.pieces else { break }
-            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+        var first = PieceKey(sequence: sequence, index: 0)
+        var k = MDB_val()
+        var rc = first.withValue { key in
+            let rc = mdb_cursor_get(cursor, &key, nil, MDB_SET_RANGE)
+            k = key
+            return rc
         }
-        if rc != 0 && rc != MDB_NOTFOUND { throw LMDBError(code: rc, call: "mdb_cursor_get chunks") }
+        var deleted = 0
+        while rc == 0 {
+            let raw = UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)
+            guard raw.count == Layout.pieceKeySize, UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self)) == sequence
+            else { break }
+            rc = mdb_cursor_del(cursor, 0)
+            guard rc == 0 else { throw PiecesUndeletable(sequence: sequence, error: LMDBError(code: rc, call: "mdb_cursor_del chunks")) }
+            deleted += 1
+            rc = mdb_cursor_get(cursor, &k, nil, MDB_NEXT)
+        }
+        if rc != 0 && rc != MDB_NOTFOUND {
+            throw PiecesUndeletable(sequence: sequence, error: LMDBError(code: rc, call: "mdb_cursor_get chunks"))
+        }
+        return deleted
     }
 
     /// Writes the pieces of the values stored in this transaction, in sequence order (so each is an append).
@@ -417,8 +559,15 @@ extension LMDBCacheStore {
         try LMDBError.check(rc, "mdb_put")
     }
 
-    private static func delete(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ k: inout MDB_val) throws {
+    static func delete(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ k: inout MDB_val) throws {
         let rc = mdb_del(txn, dbi, &k, nil)
         if rc != MDB_NOTFOUND { try LMDBError.check(rc, "mdb_del") }
+    }
+
+    /// Deleting the pieces of the value stored under `sequence` failed: LMDB could not read or free one of their
+    /// pages.
+    struct PiecesUndeletable: Error {
+        var sequence: UInt64
+        var error: LMDBError
     }
 }

@@ -3,13 +3,15 @@ import Foundation
 
 extension LMDBCacheStore {
     /// The one thread that writes: takes queued operations in batches (bounded in count and in value bytes, so
-    /// that one transaction frees and allocates little), commits each batch in one transaction, then resumes the
-    /// callers. When the queue is empty it does the store's idle work (restoring the policy after open). Syncs
-    /// the environment to disk at most once a second while busy.
+    /// that one transaction frees and allocates little), commits each batch in one transaction, then resumes each
+    /// caller with its operation's result. When the queue is empty it does the store's idle work (restoring the
+    /// policy after open, repairing the index, saving the policy's snapshot) a step at a time, then sleeps until
+    /// an operation arrives or the store's next timed work is due. Syncs the environment to disk at most once a
+    /// second while busy.
     final class Writer: @unchecked Sendable {
         private struct Pending {
             var operation: Operation
-            var continuation: CheckedContinuation<Void, any Error>
+            var done: @Sendable (Result<Void, any Error>) -> Void
         }
         private let condition = NSCondition()
         // Guarded by `condition`.
@@ -30,15 +32,51 @@ extension LMDBCacheStore {
 
         func submit(_ op: Operation) async throws {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-                condition.lock()
-                if stopping {
-                    condition.unlock()
-                    c.resume(throwing: StoreClosed())
-                    return
-                }
-                queue.append(Pending(operation: op, continuation: c))
-                condition.signal()
+                enqueue([Pending(operation: op) { c.resume(with: $0) }])
+            }
+        }
+
+        /// Queues `ops` together, so that they go in one batch if they fit in one, and returns each one's result.
+        func submit(all ops: [Operation]) async -> [Result<Void, any Error>] {
+            await withCheckedContinuation { (c: CheckedContinuation<[Result<Void, any Error>], Never>) in
+                let results = Results(count: ops.count) { c.resume(returning: $0) }
+                enqueue(ops.enumerated().map { i, op in Pending(operation: op) { results.set(i, $0) } })
+            }
+        }
+
+        private func enqueue(_ pending: [Pending]) {
+            condition.lock()
+            if stopping {
                 condition.unlock()
+                for p in pending { p.done(.failure(StoreClosed())) }
+                return
+            }
+            queue += pending
+            condition.signal()
+            condition.unlock()
+        }
+
+        /// Collects the results of operations queued together; calls `done` with them once all are in.
+        private final class Results: @unchecked Sendable {
+            private let lock = NSLock()
+            private var results: [Result<Void, any Error>?]
+            private var missing: Int
+            private let done: ([Result<Void, any Error>]) -> Void
+
+            init(count: Int, done: @escaping ([Result<Void, any Error>]) -> Void) {
+                results = Array(repeating: nil, count: count)
+                missing = count
+                self.done = done
+                if count == 0 { done([]) }
+            }
+
+            func set(_ i: Int, _ result: Result<Void, any Error>) {
+                let complete = lock.withLock { () -> Bool in
+                    results[i] = result
+                    missing -= 1
+                    return missing == 0
+                }
+                if complete { done(results.map { $0! }) }
             }
         }
 
@@ -57,12 +95,22 @@ extension LMDBCacheStore {
             var idleWork = true
             while true {
                 condition.lock()
-                if queue.isEmpty && !stopping && idleWork {
+                if queue.isEmpty && !stopping {
+                    if idleWork {
+                        condition.unlock()
+                        idleWork = currentStore()?.idleStep() ?? false
+                        continue
+                    }
+                    // Asleep until an operation arrives, or until the store's next timed work.
+                    if let deadline = currentStore()?.idleDeadline {
+                        let seconds = Double((deadline - .now) / .milliseconds(1)) / 1000
+                        idleWork = !condition.wait(until: Date(timeIntervalSinceNow: max(0, seconds)))
+                    } else {
+                        condition.wait()
+                    }
                     condition.unlock()
-                    idleWork = currentStore()?.idleStep() ?? false
                     continue
                 }
-                while queue.isEmpty && !stopping { condition.wait() }
                 if queue.isEmpty && stopping {
                     condition.unlock()
                     break
@@ -79,12 +127,8 @@ extension LMDBCacheStore {
                 condition.unlock()
 
                 let store = currentStore()
-                let result: Result<Void, any Error> = if let store {
-                    Result { try store.apply(batch.map(\.operation)) }
-                } else {
-                    .failure(StoreClosed())
-                }
-                for p in batch { p.continuation.resume(with: result) }
+                let results = store?.apply(batch.map(\.operation))
+                for (i, p) in batch.enumerated() { p.done(results?[i] ?? .failure(StoreClosed())) }
                 if Date().timeIntervalSince(lastSync) > 1 {
                     store?.sync()
                     lastSync = Date()

@@ -87,7 +87,8 @@ import Testing
 
 @Suite struct RestartTests {
     /// Should serve hits at once after reopening, before restoring anything into the policy, having read only
-    /// its totals; restoring then puts every entry in the main queue, never hit, and new ones on probation.
+    /// its totals; without a policy snapshot (a crash before the first), restoring then puts every entry in the
+    /// main queue, never hit, and new ones on probation.
     @Test func reopenServesAtOnceAndRestoresLater() async throws {
         let dir = try TemporaryDirectory()
         let sizes = (0..<300).map { 500 + ($0 * 7919) % 9000 }
@@ -96,6 +97,7 @@ import Testing
             for (i, n) in sizes.enumerated() { try await store.write(key("k\(i)"), value: value(i, count: n)) }
             store.close()
         }
+        try FileManager.default.removeItem(at: dir.appending("policy.snapshot"))
         let store = try LMDBCacheStore(path: dir.path, maxBytes: 8 << 20, options: .init(restoresInBackground: false))
         defer { store.close() }
         var stats = store.statistics

@@ -5,48 +5,77 @@ import EdgeTestSupport
 import Foundation
 import Testing
 
-/// Flips one byte of a stored value behind the store's back, as a torn write or a bad disk would: at `offset` in
-/// the key's `entries` record (a 24-byte header, then the value when it fits in one page), or in piece `piece` of
-/// a larger value.
-func damage(storeAt path: String, key k: CacheKey, piece: Int? = nil, at offset: Int) throws {
+/// The store's databases, as `withRawStore` opens them.
+struct RawStore {
+    var txn: OpaquePointer
+    var entries: MDB_dbi = 0
+    var chunks: MDB_dbi = 0
+    var order: MDB_dbi = 0
+    var meta: MDB_dbi = 0
+}
+
+/// Opens a closed store's file directly, as another program would, and runs `body` in one transaction: a write
+/// transaction committed after it, or with `readOnly` a read-only one.
+func withRawStore<T>(at path: String, readOnly: Bool = false, _ body: (RawStore) throws -> T) throws -> T {
     var env: OpaquePointer?
     #expect(mdb_env_create(&env) == 0)
     defer { mdb_env_close(env) }
     mdb_env_set_maxdbs(env, 4)
-    #expect(mdb_env_open(env, path, UInt32(MDB_NOTLS), 0o644) == 0)
+    #expect(mdb_env_open(env, path, UInt32(MDB_NOTLS | (readOnly ? MDB_RDONLY : 0)), 0o644) == 0)
     var txn: OpaquePointer?
-    #expect(mdb_txn_begin(env, nil, 0, &txn) == 0)
-    var entries: MDB_dbi = 0, chunks: MDB_dbi = 0
-    #expect(mdb_dbi_open(txn, "entries", 0, &entries) == 0)
-    #expect(mdb_dbi_open(txn, "chunks", 0, &chunks) == 0)
-    var kb = k.bytes
-    let record: [UInt8]? = kb.withUnsafeMutableBytes { kp in
-        var kv = MDB_val(mv_size: kp.count, mv_data: kp.baseAddress)
-        var vv = MDB_val()
-        guard mdb_get(txn, entries, &kv, &vv) == 0 else { return nil }
-        return Array(UnsafeRawBufferPointer(start: vv.mv_data, count: vv.mv_size))
+    #expect(mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn) == 0)
+    var store = RawStore(txn: try #require(txn))
+    for (name, dbi) in [("entries", \RawStore.entries), ("chunks", \.chunks), ("order", \.order), ("meta", \.meta)] {
+        #expect(mdb_dbi_open(txn, name, 0, &store[keyPath: dbi]) == 0)
     }
-    let stored = try #require(record)
-    var (dbi, storedKey) = (entries, kb)
-    if let piece {
-        // Pieces are keyed by the entry's big-endian sequence (the header's first 8 bytes, little-endian) and index.
-        let sequence = stored.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        storedKey = withUnsafeBytes(of: sequence.bigEndian) { Array($0) } + withUnsafeBytes(of: UInt32(piece).bigEndian) { Array($0) }
-        dbi = chunks
+    do {
+        let result = try body(store)
+        if readOnly { mdb_txn_abort(txn) } else { #expect(mdb_txn_commit(txn) == 0) }
+        return result
+    } catch {
+        mdb_txn_abort(txn)
+        throw error
     }
-    let rc: Int32 = storedKey.withUnsafeMutableBytes { kp in
-        var kv = MDB_val(mv_size: kp.count, mv_data: kp.baseAddress)
-        var vv = MDB_val()
-        guard mdb_get(txn, dbi, &kv, &vv) == 0 else { return -1 }
-        var copy = Array(UnsafeRawBufferPointer(start: vv.mv_data, count: vv.mv_size))
-        copy[offset] ^= 0xff
-        return copy.withUnsafeMutableBytes { cp in
-            var nv = MDB_val(mv_size: cp.count, mv_data: cp.baseAddress)
-            return mdb_put(txn, dbi, &kv, &nv, 0)
+}
+
+/// Flips one byte of a stored value behind the store's back, as a torn write or a bad disk would: at `offset` in
+/// the key's `entries` record (a 24-byte header, then the value when it fits in one page), or in piece `piece` of
+/// a larger value.
+func damage(storeAt path: String, key k: CacheKey, piece: Int? = nil, at offset: Int) throws {
+    try withRawStore(at: path) { db in
+        var kb = k.bytes
+        let record: [UInt8]? = kb.withUnsafeMutableBytes { kp in
+            var kv = MDB_val(mv_size: kp.count, mv_data: kp.baseAddress)
+            var vv = MDB_val()
+            guard mdb_get(db.txn, db.entries, &kv, &vv) == 0 else { return nil }
+            return Array(UnsafeRawBufferPointer(start: vv.mv_data, count: vv.mv_size))
         }
+        let stored = try #require(record)
+        var (dbi, storedKey) = (db.entries, kb)
+        if let piece {
+            storedKey = pieceKey(sequenceIn: stored, piece: piece)
+            dbi = db.chunks
+        }
+        let rc: Int32 = storedKey.withUnsafeMutableBytes { kp in
+            var kv = MDB_val(mv_size: kp.count, mv_data: kp.baseAddress)
+            var vv = MDB_val()
+            guard mdb_get(db.txn, dbi, &kv, &vv) == 0 else { return -1 }
+            var copy = Array(UnsafeRawBufferPointer(start: vv.mv_data, count: vv.mv_size))
+            copy[offset] ^= 0xff
+            return copy.withUnsafeMutableBytes { cp in
+                var nv = MDB_val(mv_size: cp.count, mv_data: cp.baseAddress)
+                return mdb_put(db.txn, dbi, &kv, &nv, 0)
+            }
+        }
+        #expect(rc == 0)
     }
-    #expect(rc == 0)
-    #expect(mdb_txn_commit(txn) == 0)
+}
+
+/// The `chunks` key of piece `piece` of the value whose `entries` record is `record`: the entry's big-endian
+/// sequence (the header's first 8 bytes, little-endian) and the big-endian index.
+func pieceKey(sequenceIn record: [UInt8], piece: Int) -> [UInt8] {
+    let sequence = record.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    return withUnsafeBytes(of: sequence.bigEndian) { Array($0) } + withUnsafeBytes(of: UInt32(piece).bigEndian) { Array($0) }
 }
 
 @Suite struct IntegrityTests {
@@ -104,32 +133,24 @@ func damage(storeAt path: String, key k: CacheKey, piece: Int? = nil, at offset:
 /// Counts, in a store's files (the store closed), the `entries` records, the pieces they name, and the records of
 /// `chunks` and `order`.
 func recordCounts(storeAt path: String) throws -> (entries: Int, namedPieces: Int, pieces: Int, order: Int) {
-    var env: OpaquePointer?
-    #expect(mdb_env_create(&env) == 0)
-    defer { mdb_env_close(env) }
-    mdb_env_set_maxdbs(env, 4)
-    #expect(mdb_env_open(env, path, UInt32(MDB_NOTLS | MDB_RDONLY), 0o644) == 0)
-    var txn: OpaquePointer?
-    #expect(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) == 0)
-    defer { mdb_txn_abort(txn) }
-    func each(_ name: String, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
-        var dbi: MDB_dbi = 0
-        guard mdb_dbi_open(txn, name, 0, &dbi) == 0 else { return -1 }
-        var cursor: OpaquePointer?
-        guard mdb_cursor_open(txn, dbi, &cursor) == 0 else { return -1 }
-        defer { mdb_cursor_close(cursor) }
-        var k = MDB_val(), v = MDB_val(), n = 0
-        var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-        while rc == 0 {
-            body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-            n += 1
-            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+    try withRawStore(at: path, readOnly: true) { db in
+        func each(_ dbi: MDB_dbi, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+            var cursor: OpaquePointer?
+            guard mdb_cursor_open(db.txn, dbi, &cursor) == 0 else { return -1 }
+            defer { mdb_cursor_close(cursor) }
+            var k = MDB_val(), v = MDB_val(), n = 0
+            var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+            while rc == 0 {
+                body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+                n += 1
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+            }
+            return n
         }
-        return n
+        var named = 0
+        let entries = each(db.entries) { named += Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 20, as: UInt32.self))) }
+        return (entries, named, each(db.chunks) { _ in }, each(db.order) { _ in })
     }
-    var named = 0
-    let entries = each("entries") { named += Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 20, as: UInt32.self))) }
-    return (entries, named, each("chunks") { _ in }, each("order") { _ in })
 }
 
 @Suite struct BatchTests {

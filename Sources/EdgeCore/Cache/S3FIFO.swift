@@ -15,7 +15,8 @@
 ///
 /// Costs: O(1) per hit, admission and removal (amortised over the objects an admission evicts). A hit changes one
 /// byte in memory. Memory per tracked key (resident or ghost): one slot (the key, its size, two list links and two
-/// bytes) plus one dictionary entry. Nothing here persists; see `rebuild` for restarts.
+/// bytes) plus one dictionary entry. Nothing here persists: a store saves `snapshot()` and restores it with
+/// `rebuild`, or incrementally (while serving) with `restoreOldest` and `restoreOldestGhost`.
 public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     /// The tuning knobs, with the paper's defaults.
     public struct Configuration: Sendable, Equatable {
@@ -207,6 +208,17 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         table.insertAtTail(entry.key, size: entry.size, frequency: min(entry.frequency, Self.maxFrequency),
                            list: entry.queue.rawValue)
         hasEvicted = true
+        return true
+    }
+
+    /// Adds a ghost key behind every other (the next to be forgotten), as `restoreOldest` adds residents: for
+    /// restoring a snapshot's ghosts newest first. Returns false, changing nothing, when `key` is tracked. The
+    /// ghost queue is not trimmed here (restored ghosts may come before the residents that bound it): the next
+    /// eviction from `S` trims it.
+    @inlinable @discardableResult
+    public mutating func restoreOldestGhost(_ key: Key) -> Bool {
+        guard table.find(key) == nil else { return false }
+        table.insertAtTail(key, size: 0, frequency: 0, list: Self.ghostList)
         return true
     }
 

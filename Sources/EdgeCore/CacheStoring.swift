@@ -10,6 +10,9 @@ public protocol CacheStoring: Sendable {
     func remove(_ key: CacheKey) async throws
     /// Entries and value bytes currently stored.
     var usage: CacheUsage { get }
+    /// Counts a hit on `key` served from a copy of its value held elsewhere (a memory tier), so that the store's
+    /// eviction policy sees it as it sees its own reads. Cheap enough for every hit; never a disk write.
+    func recordHit(_ key: CacheKey)
 }
 
 /// Size of the store's contents.

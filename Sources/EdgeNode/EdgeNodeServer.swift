@@ -20,11 +20,11 @@ public final class EdgeNodeServer: Sendable {
 
     private let group: MultiThreadedEventLoopGroup
     private let channels: [any Channel]
-    private let service: EdgeService
+    let service: EdgeService
     private let gossip: GossipService?
     private let sweeper: PurgeSweeper
     private let audit: AuditLog
-    private let store: LMDBCacheStore
+    let store: LMDBCacheStore
     private let inFlight: InFlightCounter
     private let logger: Logger
     private let stopped = NIOLockedValueBox(false)

@@ -156,7 +156,11 @@ final class EdgeService: Sendable {
         // Look up: the memory tier (the body buffer is shared, not copied), then LMDB (the body is copied straight
         // out of the mapped page into a buffer, which the memory tier then keeps).
         var cached = hot.get(resolved.key)
-        if cached == nil {
+        if cached != nil {
+            // The store's eviction policy must see the hits the memory tier takes, or it would evict the most
+            // popular variants as never hit.
+            store.recordHit(resolved.key)
+        } else {
             cached = store.read(resolved.key) { raw -> HotCache.Item? in
                 guard let h = CacheEntry.decodeHeader(raw) else { return nil }
                 return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))

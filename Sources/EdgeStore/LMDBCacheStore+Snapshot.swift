@@ -161,6 +161,7 @@ extension LMDBCacheStore {
     /// key), once.
     func takeSnapshot() -> PendingSnapshot? {
         guard policyComplete else { return nil }
+        applyPendingHits()
         admissionsSinceSnapshot = 0
         lastSnapshot = .now
         if storeID == nil { storeID = loadStoreID() }

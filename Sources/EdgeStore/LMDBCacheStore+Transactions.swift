@@ -32,6 +32,7 @@ extension LMDBCacheStore {
 
     /// Runs a batch: consecutive puts and deletes in one write transaction each. Returns each operation's result.
     func apply(_ ops: [Operation]) -> [Result<Void, any Error>] {
+        applyPendingHits()
         var results: [Result<Void, any Error>] = []
         results.reserveCapacity(ops.count)
         var start = 0
@@ -127,6 +128,7 @@ extension LMDBCacheStore {
     /// The idle work, a step at a time: shed what a smaller bound no longer holds, restore the policy, then
     /// repair the index if it may hold unreachable records. Returns whether there may be more.
     func idleStep() -> Bool {
+        applyPendingHits()
         do {
             let charged = lock.withLock { totals.chargedBytes }
             if charged > maxBytes {

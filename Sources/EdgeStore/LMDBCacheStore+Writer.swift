@@ -17,6 +17,7 @@ extension LMDBCacheStore {
         // Guarded by `condition`.
         private var queue: [Pending] = []
         private var stopping = false
+        private var hitsNoted = false
         private var thread: Thread?
         private let done = DispatchSemaphore(value: 0)
         static let batchLimit = 256
@@ -80,6 +81,14 @@ extension LMDBCacheStore {
             }
         }
 
+        /// Wakes the thread if it sleeps, to count the hits noted meanwhile.
+        func wake() {
+            condition.lock()
+            hitsNoted = true
+            condition.signal()
+            condition.unlock()
+        }
+
         func stop() {
             condition.lock()
             let wasRunning = !stopping && thread != nil
@@ -108,7 +117,10 @@ extension LMDBCacheStore {
                     } else {
                         condition.wait()
                     }
+                    let countHits = hitsNoted
+                    hitsNoted = false
                     condition.unlock()
+                    if countHits { currentStore()?.applyPendingHits() }
                     continue
                 }
                 if queue.isEmpty && stopping {

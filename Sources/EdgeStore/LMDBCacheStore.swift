@@ -153,6 +153,11 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     // Guarded by `lock`. The policy is mutated by readers only through `recordHit`; membership changes only on
     // the writer thread.
     var policy: S3FIFO<DigestKey>
+    /// Hits noted by readers (`recordHit`), guarded by `hitLock`; the writer swaps them into `hitsToApply`
+    /// (guarded by `lock`) and counts them.
+    let hitLock = NSLock()
+    var pendingHits: [DigestKey] = []
+    var hitsToApply: [DigestKey] = []
     var totals = Totals()
     var unrestored = 0
     var writeTransactions = 0
@@ -398,7 +403,35 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     /// The queue of the policy holding `key`, nil when it does not track it (absent, or not restored yet).
     public func queue(of key: CacheKey) -> S3FIFO<DigestKey>.Queue? {
         let k = Self.digestKey(key.bytes)
+        applyPendingHits()
         return lock.withLock { policy.queue(of: k) }
+    }
+
+    /// Counts a hit on `key` for the eviction policy: a read from this store counts itself; a hit served from a
+    /// copy held elsewhere (the node's memory tier) is reported here. The hit is only noted, under a lock of its
+    /// own held for one append: the writer thread counts noted hits into the policy before it next decides
+    /// anything with it (an admission, an eviction, a snapshot), so a reader never waits on the policy — not
+    /// even while the writer copies it for a snapshot. Past `pendingHitsLimit` noted hits the writer is woken;
+    /// any more before it catches up are not counted (the policy's counters saturate at 3 anyway).
+    public func recordHit(_ key: CacheKey) {
+        let k = Self.digestKey(key.bytes)
+        let wake = hitLock.withLock { () -> Bool in
+            guard pendingHits.count < Self.pendingHitsLimit else { return false }
+            pendingHits.append(k)
+            return pendingHits.count == Self.pendingHitsLimit / 4
+        }
+        if wake { writer.wake() }
+    }
+
+    static let pendingHitsLimit = 1 << 16
+
+    /// Counts the noted hits into the policy (see `recordHit`).
+    func applyPendingHits() {
+        lock.withLock {
+            hitLock.withLock { swap(&hitsToApply, &pendingHits) }
+            for k in hitsToApply { _ = policy.recordHit(k) }
+            hitsToApply.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Returns once every entry found at open is tracked by the policy.
@@ -416,7 +449,8 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     /// The policy's state as a snapshot saves it: its residents in eviction order with their queue and
     /// frequency, and its ghost keys. For tests and diagnostics (it copies every tracked key).
     public func policyState() -> S3FIFO<DigestKey>.Snapshot {
-        lock.withLock { policy }.snapshot()
+        applyPendingHits()
+        return lock.withLock { policy }.snapshot()
     }
 
     /// Runs a repair pass to its end (the one under way, or a new one) and returns: deletes the index records
@@ -452,10 +486,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
             Task { [weak self] in try? await self?.remove(key) }
             return nil
         }
-        if found != nil {
-            let k = Self.digestKey(key.bytes)
-            lock.withLock { _ = policy.recordHit(k) }
-        }
+        if found != nil { recordHit(key) }
         return found
     }
 

@@ -86,3 +86,18 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(60), "closed by the server, not by the exchange's timeout")
     }
 }
+
+@Suite struct MemoryTierPolicyTests {
+    /// Should count hits served from the memory tier in the store's eviction policy (without them the most
+    /// popular variants would look never hit there, and be evicted first).
+    @Test func memoryTierHitsReachTheStorePolicy() async throws {
+        let node = try await TestNode.start()
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
+        #expect(try await node.get("/photo.jpg?w=40").header("x-cache") == "MISS")
+        #expect(node.server.store.policyState().residents.map(\.frequency) == [0])
+        for _ in 0..<2 { #expect(try await node.get("/photo.jpg?w=40").header("x-cache") == "HIT") }
+        #expect(node.server.service.hot.usage.entries == 1, "the hits came from the memory tier")
+        #expect(node.server.store.policyState().residents.map(\.frequency) == [2])
+    }
+}

@@ -83,6 +83,31 @@ import Testing
         #expect(store.queue(of: key("fill1")) == nil && store.bytes(key("fill1")) == nil)
         #expect(store.queue(of: key("fill\(i - 1)")) == .main)
     }
+
+    /// Should count hits reported for copies held elsewhere (a memory tier) as it counts its own reads: two
+    /// reported hits promote an object on probation instead of letting it be evicted; hits on absent keys change
+    /// nothing; no write transaction is made for them.
+    @Test func reportedHitsCount() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
+        defer { store.close() }
+        let size = 10_000
+        var i = 0
+        while store.statistics.chargedBytes + store.footprint(ofValueBytes: size) <= 1 << 20 {
+            try await store.write(key("fill\(i)"), value: value(i, count: size))
+            i += 1
+        }
+        let transactions = store.statistics.writeTransactions
+        store.recordHit(key("fill0"))
+        store.recordHit(key("fill0"))
+        store.recordHit(key("absent"))
+        #expect(store.statistics.writeTransactions == transactions)
+        #expect(store.policyState().residents.first { $0.key == DigestKey(bytes: key("fill0").bytes) }?.frequency == 2)
+        try await store.write(key("new"), value: value(999, count: size))
+        #expect(store.queue(of: key("fill0")) == .main)
+        #expect(store.queue(of: key("fill1")) == nil)
+        #expect(store.queue(of: key("absent")) == nil)
+    }
 }
 
 @Suite struct RestartTests {

@@ -65,12 +65,8 @@ import Testing
         let store = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
         defer { store.close() }
         let size = 10_000
-        var i = 0
         // Fill: the first tenth goes to the small queue, the rest (before any eviction) to the main queue.
-        while store.statistics.chargedBytes + store.footprint(ofValueBytes: size) <= 1 << 20 {
-            try await store.write(key("fill\(i)"), value: value(i, count: size))
-            i += 1
-        }
+        let i = try await Self.fill(store, size: size)
         #expect(store.queue(of: key("fill0")) == .small)
         #expect(store.queue(of: key("fill\(i - 1)")) == .main)
         // Hit the first one twice: the next eviction promotes it to the main queue instead of evicting it.
@@ -84,6 +80,17 @@ import Testing
         #expect(store.queue(of: key("fill\(i - 1)")) == .main)
     }
 
+    /// Writes `fill0`, `fill1`… of `size` bytes until one more would not fit in the store's 1 MiB; returns how many.
+    @discardableResult
+    static func fill(_ store: LMDBCacheStore, size: Int) async throws -> Int {
+        var i = 0
+        while store.statistics.chargedBytes + store.footprint(ofValueBytes: size) <= 1 << 20 {
+            try await store.write(key("fill\(i)"), value: value(i, count: size))
+            i += 1
+        }
+        return i
+    }
+
     /// Should count hits reported for copies held elsewhere (a memory tier) as it counts its own reads: two
     /// reported hits promote an object on probation instead of letting it be evicted; hits on absent keys change
     /// nothing; no write transaction is made for them.
@@ -92,11 +99,7 @@ import Testing
         let store = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
         defer { store.close() }
         let size = 10_000
-        var i = 0
-        while store.statistics.chargedBytes + store.footprint(ofValueBytes: size) <= 1 << 20 {
-            try await store.write(key("fill\(i)"), value: value(i, count: size))
-            i += 1
-        }
+        try await Self.fill(store, size: size)
         let transactions = store.statistics.writeTransactions
         store.recordHit(key("fill0"))
         store.recordHit(key("fill0"))

@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "CCurl", dependencies: ["CCurlLib"], path: "Sources/CCurl"),
         .systemLibrary(name: "CLMDB", path: "Sources/CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CSealedFile", path: "Sources/CSealedFile"),
 
         // MARK: Swift modules
         .target(name: "EdgeCore", dependencies: [
@@ -48,7 +49,7 @@ let package = Package(
         .target(name: "EdgeStore", dependencies: ["EdgeCore", "CLMDB", "CZlib"], swiftSettings: strict),
         .target(name: "EdgeOrigin", dependencies: ["EdgeCore", "CCurl", "CCurlLib"], swiftSettings: strict),
         .target(name: "EdgeNode", dependencies: [
-            "EdgeCore", "EdgePrivacy", "EdgeImaging", "EdgeStore", "EdgeOrigin", "EdgeGossip",
+            "EdgeCore", "EdgePrivacy", "EdgeImaging", "EdgeStore", "EdgeOrigin", "EdgeGossip", "CSealedFile",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

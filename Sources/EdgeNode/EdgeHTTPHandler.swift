@@ -17,8 +17,8 @@ import NIOHTTP1
 /// progress is closed.
 final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     /// Longest request target and largest header block accepted (414 / 431 beyond them).
     static let maxURILength = 8192
@@ -136,7 +136,8 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 case .success(let response):
                     self.write(context: context, response, keepAlive: keepAlive, isHead: isHead, arrival: arrival)
                     self.answerWaiting(context: context)
-                case .failure:
+                case .failure(let error):
+                    self.service.logger.debug("closing a connection: its answer failed", metadata: ["edge.error": "\(error)"])
                     self.closing = true
                     context.close(promise: nil)
                 }
@@ -181,30 +182,34 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let elapsed = ContinuousClock.now - arrival.start
             log.record(AccessLogFormat.line(
                 time: Date().timeIntervalSince1970, client: arrival.client, method: arrival.method, host: arrival.host,
-                target: arrival.target, status: Int(response.status.code), bytes: isHead ? 0 : response.body.readableBytes,
+                target: arrival.target, status: Int(response.status.code), bytes: isHead ? 0 : response.bodyLength,
                 cache: response.headers.first(name: "x-cache") ?? "-",
                 milliseconds: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15))
         }
         let head = ResponseHead.encode(response, keepAlive: keepAlive, allocator: context.channel.allocator)
-        let sendsBody = !isHead && response.body.readableBytes > 0 && ResponseHead.allowsBody(response.status)
-        if keepAlive {
-            if sendsBody {
-                context.write(wrapOutboundOut(head), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(response.body), promise: nil)
-            } else {
-                context.writeAndFlush(wrapOutboundOut(head), promise: nil)
-            }
+        let sendsBody = !isHead && ResponseHead.allowsBody(response.status) && response.bodyLength > 0
+        // The last write of the answer, flushed; its future only where something waits for it (the file kept
+        // open until it is written, the connection closed after it).
+        let last: IOData
+        if sendsBody {
+            context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
+            last = response.file.map { .fileRegion($0.region) } ?? .byteBuffer(response.body)
         } else {
+            last = .byteBuffer(head)
+        }
+        if keepAlive && !(sendsBody && response.file != nil) {
+            context.writeAndFlush(wrapOutboundOut(last), promise: nil)
+            return
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(last))
+        if sendsBody, let file = response.file {
+            // The file stays open until this write is done or failed, whatever the memory tier does meanwhile.
+            written.assumeIsolated().whenComplete { _ in withExtendedLifetime(file) {} }
+        }
+        if !keepAlive {
             closing = true
             waiting.removeAll()
-            let done: EventLoopFuture<Void>
-            if sendsBody {
-                context.write(wrapOutboundOut(head), promise: nil)
-                done = context.writeAndFlush(wrapOutboundOut(response.body))
-            } else {
-                done = context.writeAndFlush(wrapOutboundOut(head))
-            }
-            done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 
@@ -219,6 +224,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             } else if lastRead + idleTimeout > now {
                 scheduleIdleCheck(context: context, at: lastRead + idleTimeout)
             } else {
+                service.logger.debug("closing an idle connection")
                 closing = true
                 context.close(promise: nil)
             }
@@ -233,6 +239,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             malformed = true
             if !busy && waiting.isEmpty { answerMalformed(context: context) }
         } else {
+            service.logger.debug("closing a connection after an error", metadata: ["edge.error": "\(error)"])
             closing = true
             context.close(promise: nil)
         }

@@ -47,6 +47,7 @@ public final class EdgeNodeServer: Sendable {
         let sweeper = PurgeSweeper(purges: purges, store: store, hot: service.hot, logger: logger)
         let audit = try AuditLog(path: config.cachePath + "/audit.log")
         sweeper.start(interval: .milliseconds(Int64(config.sweepInterval * 1000)))
+        BodyFile.raiseDescriptorLimit()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         // Idle keep-alive connections are closed after this long without a request.
         let idleTimeout = TimeAmount.nanoseconds(Int64(config.idleTimeout * 1e9))

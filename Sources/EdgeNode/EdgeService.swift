@@ -43,6 +43,10 @@ struct EdgeResponse: Sendable {
     var encodedLines: ByteBuffer? = nil
     /// Whether `encodedLines` include `content-length`.
     var encodedLinesFrame = false
+    /// The body as a sealed memory file (sent with sendfile) instead of `body`.
+    var file: BodyFile? = nil
+
+    var bodyLength: Int { file?.length ?? body.readableBytes }
 }
 
 /// The request flow of the edge front: route, parse, negotiate, key, look up, fill on a miss, respond.
@@ -525,7 +529,7 @@ final class EdgeService: Sendable {
     /// The response for an entry: 304 for a matching If-None-Match, 206 / 416 for a Range, else 200.
     func entryResponse(_ item: HotCache.Item, cache: String, now: Double, _ r: Resolved,
                        _ c: Preconditions, timing: String?) -> EdgeResponse {
-        let h = item.header, body = item.body
+        let h = item.header
         var headers = HTTPHeaders()
         headers.reserveCapacity(8)
         // A URL's `expires` bounds the lifetime it may be cached for downstream.
@@ -541,12 +545,13 @@ final class EdgeService: Sendable {
             return EdgeResponse(status: .notModified, headers: headers, body: ByteBuffer(), encodedLines: item.describing)
         }
         if let range = c.range {
-            let length = body.readableBytes
+            let length = item.bodyLength
             switch ByteRange.decide(range: range, ifRange: c.ifRange, length: length, etag: h.etag) {
             case .whole:
                 break
             case .partial(let bounds):
-                // A slice of the shared buffer: no copy.
+                // A slice of the shared buffer: no copy (a body kept as a file is read back first).
+                let body = item.body
                 let part = body.getSlice(at: body.readerIndex + bounds.lowerBound, length: bounds.count) ?? ByteBuffer()
                 headers.add(name: "accept-ranges", value: "bytes")
                 headers.add(name: "content-type", value: h.contentType)
@@ -559,7 +564,11 @@ final class EdgeService: Sendable {
                 return e
             }
         }
-        return EdgeResponse(status: .ok, headers: headers, body: body, encodedLines: item.whole, encodedLinesFrame: true)
+        if let file = item.file {
+            return EdgeResponse(status: .ok, headers: headers, body: ByteBuffer(), encodedLines: item.whole,
+                                encodedLinesFrame: true, file: file)
+        }
+        return EdgeResponse(status: .ok, headers: headers, body: item.body, encodedLines: item.whole, encodedLinesFrame: true)
     }
 
     /// The origin's Content-Type when it is a well-formed media type (parameters kept), else

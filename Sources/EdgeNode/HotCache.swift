@@ -11,16 +11,35 @@ final class HotCache: Sendable {
     /// Immutable and shared: a lookup costs one reference, not a copy of every field.
     final class Item: Sendable {
         let header: CacheEntry.Header
-        let body: ByteBuffer
+        /// The body in memory; nil when it is kept in `file` instead.
+        private let buffer: ByteBuffer?
+        /// The body as a sealed memory file, sent with sendfile (large bodies kept by the memory tier).
+        let file: BodyFile?
         /// `etag`, `vary`, `accept-ch` and, for what is not a raster image, `x-content-type-options` and
         /// `content-security-policy`: the lines every answer from this entry carries (200, 206 and 304).
         let describing: ByteBuffer
         /// `describing`, then `accept-ranges`, `content-type` and `content-length`: the lines of a whole 200.
         let whole: ByteBuffer
 
-        init(header: CacheEntry.Header, body: ByteBuffer) {
+        /// The body's bytes (read back from `file` when that is where they are: a copy, for the rare answers
+        /// that need one — the common ones send the file).
+        var body: ByteBuffer { buffer ?? file?.read() ?? ByteBuffer() }
+        var bodyLength: Int { file?.length ?? buffer?.readableBytes ?? 0 }
+
+        convenience init(header: CacheEntry.Header, body: ByteBuffer) {
+            self.init(header: header, buffer: body, file: nil, length: body.readableBytes)
+        }
+
+        /// The same entry with its body moved into a sealed memory file; nil when no file can be made.
+        func inFile() -> Item? {
+            guard file == nil, let buffer, let file = BodyFile(buffer) else { return nil }
+            return Item(header: header, buffer: nil, file: file, length: file.length)
+        }
+
+        private init(header: CacheEntry.Header, buffer: ByteBuffer?, file: BodyFile?, length: Int) {
             self.header = header
-            self.body = body
+            self.buffer = buffer
+            self.file = file
             var lines: [(String, String)] = [("etag", header.etag)]
             if header.clientHints.isEmpty {
                 if header.variesOnAccept { lines.append(("vary", "Accept")) }
@@ -39,7 +58,7 @@ final class HotCache: Sendable {
             var whole = describing
             whole.writeImmutableBuffer(ResponseHead.lines([
                 ("accept-ranges", "bytes"), ("content-type", header.contentType),
-                ("content-length", String(body.readableBytes)),
+                ("content-length", String(length)),
             ]))
             self.whole = whole
         }
@@ -60,9 +79,12 @@ final class HotCache: Sendable {
         state.withLockedValue { $0.get(key) }
     }
 
+    /// Keeps `item`; a body of `BodyFile.minimumBytes` or more is kept as a sealed memory file (the copy is
+    /// made here, once, outside the lock), which hits then send with sendfile.
     func put(_ key: CacheKey, _ item: Item) {
-        guard item.body.readableBytes <= maxItemBytes else { return }
-        state.withLockedValue { $0.put(key, item) }
+        guard item.bodyLength <= maxItemBytes else { return }
+        let kept = item.bodyLength >= BodyFile.minimumBytes ? item.inFile() ?? item : item
+        state.withLockedValue { $0.put(key, kept) }
     }
 
     func remove(_ key: CacheKey) {
@@ -114,7 +136,7 @@ final class HotCache: Sendable {
 
         mutating func put(_ key: CacheKey, _ item: Item) {
             remove(key)
-            let size = item.body.readableBytes
+            let size = item.bodyLength
             while bytes + size > maxBytes, tail >= 0 { remove(slots[tail].key) }
             guard bytes + size <= maxBytes else { return }
             let slot = Slot(key: key, item: item, prev: -1, next: -1)
@@ -128,7 +150,7 @@ final class HotCache: Sendable {
         mutating func remove(_ key: CacheKey) {
             guard let i = index.removeValue(forKey: key) else { return }
             unlink(i)
-            bytes -= slots[i].item?.body.readableBytes ?? 0
+            bytes -= slots[i].item?.bodyLength ?? 0
             slots[i].item = nil  // let the memory go now
             free.append(i)
         }

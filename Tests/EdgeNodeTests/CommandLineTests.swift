@@ -64,7 +64,8 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the executable first (tools/test does)")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = ["serve", "--config", dir.path + "/node.yaml", "--log-format", "json"]
+        // Debug records say why a connection was closed, should a request fail (see the catch below).
+        p.arguments = ["serve", "--config", dir.path + "/node.yaml", "--log-format", "json", "--log-level", "debug"]
         let err = Pipe()
         p.standardError = err
         try p.run()

@@ -1,5 +1,6 @@
 import EdgeCore
 import EdgePrivacy
+import EdgeStore
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -120,6 +121,8 @@ struct AdminView: Sendable {
     let gossip: GossipService?
     let sweeper: PurgeSweeper
     let audit: AuditLog
+    /// The store itself, for its statistics (eviction queues, damage, repairs, policy snapshots).
+    let store: LMDBCacheStore
     /// The key assistance grants are signed with (shared by the cluster: derived from `gossip.secret`).
     let grantKey: [UInt8]
     let isReady: @Sendable () -> Bool
@@ -423,7 +426,20 @@ struct AdminView: Sendable {
         "hitRatio":\((ratio * 10000).rounded() / 10000),"fillsInFlight":\(service.coalescer.inFlight),\
         "transformsRunning":\(service.transformPool.runningCount),"revalidations":{\(revalidations)},\
         "tombstones":\(tombstones.active),"tombstonesExpired":\(tombstones.expired),"sweeps":\(sweeps.sweeps),\
-        "sweptEntries":\(sweeps.deleted),"gossip":\(gossipJSON())}
+        "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"gossip":\(gossipJSON())}
+        """
+    }
+
+    /// The store part of /v1/stats: the eviction policy's queues, damage met and repaired, policy snapshots.
+    func storeJSON() -> String {
+        let s = store.statistics
+        return """
+        {"smallQueueEntries":\(s.smallQueueEntries),"mainQueueEntries":\(s.mainQueueEntries),"ghostKeys":\(s.ghostKeys),\
+        "unrestoredEntries":\(s.unrestoredEntries),"isolatedBatches":\(s.isolatedBatches),\
+        "failedOperations":\(s.failedOperations),"abandonedRecords":\(s.abandonedRecords),"repairing":\(s.repairing),\
+        "repairPasses":\(s.repairPasses),"repairedPieces":\(s.repaired.pieces),"repairedOrderRecords":\(s.repaired.orderRecords),\
+        "snapshotsSaved":\(s.snapshotsSaved),"snapshotsFailed":\(s.snapshotsFailed),"snapshotsIgnored":\(s.snapshotsIgnored),\
+        "restoredFromSnapshot":\(s.restoredFromSnapshot)}
         """
     }
 

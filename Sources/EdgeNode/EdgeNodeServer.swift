@@ -82,7 +82,7 @@ public final class EdgeNodeServer: Sendable {
                 }
                 .bind(host: config.httpHost, port: config.httpPort).get()
             let ready = NIOLockedValueBox(true)
-            let view = AdminView(service: service, gossip: gossip, sweeper: sweeper, audit: audit,
+            let view = AdminView(service: service, gossip: gossip, sweeper: sweeper, audit: audit, store: store,
                                  grantKey: try Self.grantKey(config), isReady: { ready.withLockedValue { $0 } })
             let admin = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -106,6 +106,9 @@ import Testing
         for _ in 0..<2 { #expect(try await node.get("/photo.jpg?w=40").header("x-cache") == "HIT") }
         #expect(node.server.service.hot.usage.entries == 1, "the hits came from the memory tier")
         #expect(node.server.store.policyState().residents.map(\.frequency) == [2])
+        let store = try #require(try await node.stats()["store"] as? [String: Any])
+        #expect(store["smallQueueEntries"] as? Int == 1 && store["mainQueueEntries"] as? Int == 0)
+        #expect(store["isolatedBatches"] as? Int == 0 && store["snapshotsSaved"] as? Int == 0)
     }
 }
 

@@ -18,7 +18,7 @@ import Testing
         }
         let snapshot = p.snapshot()
         #expect(snapshot.residents == [
-            .init(key: "s", size: 5, queue: .small, frequency: 3), .init(key: "new", size: 10, queue: .small),
+            .init(key: "s", size: 5, queue: .small, frequency: 7), .init(key: "new", size: 10, queue: .small),
             .init(key: "a", size: 20), .init(key: "b", size: 10),
         ])
         #expect(p.usedBytes == 45 && p.count == 4)

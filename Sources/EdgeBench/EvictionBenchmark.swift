@@ -50,7 +50,7 @@ struct EvictionBenchmark {
         ("size linear", .init(sizeWeight: .proportional)),
         ("sample 1", .init(victimSample: 1)),
         ("sample 4", .init(victimSample: 4)),
-        ("sample 8", .init(victimSample: 8)),
+        ("sample 16", .init(victimSample: 16)),
         ("sample 64", .init(victimSample: 64)),
         ("sketch 8", .init(sketchWidth: 8)),
         ("sketch 128", .init(sketchWidth: 128)),

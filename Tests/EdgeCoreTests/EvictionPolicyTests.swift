@@ -134,6 +134,24 @@ import Testing
         ], ghosts: []))
     }
 
+    /// Should weigh newcomers against the victim the main queue chose until that victim is hit: the hit passes to
+    /// the sketch and buys it a round, and the next newcomer faces another victim.
+    @Test func victimStaysChosenUntilHit() {
+        var p = filledCache()
+        let admittedK = p.admit("k", size: 10)
+        let admittedL = p.admit("l", size: 10)
+        #expect(admittedK == .store(evicting: ["a"]) && admittedL == .store(evicting: ["k"]))
+        let hitB = p.recordHit("b")
+        #expect(hitB)
+        let admittedM = p.admit("m", size: 10)
+        #expect(admittedM == .store(evicting: ["l"]))
+        let main = p.snapshot().residents.filter { $0.queue == .main }
+        #expect(main.map(\.key) == ["c", "d", "e", "f", "g", "h", "i", "j", "b"])
+        #expect(main.allSatisfy { $0.frequency == 0 } && p.estimatedFrequency(of: "b") == 2)
+        let admittedN = p.admit("n", size: 10)
+        #expect(admittedN == .store(evicting: ["m"]))
+    }
+
     /// Should count hits in the object's slot, up to 255, until the object is weighed.
     @Test func hitsCountInTheSlotUntilWeighed() {
         var p = S3FIFO<String>(capacity: 100)

@@ -14,9 +14,10 @@
 /// - Worth is the estimated frequency divided by a power of the size (`sizeWeight`, by default the cube root): hits
 ///   per byte favour small objects, which raises the object hit ratio, but dividing by the whole size would drop
 ///   large popular objects and the byte hit ratio with them (docs/BENCHMARKS.md measures the choices).
-/// - `M` evicts the least worthy of its `victimSample` oldest objects; the others go round again to its head, and so
-///   do, unweighed, objects hit since they were last weighed (CLOCK's second chance, as in S3-FIFO's `M`). There is
-///   no other aging in `M`: the sketch ages, and an object no longer asked for loses worth with it.
+/// - `M`'s victim is the least worthy of its `victimSample` oldest objects; the others go round again to its head,
+///   and so do, unweighed, objects hit since they were last weighed (CLOCK's second chance, as in S3-FIFO's `M`).
+///   The victim stays next in line until it is evicted or hit, so the candidates that lose to it cost no new
+///   choice. There is no other aging in `M`: the sketch ages, and an object no longer asked for loses worth with it.
 /// - Before the first eviction, once `S` is full, new objects go straight to `M` (libCacheSim's cold start). The
 ///   ghost queue is bounded by a count of keys (as many as `M` holds objects), so its memory is bounded whatever the
 ///   sizes.
@@ -24,8 +25,9 @@
 /// A value type with no locking: the store keeps one behind its own lock, keyed by `DigestKey`, and carries out
 /// each `Admission` in the write transaction that stores the object.
 ///
-/// Costs: a hit changes one byte in memory and allocates nothing. Admission and removal are O(1) amortised: an
-/// eviction weighs up to `victimSample` objects (a sketch lookup each), and aging halves the sketch once per ten
+/// Costs: a hit changes one byte in memory and allocates nothing. Admission and removal are O(1) amortised: choosing
+/// a victim weighs up to `victimSample` objects (a sketch lookup each; the second chances it gives are paid for by
+/// hits), a candidate weighed against the chosen victim costs one lookup, and aging halves the sketch once per ten
 /// counts per counter. Memory per tracked key (resident or ghost): one slot (the key, its size, two list links, 32
 /// bits of its hash, two bytes) plus one dictionary entry; per resident object, `sketchWidth` to twice as many
 /// sketch bytes (the sketch is a power of two of them, grown as objects arrive, never shrunk). Nothing here
@@ -53,7 +55,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         public var sketchWidth: Int
 
         public init(smallFraction: Double = 0.01, ghostFraction: Double = 1.0, promotionThreshold: UInt8 = 2,
-                    maxObjectFraction: Double = 0.10, sizeWeight: SizeWeight = .cubeRoot, victimSample: Int = 16,
+                    maxObjectFraction: Double = 0.10, sizeWeight: SizeWeight = .cubeRoot, victimSample: Int = 32,
                     sketchWidth: Int = 32) {
             self.smallFraction = smallFraction
             self.ghostFraction = ghostFraction
@@ -129,6 +131,8 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     @usableFromInline var sketch = FrequencySketch()
     // True once anything was evicted; before that, objects arriving with `S` full go straight to `M`.
     @usableFromInline var hasEvicted = false
+    // The slot `sampleMainVictim` last chose (-1: none); still the victim while it is `M`'s oldest and unhit.
+    @usableFromInline var nextVictim: Int32 = -1
 
     /// A policy for a budget of `capacity` bytes.
     public init(capacity: Int, configuration: Configuration = Configuration()) {
@@ -207,7 +211,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
             } else if mainVictimIsWorthLess(than: sketch.estimate(UInt64(hash)), size: size) {
                 target = .main
             }
-            table.delete(i)
+            forget(i)
         }
         var evicted: [Key] = []
         while usedBytes + size > capacity {
@@ -227,7 +231,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     public mutating func remove(_ key: Key) -> Int? {
         guard let i = table.find(key) else { return nil }
         let slot = table[i]
-        table.delete(i)
+        forget(i)
         return slot.list == Self.ghostList ? nil : slot.size
     }
 
@@ -260,7 +264,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         precondition(entry.size >= 0, "negative object size")
         if let i = table.find(entry.key) {
             guard table[i].list == Self.ghostList else { return false }
-            table.delete(i)
+            forget(i)
         }
         let frequency = min(entry.frequency, Self.maxFrequency)
         let hash = Self.sketchHash(entry.key)
@@ -303,6 +307,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     public mutating func rebuild(residents: some Sequence<Entry>, ghosts: [Key] = []) -> [Key] {
         table.removeAll()
         hasEvicted = false
+        nextVictim = -1
         table.reserve(residents.underestimatedCount + ghosts.count)
         sketch = FrequencySketch(width: residents.underestimatedCount * configuration.sketchWidth)
         var evicted: [Key] = []
@@ -364,11 +369,15 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         }
     }
 
-    /// Picks `M`'s victim: the least worthy of its `victimSample` oldest objects not hit since they were last
-    /// weighed, left at `M`'s tail; the others move to `M`'s head (they survived this round). An object hit since
-    /// passes its hits on to the sketch and goes round again unweighed: CLOCK's second chance, paid for by its hits.
-    /// Nil when `M` is empty.
+    /// `M`'s victim, with its estimated frequency: the one chosen before while it is still `M`'s oldest and unhit,
+    /// or else the least worthy of `M`'s `victimSample` oldest objects not hit since they were last weighed, left at
+    /// `M`'s tail; the others move to `M`'s head (they survived this round). An object hit since passes its hits on
+    /// to the sketch and goes round again unweighed: CLOCK's second chance, paid for by its hits. Nil when `M` is
+    /// empty.
     @inlinable mutating func sampleMainVictim() -> (slot: Int32, frequency: UInt8)? {
+        if nextVictim >= 0 && nextVictim == table.lists[1].tail && table[nextVictim].frequency == 0 {
+            return (nextVictim, sketch.estimate(UInt64(table[nextVictim].hash)))
+        }
         var best: Int32 = -1
         var bestFrequency: UInt8 = 0
         var bestSize = 0
@@ -409,6 +418,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
             table.rotateToHead(through: runEnd, of: Queue.main.rawValue)
             table.link(best, at: Queue.main.rawValue, oldest: true)
         }
+        nextVictim = best
         return (best, bestFrequency)
     }
 
@@ -443,7 +453,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
                 if table.lists[1].bytes > mainCapacity {
                     // The victim it outweighed, still `M`'s oldest, makes room.
                     evicted.append(table[victim.slot].key)
-                    table.delete(victim.slot)
+                    forget(victim.slot)
                     return
                 }
             } else {
@@ -455,6 +465,16 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         }
     }
 
+    /// Stops tracking slot `i`; the last slot moves into its place, `nextVictim` with it.
+    @inlinable mutating func forget(_ i: Int32) {
+        if i == nextVictim {
+            nextVictim = -1
+        } else if nextVictim == Int32(table.slots.count - 1) {
+            nextVictim = i
+        }
+        table.delete(i)
+    }
+
     @inlinable mutating func promote(_ i: Int32) {
         table.setFrequency(i, 0)
         table.moveToHead(i, of: Queue.main.rawValue)
@@ -463,7 +483,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     @inlinable mutating func evictMain(into evicted: inout [Key]) {
         guard let victim = sampleMainVictim() else { preconditionFailure("over budget with nothing resident") }
         evicted.append(table[victim.slot].key)
-        table.delete(victim.slot)
+        forget(victim.slot)
     }
 
     // The ghost queue is bounded by a count relative to `M`, not by bytes: a ghost key costs the same whatever
@@ -471,7 +491,7 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     @inlinable mutating func trimGhosts() {
         let limit = Int(Double(table.lists[1].count) * configuration.ghostFraction)
         while table.lists[2].count > limit {
-            table.delete(table.lists[2].tail)
+            forget(table.lists[2].tail)
         }
     }
 }

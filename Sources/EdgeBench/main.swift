@@ -15,7 +15,7 @@ func fail(_ message: String) -> Never {
 }
 
 let usage = """
-    usage: EdgeBench eviction [--requests N] [--objects N] [--seed N] [--quick]
+    usage: EdgeBench eviction [--requests N] [--objects N] [--seed N] [--only default,...] [--quick]
            EdgeBench churn [--max-mb N] [--factor N] [--objects N] [--open-entries N] [--seed N] [--dir D]
                            [--only scan,trace,open] [--scan-runs N] [--quick]
            EdgeBench gossip [--nodes N] [--purges N] [--losses 0,0.1,0.3] [--seed N]

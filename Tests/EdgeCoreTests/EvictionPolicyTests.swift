@@ -49,18 +49,23 @@ import Testing
         #expect(p.usedBytes == 100)
     }
 
-    /// Should move an object from the small to the main queue only when it was hit at least twice there.
+    /// Should move an object from the small to the main queue when it was hit at least twice there, whatever it is
+    /// worth (S3-FIFO's rule): here a 90-byte object that, asked for twice, is worth less than the main queue's
+    /// 10-byte objects asked for once (2 / ∛90 < 1 / ∛10).
     @Test(arguments: [(0, false), (1, false), (2, true), (3, true), (5, true)])
     func promotionNeedsTwoHits(hits: Int, promoted: Bool) {
-        var p = filledCache()
+        var p = S3FIFO<String>(capacity: 1000)
+        _ = p.admit("a", size: 90)
+        for i in 0..<91 { _ = p.admit("b\(i)", size: 10) }
+        #expect(p.queue(of: "a") == .small && p.usedBytes == 1000)
         for _ in 0..<hits {
             let hitA = p.recordHit("a")
             #expect(hitA)
         }
         let admission = p.admit("k", size: 10)
         if promoted {
-            // "a" joins the main queue (now 100 bytes), which then gives up its oldest unhit object.
-            #expect(admission == .store(evicting: ["b"]))
+            // "a" joins the main queue, which then gives up its oldest object.
+            #expect(admission == .store(evicting: ["b0"]))
             #expect(p.queue(of: "a") == .main)
         } else {
             #expect(admission == .store(evicting: ["a"]))
@@ -68,7 +73,54 @@ import Testing
         }
     }
 
-    /// Should give a hit object in the main queue another round with its counter decreased (2-bit CLOCK).
+    /// Should move an object hit once in the small queue to the main queue when it is worth more than the main
+    /// queue's victim (TinyLFU's rule): asked for twice against once, at the same size.
+    @Test func worthierObjectsEnterMainWithoutTwoHits() {
+        var p = filledCache()
+        let hitA = p.recordHit("a")
+        #expect(hitA)
+        #expect(p.estimatedFrequency(of: "a") == 2 && p.estimatedFrequency(of: "b") == 1)
+        let admittedK = p.admit("k", size: 10)
+        #expect(admittedK == .store(evicting: ["b"]))
+        #expect(p.queue(of: "a") == .main && p.queue(of: "k") == .small)
+    }
+
+    /// Should put a returning ghost key on probation in the small queue when it is worth less than the main
+    /// queue's victim, instead of straight into the main queue.
+    @Test func ghostsWorthLessStayOnProbation() {
+        var p = filledCache()
+        for key in ["b", "c", "d", "e", "f", "g", "h", "i", "j"] {
+            for _ in 0..<3 { _ = p.recordHit(key) }
+        }
+        let admittedK = p.admit("k", size: 10)
+        #expect(admittedK == .store(evicting: ["a"]))
+        #expect(p.isGhost("a"))
+        let admittedA = p.admit("a", size: 10)
+        #expect(admittedA == .store(evicting: ["k"]))
+        #expect(p.queue(of: "a") == .small)
+        #expect(["b", "c", "d", "e", "f", "g", "h", "i", "j"].allSatisfy { p.queue(of: $0) == .main })
+    }
+
+    /// Should weigh estimated frequency against size as configured when choosing the main queue's victim: a
+    /// 64-byte object asked for `frequency` times against a 4-byte one asked for once.
+    @Test(arguments: [
+        (S3FIFO<String>.SizeWeight.ignored, 2, "small"), (.cubeRoot, 2, "big"), (.cubeRoot, 3, "small"),
+        (.squareRoot, 3, "big"), (.proportional, 15, "big"), (.proportional, 17, "small"),
+    ])
+    func victimsWeighFrequencyAgainstSize(weight: S3FIFO<String>.SizeWeight, frequency: Int, victim: String) {
+        var p = S3FIFO<String>(capacity: 100, configuration: .init(maxObjectFraction: 0.7, sizeWeight: weight,
+                                                                   sketchWidth: 4096))
+        // Rebuilt objects count once in the sketch; the hits an entry records count when it is weighed.
+        let evicted = p.rebuild(residents: [
+            .init(key: "big", size: 64, frequency: UInt8(frequency - 1)), .init(key: "small", size: 4),
+        ])
+        #expect(evicted.isEmpty)
+        let admitted = p.admit("new", size: 34)
+        #expect(admitted == .store(evicting: [victim]))
+    }
+
+    /// Should give an object hit in the main queue another round without weighing it (CLOCK's second chance), and
+    /// evict the least worthy of the others.
     @Test func mainQueueReinsertsHitObjects() {
         var p = S3FIFO<String>(capacity: 300, configuration: .init(maxObjectFraction: 0.5))
         let evicted = p.rebuild(residents: [
@@ -82,15 +134,36 @@ import Testing
         ], ghosts: []))
     }
 
-    /// Should cap the access frequency at 3 however many hits arrive.
-    @Test func frequencyIsTwoBits() {
+    /// Should weigh newcomers against the victim the main queue chose until that victim is hit: the hit passes to
+    /// the sketch and buys it a round, and the next newcomer faces another victim.
+    @Test func victimStaysChosenUntilHit() {
+        // A wide sketch: with the default width, a hash collision (keys hash differently in every process) can
+        // lift an estimate and change the victim.
+        var p = filledCache(.init(sketchWidth: 4096))
+        let admittedK = p.admit("k", size: 10)
+        let admittedL = p.admit("l", size: 10)
+        #expect(admittedK == .store(evicting: ["a"]) && admittedL == .store(evicting: ["k"]))
+        let hitB = p.recordHit("b")
+        #expect(hitB)
+        let admittedM = p.admit("m", size: 10)
+        #expect(admittedM == .store(evicting: ["l"]))
+        let main = p.snapshot().residents.filter { $0.queue == .main }
+        #expect(main.map(\.key) == ["c", "d", "e", "f", "g", "h", "i", "j", "b"])
+        #expect(main.allSatisfy { $0.frequency == 0 } && p.estimatedFrequency(of: "b") == 2)
+        let admittedN = p.admit("n", size: 10)
+        #expect(admittedN == .store(evicting: ["m"]))
+    }
+
+    /// Should count hits in the object's slot, up to 255, until the object is weighed.
+    @Test func hitsCountInTheSlotUntilWeighed() {
         var p = S3FIFO<String>(capacity: 100)
         _ = p.admit("a", size: 10)
         for _ in 0..<1000 {
             let hitA = p.recordHit("a")
             #expect(hitA)
         }
-        #expect(p.snapshot().residents == [.init(key: "a", size: 10, queue: .small, frequency: 3)])
+        #expect(p.snapshot().residents == [.init(key: "a", size: 10, queue: .small, frequency: 255)])
+        #expect(p.estimatedFrequency(of: "a") == 1 + 255)
     }
 
     /// Should ignore hits on keys it does not hold, ghosts included.
@@ -110,30 +183,54 @@ import Testing
         var s3 = S3FIFO<String>(capacity: 1000)
         var lru = LRUPolicy<String>(capacity: 1000)
         let hot = (0..<50).map { "hot\($0)" }
-        for key in hot {
-            _ = s3.admit(key, size: 10)
-            _ = lru.admit(key, size: 10)
-        }
-        for key in hot {
-            for _ in 0..<2 {
-                let s3Hit = s3.recordHit(key)
-                #expect(s3Hit)
-                let lruHit = lru.recordHit(key)
-                #expect(lruHit)
-            }
-        }
+        for key in hot { admitAndHit(key, size: 10, hits: 2, &s3, &lru) }
+        // Keys hash differently in every process, so which one-hit wonders collide with hot keys in the sketch
+        // varies from run to run: a rare one may outweigh a hot object once. The whole hot set is what LRU loses.
+        var hotEvicted = 0
         for i in 0..<1000 {
             guard case .store(let evicted) = s3.admit("cold\(i)", size: 10) else {
                 Issue.record("cold object bypassed")
                 return
             }
-            #expect(evicted.allSatisfy { $0.hasPrefix("cold") })
+            hotEvicted += evicted.filter { $0.hasPrefix("hot") }.count
             _ = lru.admit("cold\(i)", size: 10)
             #expect(s3.usedBytes <= 1000)
             #expect(s3.ghostCount <= s3.count)
         }
-        #expect(hot.allSatisfy { s3.queue(of: $0) == .main })
+        #expect(hotEvicted <= 2)
+        #expect(hot.filter { s3.queue(of: $0) == .main }.count >= 48)
         #expect(hot.allSatisfy { !lru.contains($0) })
+    }
+
+    /// Should keep, with the default configuration, a popular set asked for now and then (each object every three
+    /// cache sizes of traffic) through a scan of twenty times the cache's objects in one-hit wonders, where LRU
+    /// misses it every time: the one-hit wonders' estimates, inflated where they collide in the sketch, stay below
+    /// the popular objects'.
+    @Test func popularSetSurvivesALongScan() {
+        var s3 = S3FIFO<String>(capacity: 1_000_000)
+        var lru = LRUPolicy<String>(capacity: 1_000_000)
+        let popular = (0..<100).map { "popular\($0)" }
+        for key in popular { admitAndHit(key, size: 1000, hits: 3, &s3, &lru) }
+        var s3Misses = 0, lruMisses = 0
+        for i in 0..<20_000 {
+            _ = s3.admit("scan\(i)", size: 1000)
+            _ = lru.admit("scan\(i)", size: 1000)
+            guard i % 30 == 29 else { continue }
+            let key = popular[(i / 30) % popular.count]
+            if !s3.recordHit(key) {
+                s3Misses += 1
+                _ = s3.admit(key, size: 1000)
+            }
+            if !lru.recordHit(key) {
+                lruMisses += 1
+                _ = lru.admit(key, size: 1000)
+            }
+        }
+        // As above: a rare collision in the sketch (keys hash differently in every process) may cost a miss or two.
+        #expect(s3Misses <= 3)
+        #expect(popular.filter { s3.queue(of: $0) == .main }.count >= 97)
+        #expect(lruMisses > 600)
+        #expect(s3.usedBytes <= 1_000_000 && s3.ghostCount <= s3.count)
     }
 
     /// Should bypass objects over a tenth of the budget and leave the store's current version in place.
@@ -214,7 +311,8 @@ import Testing
         #expect(p.queue(of: "new") == .small)
     }
 
-    /// Should restore a snapshot exactly: same state, and the same actions for the same requests afterwards.
+    /// Should restore a snapshot's queues exactly. The frequency sketch is not in a snapshot (it refills), so the
+    /// restored policy need not answer as the original did; two restored from one snapshot answer alike.
     @Test(arguments: [UInt64(11), 12, 13])
     func snapshotRoundTrip(seed: UInt64) {
         var g = SeededGenerator(seed: seed)
@@ -226,9 +324,11 @@ import Testing
         #expect(evicted.isEmpty)
         #expect(restored.snapshot() == snapshot)
         #expect(restored.usedBytes == original.usedBytes && restored.ghostCount == original.ghostCount)
+        var twin = S3FIFO<Int>(capacity: 2000)
+        _ = twin.rebuild(residents: snapshot.residents, ghosts: snapshot.ghosts)
         var g2 = g
         for _ in 0..<3000 {
-            #expect(randomStep(&original, &g) == randomStep(&restored, &g2))
+            #expect(randomStep(&restored, &g) == randomStep(&twin, &g2))
         }
     }
 
@@ -243,6 +343,9 @@ import Testing
         var tuned = S3FIFO<Int>(capacity: 2000, configuration: .init(smallFraction: 0.2, ghostFraction: 3,
                                                                      promotionThreshold: 1, maxObjectFraction: 0.3))
         checkAgainstModel(&tuned, maxObjectBytes: tuned.maxObjectBytes, seed: seed) { _, _ in }
+        var fifoMain = S3FIFO<Int>(capacity: 2000, configuration: .init(ghostFraction: 0, sizeWeight: .proportional,
+                                                                        victimSample: 1, sketchWidth: 1))
+        checkAgainstModel(&fifoMain, maxObjectBytes: fifoMain.maxObjectBytes, seed: seed) { _, _ in }
         var lru = LRUPolicy<Int>(capacity: 2000)
         checkAgainstModel(&lru, maxObjectBytes: 2000, seed: seed) { _, _ in }
     }
@@ -259,6 +362,17 @@ import Testing
         let admittedD = p.admit("d", size: 20)
         #expect(admittedD == .store(evicting: ["b", "c"]))
         #expect(p.keysByRecency == ["a", "d"])
+    }
+}
+
+/// Admits `key` into both policies, then hits it `hits` times in each.
+private func admitAndHit(_ key: String, size: Int, hits: Int, _ s3: inout S3FIFO<String>,
+                         _ lru: inout LRUPolicy<String>) {
+    let s3Admitted = s3.admit(key, size: size), lruAdmitted = lru.admit(key, size: size)
+    #expect(s3Admitted == .store(evicting: []) && lruAdmitted == .store(evicting: []))
+    for _ in 0..<hits {
+        let s3Hit = s3.recordHit(key), lruHit = lru.recordHit(key)
+        #expect(s3Hit && lruHit)
     }
 }
 

@@ -18,7 +18,7 @@ import Testing
         }
         let snapshot = p.snapshot()
         #expect(snapshot.residents == [
-            .init(key: "s", size: 5, queue: .small, frequency: 3), .init(key: "new", size: 10, queue: .small),
+            .init(key: "s", size: 5, queue: .small, frequency: 7), .init(key: "new", size: 10, queue: .small),
             .init(key: "a", size: 20), .init(key: "b", size: 10),
         ])
         #expect(p.usedBytes == 45 && p.count == 4)
@@ -40,6 +40,23 @@ import Testing
         let ghost = p.restoreOldest(.init(key: "a", size: 1))
         #expect(ghost)
         #expect(!p.isGhost("a") && p.queue(of: "a") == .main && p.size(of: "a") == 1)
+    }
+
+    /// Should restore ghosts incrementally as `rebuild` does (weighed by their own hash, counted once in the
+    /// sketch): the same admissions then make the same decisions, ghost hits included.
+    @Test func incrementalGhostsMatchRebuild() {
+        let residents = (0..<40).map { S3FIFO<String>.Entry(key: "r\($0)", size: 10, queue: $0 % 8 == 0 ? .small : .main) }
+        let ghosts = (0..<20).map { "g\($0)" }
+        var rebuilt = S3FIFO<String>(capacity: 500)
+        _ = rebuilt.rebuild(residents: residents, ghosts: ghosts)
+        var incremental = S3FIFO<String>(capacity: 500)
+        for entry in residents.reversed() { _ = incremental.restoreOldest(entry) }
+        for key in ghosts.reversed() { _ = incremental.restoreOldestGhost(key) }
+        #expect(incremental.snapshot() == rebuilt.snapshot())
+        for key in ["g3", "n1", "g7", "r5", "n2", "g3", "n3", "g11"] {
+            #expect(incremental.admit(key, size: 10) == rebuilt.admit(key, size: 10), "\(key)")
+        }
+        #expect(incremental.snapshot() == rebuilt.snapshot())
     }
 
     /// Should end the cold-start rule on restore, as `rebuild` does: new objects go to the small queue even while

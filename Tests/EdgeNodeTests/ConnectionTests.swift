@@ -81,8 +81,9 @@ import Testing
         // before its request was read (the origin then heard nothing): that is an idle client, so try again.
         for attempt in 0..<5 {
             let start = ContinuousClock.now
-            let text = try await RawTCPExchange.exchange(
-                port: node.port, "GET /slow.jpg?w=\(30 + attempt) HTTP/1.1\r\nHost: web.test\r\n\r\n", timeout: .seconds(60))
+            // (Closed before the request could even be written: the exchange throws.)
+            let text = (try? await RawTCPExchange.exchange(
+                port: node.port, "GET /slow.jpg?w=\(30 + attempt) HTTP/1.1\r\nHost: web.test\r\n\r\n", timeout: .seconds(60))) ?? ""
             if text.isEmpty && node.origin.count("/slow.jpg") == attempt { continue }
             #expect(node.origin.count("/slow.jpg") == attempt + 1)
             #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(text.prefix(200))")

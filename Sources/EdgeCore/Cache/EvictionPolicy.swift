@@ -37,22 +37,26 @@ extension Admission: Sendable where Key: Sendable {}
 /// policy used from another module is specialised for its key type (unspecialised, a hit costs several times more).
 @usableFromInline
 struct SlotTable<Key: Hashable> {
-    /// One tracked key. `newer`/`older` link it within its list (-1 ends a list).
+    /// One tracked key. `newer`/`older` link it within its list (-1 ends a list). `hash` is the key's hash as the
+    /// policy keeps it for its own use (S3FIFO: for its frequency sketch, so that a hit hashes the key only once);
+    /// it fits in what would be padding after the links, so a slot is no larger for it.
     @usableFromInline
     struct Slot {
         @usableFromInline var key: Key
         @usableFromInline var size: Int
         @usableFromInline var newer: Int32
         @usableFromInline var older: Int32
+        @usableFromInline var hash: UInt32
         @usableFromInline var frequency: UInt8
         @usableFromInline var list: UInt8
 
         @inlinable
-        init(key: Key, size: Int, newer: Int32, older: Int32, frequency: UInt8, list: UInt8) {
+        init(key: Key, size: Int, newer: Int32, older: Int32, hash: UInt32, frequency: UInt8, list: UInt8) {
             self.key = key
             self.size = size
             self.newer = newer
             self.older = older
+            self.hash = hash
             self.frequency = frequency
             self.list = list
         }
@@ -97,17 +101,17 @@ struct SlotTable<Key: Hashable> {
 
     /// Tracks a new key at the head of `list`.
     @inlinable @discardableResult
-    mutating func insert(_ key: Key, size: Int, frequency: UInt8, list: UInt8) -> Int32 {
-        let i = track(key, size: size, frequency: frequency, list: list)
+    mutating func insert(_ key: Key, size: Int, hash: UInt32 = 0, frequency: UInt8, list: UInt8) -> Int32 {
+        let i = track(key, size: size, hash: hash, frequency: frequency, list: list)
         link(i, at: list)
         return i
     }
 
     /// A new, unlinked slot for `key`, indexed.
-    @inlinable mutating func track(_ key: Key, size: Int, frequency: UInt8, list: UInt8) -> Int32 {
+    @inlinable mutating func track(_ key: Key, size: Int, hash: UInt32, frequency: UInt8, list: UInt8) -> Int32 {
         precondition(slots.count < Int(Int32.max), "eviction policy slot table full")
         let i = Int32(slots.count)
-        slots.append(Slot(key: key, size: size, newer: -1, older: -1, frequency: frequency, list: list))
+        slots.append(Slot(key: key, size: size, newer: -1, older: -1, hash: hash, frequency: frequency, list: list))
         let previous = index.updateValue(i, forKey: key)
         precondition(previous == nil, "key tracked twice")
         return i
@@ -115,15 +119,25 @@ struct SlotTable<Key: Hashable> {
 
     /// Tracks a new key at the tail of `list` (older than everything in it).
     @inlinable @discardableResult
-    mutating func insertAtTail(_ key: Key, size: Int, frequency: UInt8, list: UInt8) -> Int32 {
-        let i = track(key, size: size, frequency: frequency, list: list)
-        let tail = lists[Int(list)].tail
-        slots[Int(i)].newer = tail
-        if tail >= 0 { slots[Int(tail)].older = i } else { lists[Int(list)].head = i }
-        lists[Int(list)].tail = i
-        lists[Int(list)].count += 1
-        lists[Int(list)].bytes += size
+    mutating func insertAtTail(_ key: Key, size: Int, hash: UInt32 = 0, frequency: UInt8, list: UInt8) -> Int32 {
+        let i = track(key, size: size, hash: hash, frequency: frequency, list: list)
+        link(i, at: list, oldest: true)
         return i
+    }
+
+    /// Moves the oldest slots of `list`, up to and including `newest`, to its head as one run, keeping their order:
+    /// O(1) however many they are.
+    @inlinable mutating func rotateToHead(through newest: Int32, of list: UInt8) {
+        let l = Int(list)
+        let next = slots[Int(newest)].newer
+        guard next >= 0 else { return }  // The run is the whole list.
+        let oldest = lists[l].tail, head = lists[l].head
+        lists[l].tail = next
+        slots[Int(next)].older = -1
+        slots[Int(newest)].newer = -1
+        lists[l].head = newest
+        slots[Int(oldest)].older = head
+        slots[Int(head)].newer = oldest
     }
 
     /// Moves slot `i` to the head of `list` (its own or another).
@@ -166,15 +180,23 @@ struct SlotTable<Key: Hashable> {
         return out
     }
 
-    @inlinable mutating func link(_ i: Int32, at list: UInt8) {
-        let head = lists[Int(list)].head
+    /// Links slot `i` into `list` as its newest, or with `oldest` as its oldest.
+    @inlinable mutating func link(_ i: Int32, at list: UInt8, oldest: Bool = false) {
+        let l = Int(list)
         slots[Int(i)].list = list
-        slots[Int(i)].newer = -1
-        slots[Int(i)].older = head
-        if head >= 0 { slots[Int(head)].newer = i } else { lists[Int(list)].tail = i }
-        lists[Int(list)].head = i
-        lists[Int(list)].count += 1
-        lists[Int(list)].bytes += slots[Int(i)].size
+        if oldest {
+            let tail = lists[l].tail
+            (slots[Int(i)].older, slots[Int(i)].newer) = (-1, tail)
+            if tail >= 0 { slots[Int(tail)].older = i } else { lists[l].head = i }
+            lists[l].tail = i
+        } else {
+            let head = lists[l].head
+            (slots[Int(i)].newer, slots[Int(i)].older) = (-1, head)
+            if head >= 0 { slots[Int(head)].newer = i } else { lists[l].tail = i }
+            lists[l].head = i
+        }
+        lists[l].count += 1
+        lists[l].bytes += slots[Int(i)].size
     }
 
     @inlinable mutating func unlink(_ i: Int32) {

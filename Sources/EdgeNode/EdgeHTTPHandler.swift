@@ -39,7 +39,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The decoder gave up on the bytes after the complete requests received: answer those, then 400 and close.
     private var malformed = false
     /// When the connection last did something: a request arrived, or an answer worked on off the loop was sent.
-    private var lastRead = NIODeadline.now()
+    private var lastActivity = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
 
     init(service: EdgeService, inFlight: InFlightCounter, idleTimeout: TimeAmount) {
@@ -49,12 +49,12 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { scheduleIdleCheck(context: context, at: lastRead + idleTimeout) }
+        if context.channel.isActive { scheduleIdleCheck(context: context, at: lastActivity + idleTimeout) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        lastRead = .now()
-        scheduleIdleCheck(context: context, at: lastRead + idleTimeout)
+        lastActivity = .now()
+        scheduleIdleCheck(context: context, at: lastActivity + idleTimeout)
         context.fireChannelActive()
     }
 
@@ -69,7 +69,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let h):
             head = h
-            lastRead = .now()
+            lastActivity = .now()
         case .body: break
         case .end:
             guard let h = head else { return }
@@ -131,7 +131,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.inFlight.end()
                 self.busy = false
                 // Idle from now: the time the answer took was not the client's.
-                self.lastRead = .now()
+                self.lastActivity = .now()
                 switch result {
                 case .success(let response):
                     self.write(context: context, response, keepAlive: keepAlive, isHead: isHead, arrival: arrival)
@@ -221,8 +221,8 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if busy || !waiting.isEmpty {
                 // A request is being answered: a slow fill is not an idle client.
                 scheduleIdleCheck(context: context, at: now + idleTimeout)
-            } else if lastRead + idleTimeout > now {
-                scheduleIdleCheck(context: context, at: lastRead + idleTimeout)
+            } else if lastActivity + idleTimeout > now {
+                scheduleIdleCheck(context: context, at: lastActivity + idleTimeout)
             } else {
                 service.logger.debug("closing an idle connection")
                 closing = true
@@ -260,7 +260,7 @@ enum ResponseHead {
     static func encode(_ r: EdgeResponse, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
         var b = allocator.buffer(capacity: 384)
         b.writeStaticString("HTTP/1.1 ")
-        writeDecimal(Int(r.status.code), into: &b)
+        b.writeString(String(r.status.code))
         b.writeStaticString(" ")
         b.writeString(r.status.reasonPhrase)
         b.writeStaticString("\r\n")
@@ -272,7 +272,7 @@ enum ResponseHead {
         if let lines = r.encodedLines { b.writeImmutableBuffer(lines) }
         if !hasLength && allowsBody(r.status) {
             b.writeStaticString("content-length: ")
-            writeDecimal(r.body.readableBytes, into: &b)
+            b.writeString(String(r.bodyLength))
             b.writeStaticString("\r\n")
         }
         b.writeStaticString(keepAlive ? "server: imgedge\r\n\r\n" : "server: imgedge\r\nconnection: close\r\n\r\n")
@@ -302,11 +302,6 @@ enum ResponseHead {
 
     static func isSafe(_ s: String) -> Bool {
         !s.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
-    }
-
-    /// Small integers make small strings, which Swift keeps inline: no allocation.
-    static func writeDecimal(_ n: Int, into b: inout ByteBuffer) {
-        b.writeString(String(n))
     }
 }
 

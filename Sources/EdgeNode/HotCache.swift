@@ -26,20 +26,25 @@ final class HotCache: Sendable {
         var body: ByteBuffer { buffer ?? file?.read() ?? ByteBuffer() }
         var bodyLength: Int { file?.length ?? buffer?.readableBytes ?? 0 }
 
-        convenience init(header: CacheEntry.Header, body: ByteBuffer) {
-            self.init(header: header, buffer: body, file: nil, length: body.readableBytes)
-        }
-
-        /// The same entry with its body moved into a sealed memory file; nil when no file can be made.
+        /// The same entry with its body moved into a sealed memory file (its encoded lines shared: the body's
+        /// bytes and length are the same); nil when no file can be made.
         func inFile() -> Item? {
             guard file == nil, let buffer, let file = BodyFile(buffer) else { return nil }
-            return Item(header: header, buffer: nil, file: file, length: file.length)
+            return Item(header: header, file: file, describing: describing, whole: whole)
         }
 
-        private init(header: CacheEntry.Header, buffer: ByteBuffer?, file: BodyFile?, length: Int) {
+        private init(header: CacheEntry.Header, file: BodyFile, describing: ByteBuffer, whole: ByteBuffer) {
             self.header = header
-            self.buffer = buffer
+            self.buffer = nil
             self.file = file
+            self.describing = describing
+            self.whole = whole
+        }
+
+        init(header: CacheEntry.Header, body: ByteBuffer) {
+            self.header = header
+            self.buffer = body
+            self.file = nil
             var lines: [(String, String)] = [("etag", header.etag)]
             if header.clientHints.isEmpty {
                 if header.variesOnAccept { lines.append(("vary", "Accept")) }
@@ -58,7 +63,7 @@ final class HotCache: Sendable {
             var whole = describing
             whole.writeImmutableBuffer(ResponseHead.lines([
                 ("accept-ranges", "bytes"), ("content-type", header.contentType),
-                ("content-length", String(length)),
+                ("content-length", String(body.readableBytes)),
             ]))
             self.whole = whole
         }

@@ -439,7 +439,7 @@ struct AdminView: Sendable {
         "failedOperations":\(s.failedOperations),"abandonedRecords":\(s.abandonedRecords),"repairing":\(s.repairing),\
         "repairPasses":\(s.repairPasses),"repairedPieces":\(s.repaired.pieces),"repairedOrderRecords":\(s.repaired.orderRecords),\
         "snapshotsSaved":\(s.snapshotsSaved),"snapshotsFailed":\(s.snapshotsFailed),"snapshotsIgnored":\(s.snapshotsIgnored),\
-        "restoredFromSnapshot":\(s.restoredFromSnapshot)}
+        "restoredFromSnapshot":\(s.restoredFromSnapshot),"diskFlushes":\(s.diskFlushes),"diskFlushing":\(s.diskFlushing)}
         """
     }
 

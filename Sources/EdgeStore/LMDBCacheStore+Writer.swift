@@ -1,4 +1,5 @@
 import EdgeCore
+import CLMDB
 import Foundation
 
 extension LMDBCacheStore {
@@ -6,8 +7,9 @@ extension LMDBCacheStore {
     /// that one transaction frees and allocates little), commits each batch in one transaction, then resumes each
     /// caller with its operation's result. When the queue is empty it does the store's idle work (restoring the
     /// policy after open, repairing the index, saving the policy's snapshot) a step at a time, then sleeps until
-    /// an operation arrives or the store's next timed work is due. Syncs the environment to disk at most once a
-    /// second while busy.
+    /// an operation arrives or the store's next timed work is due. While busy, asks the store's `Flusher` to sync
+    /// the environment to disk at most once a second; the flush runs on its own thread, so the writes go on
+    /// meanwhile (syncing a file with many dirty pages takes hundreds of milliseconds).
     final class Writer: @unchecked Sendable {
         private struct Pending {
             var operation: Operation
@@ -142,7 +144,7 @@ extension LMDBCacheStore {
                 let results = store?.apply(batch.map(\.operation))
                 for (i, p) in batch.enumerated() { p.done(results?[i] ?? .failure(StoreClosed())) }
                 if Date().timeIntervalSince(lastSync) > 1 {
-                    store?.sync()
+                    store?.flusher.request()
                     lastSync = Date()
                 }
                 idleWork = true
@@ -153,4 +155,70 @@ extension LMDBCacheStore {
 
     /// A write submitted after `close()`.
     struct StoreClosed: Error {}
+
+    /// Flushes the environment's dirty pages to disk (`mdb_env_sync`) on a thread of its own, one flush at a time,
+    /// so that the writer goes on meanwhile; a request while one runs is dropped (the running one is about as
+    /// recent). Its own thread, not a dispatch queue: a flush must not wait for a pool that other work may fill.
+    /// With `MDB_NOSYNC` a commit only reaches the OS's page cache: a killed process loses nothing, and these
+    /// flushes bound what a crash of the machine can lose. `stop()` returns once no flush is running (the store
+    /// calls it before closing the environment).
+    final class Flusher: @unchecked Sendable {
+        private let env: OpaquePointer
+        private let condition = NSCondition()
+        // Guarded by `condition`.
+        private var requested = false
+        private var running = false
+        private var stopping = false
+        private var stopped = false
+        private var count = 0
+        private let finished = DispatchSemaphore(value: 0)
+
+        init(env: OpaquePointer) {
+            self.env = env
+            let t = Thread { [self] in run() }
+            t.name = "imgedge-lmdb-flush"
+            t.start()
+        }
+
+        func request() {
+            condition.lock()
+            if !running && !stopping {
+                requested = true
+                condition.signal()
+            }
+            condition.unlock()
+        }
+
+        /// Flushes done so far, and whether one is under way.
+        var state: (done: Int, running: Bool) { condition.withLock { (count, running) } }
+
+        private func run() {
+            while true {
+                condition.lock()
+                while !requested && !stopping { condition.wait() }
+                if stopping {
+                    condition.unlock()
+                    break
+                }
+                requested = false
+                running = true
+                condition.unlock()
+                mdb_env_sync(env, 1)
+                condition.withLock {
+                    running = false
+                    count += 1
+                }
+            }
+            finished.signal()
+        }
+
+        /// Ends the thread after the flush under way, if any; later calls return at once.
+        func stop() {
+            let wait = condition.withLock { () -> Bool in
+                defer { stopping = true; stopped = true; condition.signal() }
+                return !stopped
+            }
+            if wait { finished.wait() }
+        }
+    }
 }

@@ -132,6 +132,10 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         public var snapshotsIgnored: Int
         /// Entries restored into the policy from a snapshot, with the queue and frequency it saved.
         public var restoredFromSnapshot: Int
+        /// Flushes of the data file to disk done in the background while writing (at most one a second), and
+        /// whether one is under way (on a busy disk one can take many seconds; writes go on meanwhile).
+        public var diskFlushes: Int
+        public var diskFlushing: Bool
     }
 
     private let env: OpaquePointer
@@ -149,6 +153,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     /// When a write needs room, this much more is freed with it (1/64 of `maxBytes`, at most `batchBytes`).
     let evictionSlack: Int
     let writer: Writer
+    let flusher: Flusher
     let lock = NSLock()
     // Guarded by `lock`. The policy is mutated by readers only through `recordHit`; membership changes only on
     // the writer thread.
@@ -304,6 +309,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         }
         guard let env = opened, let totals = found else { throw LMDBError(code: MDB_INCOMPATIBLE, call: "open") }
         self.env = env
+        flusher = Flusher(env: env)
         layout = Layout(pageSize: pageSize)
         self.totals = totals
         recordsReadAtOpen = reads
@@ -328,7 +334,8 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
             try LMDBError.check(mdb_env_set_mapsize(env, Self.mapSize(maxBytes: maxBytes)), "mdb_env_set_mapsize")
             try LMDBError.check(mdb_env_set_maxreaders(env, 1024), "mdb_env_set_maxreaders")
             // NOTLS: async code hops threads, so read transactions must not be tied to one.
-            // NOSYNC: a killed process loses nothing (pages are in the OS cache); the writer syncs periodically.
+            // NOSYNC: a killed process loses nothing (pages are in the OS cache); the flusher syncs once a second
+            // while writes go on.
             let flags = UInt32(MDB_NOTLS | MDB_NORDAHEAD | MDB_NOSYNC)
             try LMDBError.check(mdb_env_open(env, path, flags, 0o644), "mdb_env_open")
         } catch {
@@ -369,6 +376,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
             let final = takeSnapshot()
             snapshotQueue.sync { if let final { save(final) } }
         }
+        flusher.stop()
         mdb_env_sync(env, 1)
     }
 
@@ -382,6 +390,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     public var statistics: Statistics {
         var info = MDB_envinfo()
         mdb_env_info(env, &info)
+        let flushes = flusher.state
         return lock.withLock {
             Statistics(entries: totals.entries, valueBytes: totals.valueBytes, chargedBytes: totals.chargedBytes,
                        unrestoredEntries: unrestored, smallQueueEntries: policy.count(in: .small),
@@ -393,7 +402,8 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
                        repairing: repairing, repairPasses: repairPasses, repaired: repairFound,
                        lastRepairDuration: lastRepairDuration, snapshotsSaved: snapshotsSaved,
                        snapshotsFailed: snapshotsFailed, snapshotsIgnored: snapshotsIgnored,
-                       restoredFromSnapshot: restoredFromSnapshot)
+                       restoredFromSnapshot: restoredFromSnapshot, diskFlushes: flushes.done,
+                       diskFlushing: flushes.running)
         }
     }
 
@@ -591,8 +601,6 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
             .put(key.bytes, value, value.withUnsafeBytes { Self.checksum($0) })
         })
     }
-
-    func sync() { mdb_env_sync(env, 1) }
 
     var environment: OpaquePointer { env }
 

@@ -56,7 +56,14 @@ import Testing
         for key in ["g3", "n1", "g7", "r5", "n2", "g3", "n3", "g11"] {
             #expect(incremental.admit(key, size: 10) == rebuilt.admit(key, size: 10), "\(key)")
         }
-        #expect(incremental.snapshot() == rebuilt.snapshot())
+        // The same objects in the same queues, and the same ghosts in the same order. Within `M` the order may
+        // differ: survivors of a victim's choice asked for twice go round again, and the incremental sketch grew
+        // by doubling (its early collisions doubled with it), so an estimate near 2 can fall either side.
+        let a = incremental.snapshot(), b = rebuilt.snapshot()
+        #expect(a.ghosts == b.ghosts)
+        #expect(a.residents.filter { $0.queue == .small } == b.residents.filter { $0.queue == .small })
+        #expect(Set(a.residents.filter { $0.queue == .main }.map(\.key))
+                == Set(b.residents.filter { $0.queue == .main }.map(\.key)))
     }
 
     /// Should end the cold-start rule on restore, as `rebuild` does: new objects go to the small queue even while

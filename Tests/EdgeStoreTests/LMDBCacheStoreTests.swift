@@ -214,6 +214,28 @@ extension LMDBCacheStore {
         await #expect(throws: (any Error).self) { try await store.write(key("a"), value: [1, 2, 3]) }
     }
 
+    /// Should flush the file to disk in the background once writes have gone on for a second (not on the writer's
+    /// thread: writes complete while a flush runs), and close cleanly after, waiting for the flush under way.
+    @Test func flushesInTheBackgroundWhileWriting() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: 64 << 20)
+        #expect(store.statistics.diskFlushes == 0 && !store.statistics.diskFlushing)
+        func flushed() -> Bool { store.statistics.diskFlushes > 0 || store.statistics.diskFlushing }
+        try await store.write(key("a"), value: value(1, count: 8000))
+        try await Task.sleep(for: .milliseconds(1100))
+        // A batch more than a second after the writer started (or last flushed) asks for a flush.
+        try await store.write(key("b"), value: value(2, count: 8000))
+        let asked = ContinuousClock.now
+        while !flushed() && ContinuousClock.now - asked < .seconds(30) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(flushed())
+        // The writer is not held by a flush (on a busy disk one can take many seconds).
+        try await store.write(key("c"), value: value(3, count: 8000))
+        store.close()
+        let reopened = try LMDBCacheStore(path: dir.path, maxBytes: 64 << 20)
+        defer { reopened.close() }
+        #expect(reopened.bytes(key("c")) == value(3, count: 8000))
+    }
+
     /// Should serve consistent values to many concurrent readers while a writer replaces and adds entries.
     @Test func concurrentReadsWhileWriting() async throws {
         let dir = try TemporaryDirectory()

@@ -14,8 +14,11 @@
 /// - Worth is the estimated frequency divided by a power of the size (`sizeWeight`, by default the cube root): hits
 ///   per byte favour small objects, which raises the object hit ratio, but dividing by the whole size would drop
 ///   large popular objects and the byte hit ratio with them (docs/BENCHMARKS.md measures the choices).
-/// - `M`'s victim is the least worthy of its `victimSample` oldest objects; the others go round again to its head,
-///   and so do, unweighed, objects hit since they were last weighed (CLOCK's second chance, as in S3-FIFO's `M`).
+/// - `M`'s victim is the least worthy of its `victimSample` oldest objects; of the others, those asked for again
+///   (estimated twice or more) go round again to its head, and so do, unweighed, objects hit since they were last
+///   weighed (CLOCK's second chance, as in S3-FIFO's `M`). The rest stay where they are, to be weighed again: `M`
+///   then empties roughly in the order it filled, so a store frees its pages in runs (moving every survivor to
+///   the head scattered the freed pages, and LMDB's inserts under churn ran 2–3× slower: docs/BENCHMARKS.md).
 ///   The victim stays next in line until it is evicted or hit, so the candidates that lose to it cost no new
 ///   choice. There is no other aging in `M`: the sketch ages, and an object no longer asked for loses worth with it.
 /// - Before the first eviction, once `S` is full, new objects go straight to `M` (libCacheSim's cold start). The
@@ -134,6 +137,8 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     @usableFromInline var hasEvicted = false
     // The slot `sampleMainVictim` last chose (-1: none); still the victim while it is `M`'s oldest and unhit.
     @usableFromInline var nextVictim: Int32 = -1
+    // The slots `sampleMainVictim` weighed last (kept to reuse its storage).
+    @usableFromInline var sampledSlots: [Int32] = []
 
     /// A policy for a budget of `capacity` bytes.
     public init(capacity: Int, configuration: Configuration = Configuration()) {
@@ -386,7 +391,8 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
 
     /// `M`'s victim, with its estimated frequency: the one chosen before while it is still `M`'s oldest and unhit,
     /// or else the least worthy of `M`'s `victimSample` oldest objects not hit since they were last weighed, left at
-    /// `M`'s tail; the others move to `M`'s head (they survived this round). An object hit since passes its hits on
+    /// `M`'s tail; of the others, those estimated twice or more move to `M`'s head (they survived this round), the
+    /// rest keep their places. An object hit since passes its hits on
     /// to the sketch and goes round again unweighed: CLOCK's second chance, paid for by its hits. Nil when `M` is
     /// empty.
     @inlinable mutating func sampleMainVictim() -> (slot: Int32, frequency: UInt8)? {
@@ -396,10 +402,10 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         var best: Int32 = -1
         var bestFrequency: UInt8 = 0
         var bestSize = 0
-        var newest: Int32 = -1
         var sampled = 0
         var i = table.lists[1].tail
         var restarted = false
+        sampledSlots.removeAll(keepingCapacity: true)
         while sampled < configuration.victimSample {
             if i < 0 {
                 // Objects hit since move ahead of the walk, which meets them again, settled; it ends with nothing
@@ -419,18 +425,17 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
                 if best < 0 || isWorthLess(f, slot.size, than: bestFrequency, bestSize) {
                     (best, bestFrequency, bestSize) = (i, f, slot.size)
                 }
-                newest = i
+                sampledSlots.append(i)
                 sampled += 1
             }
             i = next
         }
         guard best >= 0 else { return nil }
-        if sampled > 1 {
-            // The sampled objects are now `M`'s oldest, in a run: the survivors go to the head in one move, and
-            // the victim is put back behind everything.
-            let runEnd = newest == best ? table[best].older : newest
+        for s in sampledSlots where s != best && sketch.estimate(UInt64(table[s].hash)) >= 2 {
+            table.moveToHead(s, of: Queue.main.rawValue)
+        }
+        if best != table.lists[1].tail {
             table.unlink(best)
-            table.rotateToHead(through: runEnd, of: Queue.main.rawValue)
             table.link(best, at: Queue.main.rawValue, oldest: true)
         }
         nextVictim = best

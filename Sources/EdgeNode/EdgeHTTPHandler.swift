@@ -193,7 +193,11 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let last: IOData
         if sendsBody {
             context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
-            last = response.file.map { .fileRegion($0.region) } ?? .byteBuffer(response.body)
+            if let file = response.file {
+                last = file.region(on: context.eventLoop).map { .fileRegion($0) } ?? .byteBuffer(file.read())
+            } else {
+                last = .byteBuffer(response.body)
+            }
         } else {
             last = .byteBuffer(head)
         }

@@ -140,4 +140,31 @@ import Testing
         #expect(part.body == Array(miss.body[1000..<2000]))
         #expect(node.origin.count("/photo.jpg") == 1)
     }
+
+    /// Should send a variant kept as a file whole to many connections at once, whichever event loops they are on:
+    /// NIO refuses a file handle another thread is using (EBUSY, and the connection was closed after the head),
+    /// so each loop sends through a handle of its own.
+    @Test func largeVariantToManyConnectionsAtOnce() async throws {
+        let node = try await TestNode.start()
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
+        let target = "/photo.jpg?w=640&q=100"
+        let miss = try await node.get(target)
+        try #require(miss.body.count >= BodyFile.minimumBytes, "a body of \(miss.body.count) bytes is too small for this test")
+        let hit = try await node.get(target)
+        #expect(hit.header("x-cache") == "HIT")
+        let perConnection = 40
+        let one = "GET \(target) HTTP/1.1\r\nHost: web.test\r\n\r\n"
+        let request = String(repeating: one, count: perConnection - 1)
+            + "GET \(target) HTTP/1.1\r\nHost: web.test\r\nConnection: close\r\n\r\n"
+        try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            for _ in 0..<16 { group.addTask { try await RawTCPExchange.exchangeBytes(port: node.port, request) } }
+            for try await bytes in group {
+                let bodies = RawTCPExchange.bodies(bytes)
+                #expect(bodies.count == perConnection, "answers on one connection")
+                #expect(bodies.allSatisfy { $0 == miss.body })
+            }
+        }
+        #expect(node.origin.count("/photo.jpg") == 1)
+    }
 }

@@ -39,23 +39,21 @@ import Testing
         #expect(HotCache(maxBytes: 0).isEnabled == false)
     }
 
-    /// Should keep a body of 64 KiB or more as a sealed memory file with the same bytes (one that cannot be
+    /// Should keep a body of 128 KiB or more as a sealed memory file with the same bytes (one that cannot be
     /// written to), and smaller ones in memory; the file outlives the item's eviction while someone holds it.
     @Test func largeBodiesKeptAsSealedFiles() throws {
         let cache = HotCache(maxBytes: 4 << 20)
-        let bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let bytes = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let h = Self.item(1).header
         cache.put(Self.key(1), HotCache.Item(header: h, body: ByteBuffer(bytes: bytes)))
         cache.put(Self.key(2), Self.item(1000))
         let large = try #require(cache.get(Self.key(1)))
         let file = try #require(large.file)
-        #expect(large.bodyLength == 100_000 && cache.usage.bytes == 101_000)
+        #expect(large.bodyLength == 200_000 && cache.usage.bytes == 201_000)
         #expect(Array(large.body.readableBytesView) == bytes)
-        #expect(String(buffer: large.whole).contains("content-length: 100000\r\n"))
+        #expect(String(buffer: large.whole).contains("content-length: 200000\r\n"))
         #expect(cache.get(Self.key(2))?.file == nil)
-        let written = try file.handle.withUnsafeFileDescriptor { fd in
-            bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, 10, 0) }
-        }
+        let written = bytes.withUnsafeBytes { pwrite(file.descriptor, $0.baseAddress, 10, 0) }
         #expect(written == -1, "sealed against writes")
         cache.remove(Self.key(1))
         #expect(Array(file.read().readableBytesView) == bytes)

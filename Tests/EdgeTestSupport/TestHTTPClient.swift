@@ -126,6 +126,11 @@ final class ResponseHandler: ChannelInboundHandler {
 /// connection (or `timeout` passed): for pipelining and malformed requests, which a real client does not send.
 public enum RawTCPExchange {
     public static func exchange(port: Int, _ request: String, timeout: Duration = .seconds(10)) async throws -> String {
+        String(decoding: try await exchangeBytes(port: port, request, timeout: timeout), as: UTF8.self)
+    }
+
+    /// As `exchange`, the bytes as they came (bodies need not be text).
+    public static func exchangeBytes(port: Int, _ request: String, timeout: Duration = .seconds(10)) async throws -> [UInt8] {
         let collector = RawCollector()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
@@ -142,7 +147,25 @@ public enum RawTCPExchange {
         }
         try? await channel.close()
         _ = try? await closed.get()
-        return collector.received.withLock { String(decoding: $0, as: UTF8.self) }
+        return collector.received.withLock { $0 }
+    }
+
+    /// The bodies of the answers in `bytes` (each framed by its Content-Length), in order, up to the first
+    /// answer cut short.
+    public static func bodies(_ bytes: [UInt8]) -> [[UInt8]] {
+        var found: [[UInt8]] = []
+        var at = 0
+        let end = Array("\r\n\r\n".utf8)
+        while at < bytes.count {
+            guard let headEnd = (at..<max(at, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == end }) else { break }
+            let head = String(decoding: bytes[at..<headEnd], as: UTF8.self).lowercased()
+            guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+                  let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
+                  headEnd + 4 + length <= bytes.count else { break }
+            found.append(Array(bytes[(headEnd + 4)..<(headEnd + 4 + length)]))
+            at = headEnd + 4 + length
+        }
+        return found
     }
 
     final class RawCollector: ChannelInboundHandler, Sendable {

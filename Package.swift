@@ -63,8 +63,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
-        // Offline benchmarks of EdgeCore's pure parts and the LMDB store (tools/bench/eviction, churn); not a product.
-        .executableTarget(name: "EdgeBench", dependencies: ["EdgeCore", "EdgeStore", "EdgeGossip"], swiftSettings: strict),
+        // Offline benchmarks of EdgeCore's pure parts and the LMDB store (tools/bench/eviction, churn), and the bare-NIO
+        // floor server tools/bench/hit compares against; not a product.
+        .executableTarget(name: "EdgeBench", dependencies: [
+            "EdgeCore", "EdgeStore", "EdgeGossip",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], swiftSettings: strict),
 
         // MARK: Tests
         .target(name: "EdgeTestSupport", dependencies: [

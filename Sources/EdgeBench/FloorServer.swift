@@ -1,0 +1,90 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// The floor of an HTTP/1.1 hit on SwiftNIO (tools/bench/hit): a server that answers every request it receives
+/// with the same pre-encoded response (status line, three headers, a file's bytes), without parsing anything but
+/// the blank line that ends each request head. No routing, no lookup, no header block built per answer: what a
+/// hit costs on this stack with nothing of the node's own work in it. One event loop per core, as the node has.
+struct FloorServer {
+    var port = 0
+    var file = ""
+
+    init(arguments: [String]) throws(UsageError) {
+        var rest = arguments[...]
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--port": port = try UsageError.positive(flag, &rest)
+            case "--file":
+                guard let f = rest.popFirst() else { throw UsageError(description: "--file needs a path") }
+                file = f
+            default: throw UsageError(description: "unknown option \(flag)")
+            }
+        }
+        guard port > 0, !file.isEmpty else { throw UsageError(description: "serve-floor needs --port and --file") }
+    }
+
+    func run() throws {
+        guard let body = FileManager.default.contents(atPath: file) else {
+            throw UsageError(description: "cannot read \(file)")
+        }
+        var response = ByteBuffer()
+        response.writeString("HTTP/1.1 200 OK\r\ncontent-type: image/jpeg\r\ncontent-length: \(body.count)\r\n"
+                             + "server: floor\r\n\r\n")
+        response.writeBytes(body)
+        let answer = response
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let channel = try ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Answerer(answer: answer))
+                }
+            }
+            .bind(host: "127.0.0.1", port: port).wait()
+        print("serving on \(port)")
+        try channel.closeFuture.wait()
+    }
+
+    /// Counts request heads by their ending CRLF CRLF (also when split across reads) and answers each.
+    final class Answerer: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let answer: ByteBuffer
+        /// How many bytes of "\r\n\r\n" the previous read ended with.
+        var matched = 0
+        var pending = false
+
+        init(answer: ByteBuffer) { self.answer = answer }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            var heads = 0
+            buffer.withUnsafeReadableBytes { bytes in
+                for b in bytes {
+                    let want: UInt8 = (matched % 2 == 0) ? 13 : 10
+                    if b == want {
+                        matched += 1
+                        if matched == 4 {
+                            heads += 1
+                            matched = 0
+                        }
+                    } else {
+                        matched = b == 13 ? 1 : 0
+                    }
+                }
+            }
+            for _ in 0..<heads { context.write(wrapOutboundOut(answer), promise: nil) }
+            if heads > 0 { pending = true }
+        }
+
+        func channelReadComplete(context: ChannelHandlerContext) {
+            if pending {
+                pending = false
+                context.flush()
+            }
+        }
+    }
+}

@@ -69,6 +69,7 @@ let package = Package(
             "EdgeCore", "EdgeStore", "EdgeGossip",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
 
         // MARK: Tests

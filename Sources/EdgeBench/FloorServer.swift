@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 /// The floor of an HTTP/1.1 hit on SwiftNIO (tools/bench/hit): a server that answers every request it receives
@@ -9,12 +10,15 @@ import NIOPosix
 struct FloorServer {
     var port = 0
     var file = ""
+    /// Parse requests with NIO's HTTP/1.1 decoder (as the node does) instead of only finding their ends.
+    var decode = false
 
     init(arguments: [String]) throws(UsageError) {
         var rest = arguments[...]
         while let flag = rest.popFirst() {
             switch flag {
             case "--port": port = try UsageError.positive(flag, &rest)
+            case "--decode": decode = true
             case "--file":
                 guard let f = rest.popFirst() else { throw UsageError(description: "--file needs a path") }
                 file = f
@@ -39,8 +43,13 @@ struct FloorServer {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Answerer(answer: answer))
+                channel.eventLoop.makeCompletedFuture { [decode] in
+                    if decode {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(DecodedAnswerer(answer: answer))
+                    } else {
+                        try channel.pipeline.syncOperations.addHandler(Answerer(answer: answer))
+                    }
                 }
             }
             .bind(host: "127.0.0.1", port: port).wait()
@@ -78,6 +87,30 @@ struct FloorServer {
             }
             for _ in 0..<heads { context.write(wrapOutboundOut(answer), promise: nil) }
             if heads > 0 { pending = true }
+        }
+
+        func channelReadComplete(context: ChannelHandlerContext) {
+            if pending {
+                pending = false
+                context.flush()
+            }
+        }
+    }
+
+    /// Answers each request NIO's decoder delivers, at its end.
+    final class DecodedAnswerer: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = ByteBuffer
+        let answer: ByteBuffer
+        var pending = false
+
+        init(answer: ByteBuffer) { self.answer = answer }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if case .end = unwrapInboundIn(data) {
+                context.write(wrapOutboundOut(answer), promise: nil)
+                pending = true
+            }
         }
 
         func channelReadComplete(context: ChannelHandlerContext) {

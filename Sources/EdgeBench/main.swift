@@ -19,7 +19,7 @@ let usage = """
            EdgeBench churn [--max-mb N] [--factor N] [--objects N] [--open-entries N] [--seed N] [--dir D]
                            [--only scan,trace,open] [--scan-runs N] [--quick]
            EdgeBench gossip [--nodes N] [--purges N] [--losses 0,0.1,0.3] [--seed N]
-           EdgeBench serve-floor --port N --file PATH
+           EdgeBench serve-floor --port N --file PATH [--decode]
     """
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {

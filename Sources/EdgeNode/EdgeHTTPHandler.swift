@@ -191,24 +191,27 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // The last write of the answer, flushed; its future only where something waits for it (the file kept
         // open until it is written, the connection closed after it).
         let last: IOData
+        // The body file this answer sends from, if it does.
+        var sent: BodyFile?
         if sendsBody {
             context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
-            if let file = response.file {
-                last = file.region(on: context.eventLoop).map { .fileRegion($0) } ?? .byteBuffer(file.read())
+            if let file = response.file, let region = file.region(on: context.eventLoop) {
+                last = .fileRegion(region)
+                sent = file
             } else {
-                last = .byteBuffer(response.body)
+                last = .byteBuffer(response.file?.read() ?? response.body)
             }
         } else {
             last = .byteBuffer(head)
         }
-        if keepAlive && !(sendsBody && response.file != nil) {
+        if keepAlive && sent == nil {
             context.writeAndFlush(wrapOutboundOut(last), promise: nil)
             return
         }
         let written = context.writeAndFlush(wrapOutboundOut(last))
-        if sendsBody, let file = response.file {
+        if let sent {
             // The file stays open until this write is done or failed, whatever the memory tier does meanwhile.
-            written.assumeIsolated().whenComplete { _ in withExtendedLifetime(file) {} }
+            written.assumeIsolated().whenComplete { _ in withExtendedLifetime(sent) {} }
         }
         if !keepAlive {
             closing = true

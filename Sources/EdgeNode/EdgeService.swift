@@ -564,11 +564,8 @@ final class EdgeService: Sendable {
                 return e
             }
         }
-        if let file = item.file {
-            return EdgeResponse(status: .ok, headers: headers, body: ByteBuffer(), encodedLines: item.whole,
-                                encodedLinesFrame: true, file: file)
-        }
-        return EdgeResponse(status: .ok, headers: headers, body: item.body, encodedLines: item.whole, encodedLinesFrame: true)
+        return EdgeResponse(status: .ok, headers: headers, body: item.buffer ?? ByteBuffer(), encodedLines: item.whole,
+                            encodedLinesFrame: true, file: item.file)
     }
 
     /// The origin's Content-Type when it is a well-formed media type (parameters kept), else

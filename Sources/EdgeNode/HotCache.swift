@@ -12,7 +12,7 @@ final class HotCache: Sendable {
     final class Item: Sendable {
         let header: CacheEntry.Header
         /// The body in memory; nil when it is kept in `file` instead.
-        private let buffer: ByteBuffer?
+        let buffer: ByteBuffer?
         /// The body as a sealed memory file, sent with sendfile (large bodies kept by the memory tier).
         let file: BodyFile?
         /// `etag`, `vary`, `accept-ch` and, for what is not a raster image, `x-content-type-options` and

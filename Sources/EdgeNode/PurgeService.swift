@@ -105,6 +105,9 @@ final class PurgeService: Sendable {
         }
     }
 
+    /// When the oldest fill under way began (`.max`: none).
+    private var oldestFill: UInt64 { fills.withLockedValue { $0.keys.min() } ?? .max }
+
     /// Moves the clock past a time seen on a peer (every gossip message carries one).
     func receive(clock remote: UInt64) {
         hlc.withLockedValue { $0.receive(remote) }
@@ -239,9 +242,9 @@ final class PurgeService: Sendable {
             sweepMemory { h in
                 i.covers(source: h.source, path: h.path, tags: h.surrogateKeys, fetchedAt: HybridClock.micros(h.fetchedAt))
             }
-            let oldestFill = fills.withLockedValue { $0.keys.min() } ?? .max
-            if oldestFill < start { expiryAfterFills.withLockedValue { $0 = max($0 ?? 0, start) } }
-            return i.expire(appliedBefore: min(start, oldestFill))
+            let oldest = oldestFill
+            if oldest < start { expiryAfterFills.withLockedValue { $0 = max($0 ?? 0, start) } }
+            return i.expire(appliedBefore: min(start, oldest))
         }
     }
 
@@ -254,9 +257,9 @@ final class PurgeService: Sendable {
         index.withLockedValue { i in
             expiryAfterFills.withLockedValue { pending in
                 guard let cutoff = pending else { return 0 }
-                let oldestFill = fills.withLockedValue { $0.keys.min() } ?? .max
-                if oldestFill >= cutoff { pending = nil }
-                return i.expire(appliedBefore: min(cutoff, oldestFill))
+                let oldest = oldestFill
+                if oldest >= cutoff { pending = nil }
+                return i.expire(appliedBefore: min(cutoff, oldest))
             }
         }
     }

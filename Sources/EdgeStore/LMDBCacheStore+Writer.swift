@@ -169,7 +169,6 @@ extension LMDBCacheStore {
         private var requested = false
         private var running = false
         private var stopping = false
-        private var stopped = false
         private var count = 0
         private let finished = DispatchSemaphore(value: 0)
 
@@ -215,8 +214,8 @@ extension LMDBCacheStore {
         /// Ends the thread after the flush under way, if any; later calls return at once.
         func stop() {
             let wait = condition.withLock { () -> Bool in
-                defer { stopping = true; stopped = true; condition.signal() }
-                return !stopped
+                defer { stopping = true; condition.signal() }
+                return !stopping
             }
             if wait { finished.wait() }
         }

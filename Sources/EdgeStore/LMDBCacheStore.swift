@@ -421,8 +421,9 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     /// copy held elsewhere (the node's memory tier) is reported here. The hit is only noted, under a lock of its
     /// own held for one append: the writer thread counts noted hits into the policy before it next decides
     /// anything with it (an admission, an eviction, a snapshot), so a reader never waits on the policy — not
-    /// even while the writer copies it for a snapshot. Past `pendingHitsLimit` noted hits the writer is woken;
-    /// any more before it catches up are not counted (the policy's counters saturate at 3 anyway).
+    /// even while the writer copies it for a snapshot. At a quarter of `pendingHitsLimit` noted hits the writer is
+    /// woken; past the limit, hits are not counted until it catches up (frequencies are estimates: a burst that
+    /// fast has already made its objects the most popular).
     public func recordHit(_ key: CacheKey) {
         let k = Self.digestKey(key.bytes)
         let wake = hitLock.withLock { () -> Bool in

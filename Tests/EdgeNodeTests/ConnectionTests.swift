@@ -114,16 +114,26 @@ import Testing
 }
 
 @Suite struct LargeHitTests {
+    static let target = "/photo.jpg?w=640&q=100"
+    var target: String { Self.target }
+
+    /// A node whose origin has the test photo, and the answer to the first request for `target` (a variant large
+    /// enough for the memory tier to keep as a file).
+    static func nodeWithLargeVariant() async throws -> (TestNode, TestHTTPResponse) {
+        let node = try await TestNode.start()
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
+        let miss = try await node.get(target)
+        if miss.body.count < BodyFile.minimumBytes { await node.stopAll() }
+        try #require(miss.body.count >= BodyFile.minimumBytes, "a body of \(miss.body.count) bytes is too small for this test")
+        return (node, miss)
+    }
+
     /// Should serve a large variant (kept by the memory tier as a sealed file, sent with sendfile) with the very
     /// bytes of its fill, whole, as HEAD and as a range.
     @Test func largeVariantFromTheMemoryTier() async throws {
-        let node = try await TestNode.start()
+        let (node, miss) = try await Self.nodeWithLargeVariant()
         defer { Task { await node.stopAll() } }
-        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
-        let target = "/photo.jpg?w=640&q=100"
-        let miss = try await node.get(target)
         #expect(miss.header("x-cache") == "MISS")
-        try #require(miss.body.count >= BodyFile.minimumBytes, "a body of \(miss.body.count) bytes is too small for this test")
         for _ in 0..<3 {
             let hit = try await node.get(target)
             #expect(hit.header("x-cache") == "HIT")
@@ -145,12 +155,8 @@ import Testing
     /// NIO refuses a file handle another thread is using (EBUSY, and the connection was closed after the head),
     /// so each loop sends through a handle of its own.
     @Test func largeVariantToManyConnectionsAtOnce() async throws {
-        let node = try await TestNode.start()
+        let (node, miss) = try await Self.nodeWithLargeVariant()
         defer { Task { await node.stopAll() } }
-        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
-        let target = "/photo.jpg?w=640&q=100"
-        let miss = try await node.get(target)
-        try #require(miss.body.count >= BodyFile.minimumBytes, "a body of \(miss.body.count) bytes is too small for this test")
         let hit = try await node.get(target)
         #expect(hit.header("x-cache") == "HIT")
         let perConnection = 40

@@ -141,23 +141,14 @@ import Testing
         async let inFlight = node.get("/slow.jpg?w=20")
         try await Self.waitForSlowFetch(node)
         #expect(try await Self.purge(node, #"{"source": "web", "path": "/slow.jpg"}"#).status == 202)
-        var stats: [String: Any] = [:]
-        for _ in 0..<1000 {
-            stats = try await node.stats()
-            if (stats["sweeps"] as? Int ?? 0) >= 1 { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        var stats = try await node.stats { ($0["sweeps"] as? Int ?? 0) >= 1 }
         #expect((stats["sweeps"] as? Int ?? 0) >= 1)
         #expect(stats["tombstones"] as? Int == 1, "kept while the fill is under way")
         node.origin.release()
         #expect(try await inFlight.status == 200)
         #expect(node.origin.count("/slow.jpg") == 2)
         #expect(try await node.get("/slow.jpg?w=20").header("x-cache") == "HIT")
-        for _ in 0..<1000 {
-            stats = try await node.stats()
-            if stats["tombstones"] as? Int == 0 { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        stats = try await node.stats { $0["tombstones"] as? Int == 0 }
         #expect(stats["tombstones"] as? Int == 0)
         #expect(stats["tombstonesExpired"] as? Int == 1)
         #expect(node.origin.count("/slow.jpg") == 2)
@@ -176,12 +167,7 @@ import Testing
         for target in ["/a.jpg?w=20", "/a.jpg?w=30", "/b.jpg?w=20"] { _ = try await node.get(target) }
         #expect(try await node.stats()["entries"] as? Int == 3)
         #expect(try await Self.purge(node, #"{"url": "http://web.test/a.jpg"}"#).status == 202)
-        var stats: [String: Any] = [:]
-        for _ in 0..<400 {
-            stats = try await node.stats()
-            if stats["tombstonesExpired"] as? Int == 1 { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        let stats = try await node.stats(until: { $0["tombstonesExpired"] as? Int == 1 }, attempts: 400)
         #expect(stats["tombstonesExpired"] as? Int == 1)
         #expect(stats["tombstones"] as? Int == 0)
         #expect(stats["sweptEntries"] as? Int == 2)

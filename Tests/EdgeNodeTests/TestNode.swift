@@ -69,6 +69,16 @@ final class TestNode: Sendable {
         return try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any] ?? [:]
     }
 
+    /// `/v1/stats` once `condition` holds of it, or as it is after `attempts` tries 10 ms apart.
+    func stats(until condition: ([String: Any]) -> Bool, attempts: Int = 1000) async throws -> [String: Any] {
+        var stats = try await self.stats()
+        for _ in 1..<attempts where !condition(stats) {
+            try await Task.sleep(for: .milliseconds(10))
+            stats = try await self.stats()
+        }
+        return stats
+    }
+
     /// Stops the node but keeps the origin and the cache folder (for restart tests).
     func stop() async {
         await server.shutdown(drain: .seconds(5))

@@ -125,21 +125,6 @@ struct SlotTable<Key: Hashable> {
         return i
     }
 
-    /// Moves the oldest slots of `list`, up to and including `newest`, to its head as one run, keeping their order:
-    /// O(1) however many they are.
-    @inlinable mutating func rotateToHead(through newest: Int32, of list: UInt8) {
-        let l = Int(list)
-        let next = slots[Int(newest)].newer
-        guard next >= 0 else { return }  // The run is the whole list.
-        let oldest = lists[l].tail, head = lists[l].head
-        lists[l].tail = next
-        slots[Int(next)].older = -1
-        slots[Int(newest)].newer = -1
-        lists[l].head = newest
-        slots[Int(oldest)].older = head
-        slots[Int(head)].newer = oldest
-    }
-
     /// Moves slot `i` to the head of `list` (its own or another).
     @inlinable mutating func moveToHead(_ i: Int32, of list: UInt8) {
         unlink(i)

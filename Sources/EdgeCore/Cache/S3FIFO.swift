@@ -137,8 +137,8 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     @usableFromInline var hasEvicted = false
     // The slot `sampleMainVictim` last chose (-1: none); still the victim while it is `M`'s oldest and unhit.
     @usableFromInline var nextVictim: Int32 = -1
-    // The slots `sampleMainVictim` weighed last (kept to reuse its storage).
-    @usableFromInline var sampledSlots: [Int32] = []
+    // The slots `sampleMainVictim` weighed last, with their estimates (kept to reuse its storage).
+    @usableFromInline var sampledSlots: [(slot: Int32, frequency: UInt8)] = []
 
     /// A policy for a budget of `capacity` bytes.
     public init(capacity: Int, configuration: Configuration = Configuration()) {
@@ -369,7 +369,8 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     }
 
     /// Passes the hits pending in slot `i` on to the sketch and returns the slot's estimate.
-    @inlinable mutating func settle(_ i: Int32) -> UInt8 {
+    @inlinable @discardableResult
+    mutating func settle(_ i: Int32) -> UInt8 {
         let slot = table[i]
         guard slot.frequency > 0 else { return sketch.estimate(UInt64(slot.hash)) }
         table.setFrequency(i, 0)
@@ -392,9 +393,8 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
     /// `M`'s victim, with its estimated frequency: the one chosen before while it is still `M`'s oldest and unhit,
     /// or else the least worthy of `M`'s `victimSample` oldest objects not hit since they were last weighed, left at
     /// `M`'s tail; of the others, those estimated twice or more move to `M`'s head (they survived this round), the
-    /// rest keep their places. An object hit since passes its hits on
-    /// to the sketch and goes round again unweighed: CLOCK's second chance, paid for by its hits. Nil when `M` is
-    /// empty.
+    /// rest keep their places. An object hit since passes its hits on to the sketch and goes round again unweighed:
+    /// CLOCK's second chance, paid for by its hits. Nil when `M` is empty.
     @inlinable mutating func sampleMainVictim() -> (slot: Int32, frequency: UInt8)? {
         if nextVictim >= 0 && nextVictim == table.lists[1].tail && table[nextVictim].frequency == 0 {
             return (nextVictim, sketch.estimate(UInt64(table[nextVictim].hash)))
@@ -417,22 +417,21 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
             let slot = table[i]
             let next = slot.newer
             if slot.frequency > 0 {
-                sketch.add(UInt64(slot.hash), count: slot.frequency)
-                table.setFrequency(i, 0)
+                settle(i)
                 table.moveToHead(i, of: Queue.main.rawValue)
             } else {
                 let f = sketch.estimate(UInt64(slot.hash))
                 if best < 0 || isWorthLess(f, slot.size, than: bestFrequency, bestSize) {
                     (best, bestFrequency, bestSize) = (i, f, slot.size)
                 }
-                sampledSlots.append(i)
+                sampledSlots.append((i, f))
                 sampled += 1
             }
             i = next
         }
         guard best >= 0 else { return nil }
-        for s in sampledSlots where s != best && sketch.estimate(UInt64(table[s].hash)) >= 2 {
-            table.moveToHead(s, of: Queue.main.rawValue)
+        for s in sampledSlots where s.slot != best && s.frequency >= 2 {
+            table.moveToHead(s.slot, of: Queue.main.rawValue)
         }
         if best != table.lists[1].tail {
             table.unlink(best)

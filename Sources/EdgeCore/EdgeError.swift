@@ -16,6 +16,7 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
         case gatewayTimeout
         case overloaded
         case internalError
+        case httpVersionNotSupported
     }
 
     private let code: Code
@@ -50,6 +51,7 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .gatewayTimeout: 504
         case .overloaded: 503
         case .internalError: 500
+        case .httpVersionNotSupported: 505
         }
     }
 
@@ -72,6 +74,7 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let methodNotAllowed = EdgeError(.methodNotAllowed, "only GET and HEAD are allowed")
     public static let uriTooLong = EdgeError(.uriTooLong, "request line too long")
     public static let headersTooLarge = EdgeError(.headersTooLarge, "request headers too large")
+    public static let httpVersionNotSupported = EdgeError(.httpVersionNotSupported, "only HTTP/1.0 and HTTP/1.1 are served here")
     public static let rangeNotSatisfiable = EdgeError(.rangeNotSatisfiable, "range not satisfiable")
     /// Source bytes or pixels beyond the configured limits.
     public static func payloadTooLarge(_ message: String, detail: String? = nil) -> EdgeError {

@@ -5,39 +5,33 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
-/// The edge front's HTTP/1.1 connection handler, last in a pipeline of two (NIO's request decoder, then this).
-/// It collects one request at a time (ignoring any body), checks the size limits, asks the service, and writes
-/// the answer's bytes itself: the status line and header block encoded into one small buffer (`ResponseHead`),
-/// the body's buffer shared, two writes and one flush that pass through no other handler. Hits are answered
-/// without leaving the event loop.
+/// The edge front's HTTP/1.1 connection handler, last in a pipeline of two (the edge's own request decoder,
+/// `EdgeRequestDecoder`, then this). It takes one complete request head at a time (bodies are skipped by the
+/// decoder), asks the service, and writes the answer's bytes itself: the status line and header block encoded
+/// into one small buffer (`ResponseHead`), the body's buffer shared, two writes and one flush that pass through
+/// no other handler. Hits are answered without leaving the event loop.
 ///
 /// What NIO's server pipeline helpers did for it, it does itself: pipelined requests are answered in order (while
-/// one is worked on, the complete ones behind it wait here and reading stops), a request the decoder cannot
-/// parse is answered 400 and the connection closed, and a connection idle for `idleTimeout` with no request in
-/// progress is closed.
+/// one is worked on, the complete ones behind it wait here and reading stops), a request the decoder refuses is
+/// answered with the decoder's error (400, 413, 414, 431, 505) and the connection closed, and a connection idle for
+/// `idleTimeout` with no request in progress is closed.
 final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = EdgeRequestDecoder.Message
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
-
-    /// Longest request target and largest header block accepted (414 / 431 beyond them).
-    static let maxURILength = 8192
-    static let maxHeaderBytes = 16384
 
     private let service: EdgeService
     private let inFlight: InFlightCounter
     private let idleTimeout: TimeAmount
-    /// The request being received (its head arrived, its end not yet).
-    private var head: HTTPRequestHead?
     /// A request's answer is being worked on off the event loop; requests behind it wait in `waiting`.
     private var busy = false
-    private var waiting = CircularBuffer<HTTPRequestHead>()
+    private var waiting = CircularBuffer<RequestHead>()
     /// A read the channel asked for while requests were waiting: issued once they are answered.
     private var readHeld = false
     /// An answer said `connection: close`: nothing more is read or answered.
     private var closing = false
-    /// The decoder gave up on the bytes after the complete requests received: answer those, then 400 and close.
-    private var malformed = false
+    /// The decoder refused the bytes after the complete requests received: answer those, then this, and close.
+    private var malformed: EdgeError?
     /// When the connection last did something: a request arrived, or an answer worked on off the loop was sent.
     private var lastActivity = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
@@ -66,19 +60,17 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
+        lastActivity = .now()
         switch unwrapInboundIn(data) {
-        case .head(let h):
-            head = h
-            lastActivity = .now()
-        case .body: break
-        case .end:
-            guard let h = head else { return }
-            head = nil
+        case .request(let h):
             if busy {
                 waiting.append(h)
             } else {
                 handle(context: context, head: h)
             }
+        case .invalid(let error):
+            malformed = error
+            if !busy && waiting.isEmpty { answerMalformed(context: context) }
         }
     }
 
@@ -101,24 +93,13 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var target: String
     }
 
-    private func handle(context: ChannelHandlerContext, head: HTTPRequestHead) {
-        let keepAlive = head.isKeepAlive
+    private func handle(context: ChannelHandlerContext, head: RequestHead) {
+        let keepAlive = head.keepAlive
         let isHead = head.method == .HEAD
         let arrival = service.accessLog == nil ? nil : Arrival(
             start: .now, client: context.remoteAddress?.ipAddress ?? "-", method: head.method.rawValue,
-            host: head.headers.first(name: "host") ?? "", target: head.uri)
-        if let limitError = Self.checkLimits(head) {
-            write(context: context, EdgeService.errorResponse(limitError, allocator: context.channel.allocator),
-                  keepAlive: false, isHead: isHead, arrival: arrival)
-            return
-        }
-        let request = EdgeRequest(method: head.method, uri: head.uri,
-                                  host: head.headers.first(name: "host").map { Substring($0) },
-                                  accept: head.headers.first(name: "accept").map { Substring($0) },
-                                  ifNoneMatch: head.headers.first(name: "if-none-match").map { Substring($0) },
-                                  range: head.headers.first(name: "range").map { Substring($0) },
-                                  ifRange: head.headers.first(name: "if-range").map { Substring($0) },
-                                  hints: Self.clientHints(head.headers))
+            host: head.host ?? "", target: head.target)
+        let request = EdgeRequest(head)
         switch service.respond(to: request, allocator: context.channel.allocator) {
         case .done(let response):
             write(context: context, response, keepAlive: keepAlive, isHead: isHead, arrival: arrival)
@@ -150,30 +131,13 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         while !busy && !closing, let next = waiting.popFirst() {
             handle(context: context, head: next)
         }
-        if malformed && !busy && !closing {
+        if malformed != nil && !busy && !closing {
             answerMalformed(context: context)
         }
         if waiting.isEmpty && readHeld && !closing {
             readHeld = false
             context.read()
         }
-    }
-
-    /// Client hints from their current (`Sec-CH-`) or original header names; absent headers cost one lookup each.
-    static func clientHints(_ h: HTTPHeaders) -> ClientHints {
-        let width = h.first(name: "sec-ch-width") ?? h.first(name: "width")
-        let dpr = h.first(name: "sec-ch-dpr") ?? h.first(name: "dpr")
-        let save = h.first(name: "save-data")
-        guard width != nil || dpr != nil || save != nil else { return ClientHints() }
-        return ClientHints(width: width.map { Substring($0) }, dpr: dpr.map { Substring($0) }, saveData: save.map { Substring($0) })
-    }
-
-    static func checkLimits(_ head: HTTPRequestHead) -> EdgeError? {
-        if head.uri.utf8.count > maxURILength { return .uriTooLong }
-        var total = 0
-        for (name, value) in head.headers { total += name.utf8.count + value.utf8.count + 4 }
-        if total > maxHeaderBytes { return .headersTooLarge }
-        return nil
     }
 
     private func write(context: ChannelHandlerContext, _ response: EdgeResponse, keepAlive: Bool, isHead: Bool,
@@ -238,23 +202,19 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// A request the decoder cannot parse is answered 400 and the connection closed, after the answers to the
-    /// complete requests before it (nothing more is read); any other error closes the connection.
+    /// Any error closes the connection (requests the decoder refuses arrive as `.invalid`, not as errors).
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !closing else { return }
-        if error is HTTPParserError {
-            malformed = true
-            if !busy && waiting.isEmpty { answerMalformed(context: context) }
-        } else {
-            service.logger.debug("closing a connection after an error", metadata: ["edge.error": "\(error)"])
-            closing = true
-            context.close(promise: nil)
-        }
+        service.logger.debug("closing a connection after an error", metadata: ["edge.error": "\(error)"])
+        closing = true
+        context.close(promise: nil)
     }
 
+    /// The decoder's refusal, answered after the answers to the complete requests before it; then the
+    /// connection closes (nothing more was read).
     private func answerMalformed(context: ChannelHandlerContext) {
-        write(context: context, EdgeService.errorResponse(.badRequest("malformed HTTP request"),
-                                                         allocator: context.channel.allocator),
+        guard let error = malformed else { return }
+        write(context: context, EdgeService.errorResponse(error, allocator: context.channel.allocator),
               keepAlive: false, isHead: false, arrival: nil)
     }
 }

@@ -72,10 +72,10 @@ public final class EdgeNodeServer: Sendable {
                     guard connections.open() else { return channel.close() }
                     channel.closeFuture.whenComplete { _ in connections.close() }
                     return channel.eventLoop.makeCompletedFuture {
-                        // The decoder and one handler that answers in order, times out idle connections and
+                        // The edge's own decoder and one handler that answers in order, times out idle connections and
                         // encodes its answers itself (see EdgeHTTPHandler): a hit passes through nothing else.
                         try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                            ByteToMessageHandler(EdgeRequestDecoder()))
                         try channel.pipeline.syncOperations.addHandler(
                             EdgeHTTPHandler(service: service, inFlight: inFlight, idleTimeout: idleTimeout))
                     }

@@ -26,6 +26,18 @@ struct EdgeRequest: Sendable {
     var hints = ClientHints()
 }
 
+extension EdgeRequest {
+    /// The request a parsed head asks for.
+    init(_ head: RequestHead) {
+        let hints = head.width == nil && head.dpr == nil && head.saveData == nil ? ClientHints()
+            : ClientHints(width: head.width.map { Substring($0) }, dpr: head.dpr.map { Substring($0) },
+                          saveData: head.saveData.map { Substring($0) })
+        self.init(method: head.method, uri: head.target, host: head.host.map { Substring($0) },
+                  accept: head.accept.map { Substring($0) }, ifNoneMatch: head.ifNoneMatch.map { Substring($0) },
+                  range: head.range.map { Substring($0) }, ifRange: head.ifRange.map { Substring($0) }, hints: hints)
+    }
+}
+
 /// If-None-Match, Range and If-Range of one request.
 struct Preconditions: Sendable {
     var ifNoneMatch: Substring?
@@ -629,20 +641,23 @@ extension Duration {
 /// hints). Bounded: when full it starts over, so a flood of distinct URLs costs no more than resolving them.
 final class ResolvedMemo: Sendable {
     static let capacity = 4096
-    private let entries = NIOLockedValueBox<[String: EdgeService.Resolved]>([:])
+    private let entries = NIOLockedValueBox<[Key: EdgeService.Resolved]>([:])
 
-    static func key(_ r: EdgeRequest) -> String {
-        var k = String(r.host ?? "")
-        k += "\u{0}" + r.uri + "\u{0}" + String(r.accept ?? "")
-        if r.hints != ClientHints() {
-            k += "\u{0}\(r.hints.width ?? 0),\(r.hints.dpr ?? 0),\(r.hints.saveData)"
-        }
-        return k
+    /// Everything a resolution depends on, as the request carried it (no string is built to make the key).
+    struct Key: Hashable, Sendable {
+        var host: Substring?
+        var uri: String
+        var accept: Substring?
+        var hints: ClientHints
     }
 
-    func get(_ key: String) -> EdgeService.Resolved? { entries.withLockedValue { $0[key] } }
+    static func key(_ r: EdgeRequest) -> Key {
+        Key(host: r.host, uri: r.uri, accept: r.accept, hints: r.hints)
+    }
 
-    func put(_ key: String, _ resolved: EdgeService.Resolved) {
+    func get(_ key: Key) -> EdgeService.Resolved? { entries.withLockedValue { $0[key] } }
+
+    func put(_ key: Key, _ resolved: EdgeService.Resolved) {
         entries.withLockedValue { e in
             if e.count >= Self.capacity { e.removeAll(keepingCapacity: true) }
             e[key] = resolved

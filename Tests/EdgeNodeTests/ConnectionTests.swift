@@ -174,3 +174,66 @@ import Testing
         #expect(node.origin.count("/photo.jpg") == 1)
     }
 }
+
+/// The edge front's own request decoding over a real connection: bodies skipped by their framing, refusals
+/// answered and the connection closed, heads that arrive in pieces.
+@Suite struct RequestFramingTests {
+    static func statusLines(_ text: String) -> [String] {
+        text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
+            .filter { $0.first?.isNumber == true }
+    }
+
+    /// Should skip a request's body by its Content-Length or chunked framing — a request hidden in a body is
+    /// never answered — and answer the requests after it on the same connection.
+    @Test func bodiesAreSkippedNotParsed() async throws {
+        let node = try await TestNode.start()
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
+        let hidden = "GET /photo.jpg?w=31 HTTP/1.1\r\nHost: web.test\r\n\r\n"
+        let chunked = String(hidden.utf8.count, radix: 16) + ";x=y\r\n" + hidden + "\r\n0\r\nX-T: 1\r\n\r\n"
+        let requests = "GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\nContent-Length: \(hidden.utf8.count)\r\n\r\n" + hidden
+            + "POST /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked
+            + "GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\nConnection: close\r\n\r\n"
+        let text = try await RawTCPExchange.exchange(port: node.port, requests)
+        #expect(Self.statusLines(text) == ["200 OK", "405 Method Not Allowed", "200 OK"], "\(text.prefix(300))")
+        #expect(node.origin.count("/photo.jpg") == 1)
+    }
+
+    /// Should answer an ambiguous or unsupported request with its status and close, after answering the
+    /// complete requests before it, reading nothing after it. (A chunked body found malformed comes after its
+    /// request's head, which was answered.)
+    @Test(arguments: [
+        ("GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", ["400 Bad Request"]),
+        ("GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", ["200 OK", "400 Bad Request"]),
+        ("GET /photo.jpg?w=40 HTTP/1.1\r\nX-A: 1\r\n\r\n", ["400 Bad Request"]),
+        ("GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\nX-A: 1\r\n  folded\r\n\r\n", ["400 Bad Request"]),
+        ("GET /photo.jpg?w=40 HTTP/2.0\r\nHost: web.test\r\n\r\n", ["505 HTTP Version Not Supported"]),
+        ("GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\nContent-Length: 2000000\r\n\r\n", ["413 Payload Too Large"]),
+    ])
+    func refusalsCloseTheConnection(_ refused: String, _ statuses: [String]) async throws {
+        let node = try await TestNode.start()
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
+        let first = "GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\n\r\n"
+        let after = "GET /photo.jpg?w=41 HTTP/1.1\r\nHost: web.test\r\n\r\n"
+        let text = try await RawTCPExchange.exchange(port: node.port, first + refused + after)
+        #expect(Self.statusLines(text) == ["200 OK"] + statuses, "\(text.prefix(200))")
+        #expect(text.hasSuffix("}"))  // the JSON error body, nothing after it
+        #expect(text.contains("connection: close\r\n"))
+        #expect(node.origin.count("/photo.jpg") == 1)
+    }
+
+    /// Should put together a head that arrives a few bytes at a time, and answer it once.
+    @Test func headInPieces() async throws {
+        let node = try await TestNode.start()
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders)
+        let request = "\r\nGET /photo.jpg?w=40&auto=format HTTP/1.1\r\nHost: web.test\r\nAccept: image/webp\r\nConnection: close\r\n\r\n"
+        let pieces = stride(from: 0, to: request.utf8.count, by: 7).map {
+            String(decoding: Array(request.utf8)[$0..<min($0 + 7, request.utf8.count)], as: UTF8.self)
+        }
+        let text = try await RawTCPExchange.exchange(port: node.port, pieces: pieces, pause: .milliseconds(5))
+        #expect(Self.statusLines(text) == ["200 OK"], "\(text.prefix(200))")
+        #expect(text.contains("content-type: image/webp"))
+    }
+}

@@ -129,8 +129,17 @@ public enum RawTCPExchange {
         String(decoding: try await exchangeBytes(port: port, request, timeout: timeout), as: UTF8.self)
     }
 
+    /// As `exchange`, the request written in `pieces`, flushed one by one with `pause` between them.
+    public static func exchange(port: Int, pieces: [String], pause: Duration, timeout: Duration = .seconds(10)) async throws -> String {
+        String(decoding: try await exchangeBytes(port: port, pieces: pieces, pause: pause, timeout: timeout), as: UTF8.self)
+    }
+
     /// As `exchange`, the bytes as they came (bodies need not be text).
     public static func exchangeBytes(port: Int, _ request: String, timeout: Duration = .seconds(10)) async throws -> [UInt8] {
+        try await exchangeBytes(port: port, pieces: [request], pause: .zero, timeout: timeout)
+    }
+
+    static func exchangeBytes(port: Int, pieces: [String], pause: Duration, timeout: Duration) async throws -> [UInt8] {
         let collector = RawCollector()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
@@ -139,7 +148,10 @@ public enum RawTCPExchange {
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
-        try await channel.writeAndFlush(ByteBuffer(string: request))
+        for (n, piece) in pieces.enumerated() {
+            if n > 0 { try await Task.sleep(for: pause) }
+            try await channel.writeAndFlush(ByteBuffer(string: piece))
+        }
         let closed = channel.closeFuture
         let deadline = ContinuousClock.now + timeout
         while channel.isActive && ContinuousClock.now < deadline {

@@ -1,6 +1,6 @@
 /// The client-hint request headers a URL may opt into with imgix `ch`: `Width` (or `Sec-CH-Width`) overrides
 /// `w`, `DPR` (or `Sec-CH-DPR`) overrides `dpr`, `Save-Data: on` lowers quality to 45.
-public struct ClientHints: Sendable, Equatable {
+public struct ClientHints: Sendable, Hashable {
     /// Width of the image slot in device pixels (the header already includes the device pixel ratio).
     public var width: Double?
     public var dpr: Double?

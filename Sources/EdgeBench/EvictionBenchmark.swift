@@ -69,6 +69,9 @@ struct EvictionBenchmark {
                 let capacity = Int(Double(trace.workingSetBytes) * fraction)
                 report(staticOracle(trace, capacity: capacity), policy: "oracle", variant: "", alpha: alpha,
                        fraction: fraction, capacity: capacity)
+                emit([("kind", .text("ceiling")), ("alpha", .number(alpha)), ("cacheFraction", .number(fraction)),
+                      ("byteHit", .number(Self.byteHitCeiling(alpha: alpha, sizes: sizes, capacity: capacity,
+                                                              requests: requests)))])
                 var lru = LRUPolicy<Int32>(capacity: capacity)
                 report(simulate(&lru, trace), policy: "LRU", variant: "", alpha: alpha, fraction: fraction,
                        capacity: capacity)
@@ -185,6 +188,35 @@ struct EvictionBenchmark {
             o.hitBytes += (counts[object] - 1) * trace.sizes[object]
         }
         return o
+    }
+
+    /// The highest expected byte hit ratio any online policy can have on this trace's model. Requests are drawn
+    /// independently (P(object k) ∝ 1/(k+1)^alpha), so what a policy holds when request t comes is independent of
+    /// which object it asks for, and it can hold object k only if k was asked for before (each object's first
+    /// request misses): the expected bytes hit at t are Σ p_k·s_k·y_k with Σ s_k·y_k ≤ capacity and
+    /// 0 ≤ y_k ≤ 1 − (1 − p_k)^(t−1) — at most a fractional knapsack whose value per byte is p_k, filled in rank
+    /// order. Summed over the requests in blocks, each block at its last request's (larger) bounds: an upper bound.
+    static func byteHitCeiling(alpha: Double, sizes: [Int], capacity: Int, requests: Int) -> Double {
+        let p: [Double] = {
+            let w = sizes.indices.map { 1 / pow(Double($0 + 1), alpha) }
+            let total = w.reduce(0, +)
+            return w.map { $0 / total }
+        }()
+        let meanBytes = sizes.indices.reduce(0.0) { $0 + p[$1] * Double(sizes[$1]) }
+        let blocks = 1000
+        var hitBytes = 0.0
+        for block in 1...blocks {
+            let t = Double(requests) * Double(block) / Double(blocks)
+            var room = Double(capacity), held = 0.0
+            for k in sizes.indices where room > 0 {
+                let seen = -expm1((t - 1) * log1p(-p[k]))  // 1 − (1 − p_k)^(t−1)
+                let part = min(seen, room / Double(sizes[k]))
+                held += part * p[k] * Double(sizes[k])
+                room -= part * Double(sizes[k])
+            }
+            hitBytes += held * Double(requests) / Double(blocks)
+        }
+        return hitBytes / (meanBytes * Double(requests))
     }
 
     func report(_ o: Outcome, policy: String, variant: String, alpha: Double, fraction: Double, capacity: Int) {

@@ -10,7 +10,8 @@ import NIOPosix
 struct FloorServer {
     var port = 0
     var file = ""
-    /// Parse requests with NIO's HTTP/1.1 decoder (as the node does) instead of only finding their ends.
+    /// Parse requests with NIO's HTTP/1.1 decoder (as the node did before it had its own) instead of only finding
+    /// their ends.
     var decode = false
 
     init(arguments: [String]) throws(UsageError) {

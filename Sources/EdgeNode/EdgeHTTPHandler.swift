@@ -147,10 +147,14 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             log.record(AccessLogFormat.line(
                 time: Date().timeIntervalSince1970, client: arrival.client, method: arrival.method, host: arrival.host,
                 target: arrival.target, status: Int(response.status.code), bytes: isHead ? 0 : response.bodyLength,
-                cache: response.headers.first(name: "x-cache") ?? "-",
+                cache: response.encodedHead != nil ? "HIT" : response.headers.first(name: "x-cache") ?? "-",
                 milliseconds: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15))
         }
-        let head = ResponseHead.encode(response, keepAlive: keepAlive, allocator: context.channel.allocator)
+        let head = if let encoded = response.encodedHead {
+            keepAlive ? encoded : ResponseHead.closing(encoded, allocator: context.channel.allocator)
+        } else {
+            ResponseHead.encode(response, keepAlive: keepAlive, allocator: context.channel.allocator)
+        }
         let sendsBody = !isHead && ResponseHead.allowsBody(response.status) && response.bodyLength > 0
         // The last write of the answer, flushed; its future only where something waits for it (the file kept
         // open until it is written, the connection closed after it).
@@ -243,6 +247,15 @@ enum ResponseHead {
             b.writeStaticString("\r\n")
         }
         b.writeStaticString(keepAlive ? "server: imgedge\r\n\r\n" : "server: imgedge\r\nconnection: close\r\n\r\n")
+        return b
+    }
+
+    /// A keep-alive head (`encode(_:keepAlive: true, …)`) as the last answer on its connection: the same lines
+    /// and `connection: close`.
+    static func closing(_ head: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var b = allocator.buffer(capacity: head.readableBytes + 19)
+        b.writeImmutableBuffer(head.getSlice(at: head.readerIndex, length: head.readableBytes - 2) ?? head)
+        b.writeStaticString("connection: close\r\n\r\n")
         return b
     }
 

@@ -57,6 +57,9 @@ struct EdgeResponse: Sendable {
     var encodedLinesFrame = false
     /// The body as a sealed memory file (sent with sendfile) instead of `body`.
     var file: BodyFile? = nil
+    /// The whole status line and header block of a keep-alive answer, already encoded (a plain hit's, reused:
+    /// `EdgeService.plainHit`); `headers` and `encodedLines` are then empty. A closing answer encodes its own.
+    var encodedHead: ByteBuffer? = nil
 
     var bodyLength: Int { file?.length ?? body.readableBytes }
 }
@@ -191,6 +194,9 @@ final class EdgeService: Sendable {
         if let item = cached {
             let freshness = item.header.freshness
             if freshness.isFresh(at: now) {
+                if conditions.ifNoneMatch == nil && conditions.range == nil && resolved.contentDisposition == nil {
+                    return .done(plainHit(item, now: now, resolved, allocator: allocator))
+                }
                 return .done(Self.disposed(hit(item, cache: "HIT", now: now, resolved, conditions), resolved.contentDisposition))
             }
             // Another variant of the same origin object was revalidated (or refetched unchanged) since this one
@@ -244,6 +250,30 @@ final class EdgeService: Sendable {
                 return errorResponse(error, allocator: allocator)
             }
         }
+    }
+
+    /// A fresh hit with no conditions — the answer most requests get: a 200 whose head differs from the last one
+    /// this entry sent only when its `Age` or `max-age` does (they count whole seconds), so the encoded head is
+    /// kept on the entry and reused until they change, instead of being built and encoded on every hit.
+    private func plainHit(_ item: HotCache.Item, now: Double, _ r: Resolved, allocator: ByteBufferAllocator) -> EdgeResponse {
+        let h = item.header
+        let age = h.freshness.ageSeconds(at: now)
+        let maxAge = h.downstreamCacheControl == nil ? Self.maxAge(h, now: now, r) : -1
+        metrics.countRequest(status: 200, cache: "HIT")
+        if let head = item.plainHead.withLockedValue({ $0 }), head.age == age, head.maxAge == maxAge {
+            return EdgeResponse(status: .ok, headers: [:], body: item.buffer ?? ByteBuffer(), file: item.file,
+                                encodedHead: head.bytes)
+        }
+        var response = entryResponse(item, cache: "HIT", now: now, r, Preconditions(), timing: nil)
+        let bytes = ResponseHead.encode(response, keepAlive: true, allocator: allocator)
+        item.plainHead.withLockedValue { $0 = HotCache.Item.PlainHead(age: age, maxAge: maxAge, bytes: bytes) }
+        response.encodedHead = bytes
+        return response
+    }
+
+    /// The `max-age` a hit promises downstream: the entry's remaining freshness, bounded by the URL's `expires`.
+    static func maxAge(_ h: CacheEntry.Header, now: Double, _ r: Resolved) -> Int {
+        Int(min(h.freshness.remainingLifetime(at: now), max(0, (r.expires ?? .infinity) - now)))
     }
 
     private func hit(_ item: HotCache.Item, cache: String, now: Double, _ r: Resolved, _ c: Preconditions) -> EdgeResponse {
@@ -545,11 +575,8 @@ final class EdgeService: Sendable {
         var headers = HTTPHeaders()
         headers.reserveCapacity(8)
         // A URL's `expires` bounds the lifetime it may be cached for downstream.
-        headers.add(name: "cache-control", value: h.downstreamCacheControl ?? {
-            let remaining = min(h.freshness.remainingLifetime(at: now), max(0, (r.expires ?? .infinity) - now))
-            return "public, max-age=\(Int(remaining))"
-        }())
-        headers.add(name: "age", value: h.freshness.ageHeader(at: now))
+        headers.add(name: "cache-control", value: h.downstreamCacheControl ?? "public, max-age=\(Self.maxAge(h, now: now, r))")
+        headers.add(name: "age", value: String(h.freshness.ageSeconds(at: now)))
         headers.add(name: "x-cache", value: cache)
         if let timing { headers.add(name: "server-timing", value: timing) }
         // The entry's own lines (etag, vary, content-type…) were encoded when it was read or filled.

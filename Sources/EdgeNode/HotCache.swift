@@ -8,7 +8,8 @@ import NIOCore
 final class HotCache: Sendable {
     /// One cached variant as the hit path answers it: its header, its body, and the header lines that describe
     /// it, encoded once (they depend on the entry alone) so that a hit copies them instead of building them.
-    /// Immutable and shared: a lookup costs one reference, not a copy of every field.
+    /// Immutable and shared (but for the last plain hit's encoded head, kept under a lock of its own): a lookup
+    /// costs one reference, not a copy of every field.
     final class Item: Sendable {
         let header: CacheEntry.Header
         /// The body in memory; nil when it is kept in `file` instead.
@@ -20,6 +21,16 @@ final class HotCache: Sendable {
         let describing: ByteBuffer
         /// `describing`, then `accept-ranges`, `content-type` and `content-length`: the lines of a whole 200.
         let whole: ByteBuffer
+        /// The head of this entry's last plain hit, reused while its `Age` and `max-age` stay the same
+        /// (`EdgeService.plainHit`).
+        let plainHead = NIOLockedValueBox<PlainHead?>(nil)
+
+        struct PlainHead: Sendable {
+            var age: Int
+            /// -1 where the entry's Cache-Control is fixed (a source's `cacheControl`), not a counted max-age.
+            var maxAge: Int
+            var bytes: ByteBuffer
+        }
 
         /// The body's bytes (read back from `file` when that is where they are: a copy, for the rare answers
         /// that need one — the common ones send the file).

@@ -237,3 +237,36 @@ import Testing
         #expect(text.contains("content-type: image/webp"))
     }
 }
+
+/// Plain hits (fresh, no conditions) reuse their entry's encoded head while it would say the same.
+@Suite struct PlainHitHeadTests {
+    static func heads(_ text: String) -> [String] {
+        text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { "HTTP/1.1 " + $0.components(separatedBy: "\r\n\r\n")[0] }
+    }
+
+    /// Should answer hits with the same head while Age and max-age are the same whole seconds, a new head when
+    /// the clock moves them, the same head to HEAD, and its own to a request that closes the connection.
+    @Test func plainHitHeadFollowsTheClock() async throws {
+        let clock = ManualClock()
+        let node = try await TestNode.start(clock: clock)
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/photo.jpg", body: photo, headers: jpegHeaders + [("Cache-Control", "max-age=100")])
+        #expect(try await node.get("/photo.jpg?w=40").status == 200)
+        let get = "GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\n\r\n"
+        let head = "HEAD /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\n\r\n"
+        let close = "GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\nConnection: close\r\n\r\n"
+        let first = Self.heads(try await RawTCPExchange.exchange(port: node.port, get + get + head + close))
+        #expect(first.count == 4)
+        guard first.count == 4 else { return }
+        #expect(first[0] == first[1] && first[1] == first[2])
+        #expect(first[0].contains("\r\nage: 0\r\n") && first[0].contains("cache-control: public, max-age=100\r\n"))
+        #expect(first[0].contains("x-cache: HIT\r\n") && !first[0].contains("connection: close"))
+        #expect(first[3] == first[0] + "\r\nconnection: close")
+        clock.advance(3.5)
+        let later = Self.heads(try await RawTCPExchange.exchange(port: node.port, get + close))
+        #expect(later.first?.contains("\r\nage: 3\r\n") == true, "\(later)")
+        #expect(later.first?.contains("cache-control: public, max-age=96\r\n") == true)
+        #expect(later.last == later[0] + "\r\nconnection: close")
+        #expect(node.origin.count("/photo.jpg") == 1)
+    }
+}

@@ -54,6 +54,11 @@ public struct EntryFreshness: Sendable, Equatable {
 
     /// The `Age` header value at `now` (RFC 9111 §5.1: whole seconds, at most 2^31).
     public func ageHeader(at now: Double) -> String {
-        String(Int(Swift.min(age(at: now), Double(CacheControl.maxDeltaSeconds)).rounded(.down)))
+        String(ageSeconds(at: now))
+    }
+
+    /// The `Age` header's value as a number: whole seconds, at most `CacheControl.maxDeltaSeconds`.
+    public func ageSeconds(at now: Double) -> Int {
+        Int(Swift.min(age(at: now), Double(CacheControl.maxDeltaSeconds)).rounded(.down))
     }
 }

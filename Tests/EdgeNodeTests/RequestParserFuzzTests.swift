@@ -42,11 +42,8 @@ import Testing
         var buffer: [UInt8] = []
         var state = RequestHeadParser.ScanState()
         var dropped = 0
-        var at = 0
-        for size in pieces + [bytes.count] {
-            let next = min(bytes.count, at + size)
-            buffer += bytes[at..<next]
-            at = next
+        for piece in arrivals(bytes, pieces: pieces) {
+            buffer += piece
             while true {
                 let outcome = buffer.withUnsafeBytes { RequestHeadParser.parse($0, state: &state) }
                 if case .incomplete(let skip) = outcome {
@@ -58,9 +55,20 @@ import Testing
                 }
                 return (outcome, dropped)
             }
-            if at == bytes.count { break }
         }
         return (.incomplete(skip: 0), dropped)
+    }
+
+    /// `bytes` cut into pieces of the given sizes, the rest in one last piece.
+    static func arrivals(_ bytes: [UInt8], pieces: [Int]) -> [ArraySlice<UInt8>] {
+        var at = 0
+        var out: [ArraySlice<UInt8>] = []
+        for size in pieces + [bytes.count] where at < bytes.count {
+            let next = min(bytes.count, at + size)
+            out.append(bytes[at..<next])
+            at = next
+        }
+        return out
     }
 
     /// Should never crash, and reach the same outcome from any split of the bytes as from all of them at once;
@@ -115,11 +123,8 @@ import Testing
         var skipper = ChunkedBodySkipper()
         var pending: [UInt8] = []
         var consumed = 0
-        var at = 0
-        for size in pieces + [bytes.count] {
-            let next = min(bytes.count, at + size)
-            pending += bytes[at..<next]
-            at = next
+        for piece in arrivals(bytes, pieces: pieces) {
+            pending += piece
             switch pending.withUnsafeBytes({ skipper.consume($0) }) {
             case .more(let n):
                 pending.removeFirst(n)
@@ -127,7 +132,6 @@ import Testing
             case .done(let n): return (.done(consumed: n), consumed + n)
             case .invalid(let e): return (.invalid(e), consumed)
             }
-            if at == bytes.count { break }
         }
         return (.more(consumed: 0), consumed)
     }

@@ -5,9 +5,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
-/// The edge front's HTTP/1.1 connection handler, last in a pipeline of two (the edge's own request decoder,
-/// `EdgeRequestDecoder`, then this). It takes one complete request head at a time (bodies are skipped by the
-/// decoder), asks the service, and writes the answer's bytes itself: the status line and header block encoded
+/// The edge front's HTTP/1.1 connection handler, the only handler on an edge connection. It runs the edge's own
+/// request decoder (`EdgeRequestDecoder`) over the bytes it receives, takes one complete request head at a time
+/// (bodies are skipped by the decoder), asks the service, and writes the answer's bytes itself: the status line and header block encoded
 /// into one small buffer (`ResponseHead`), the body's buffer shared, two writes and one flush that pass through
 /// no other handler. Hits are answered without leaving the event loop.
 ///
@@ -16,11 +16,14 @@ import NIOHTTP1
 /// answered with the decoder's error (400, 413, 414, 431, 505) and the connection closed, and a connection idle for
 /// `idleTimeout` with no request in progress is closed.
 final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = EdgeRequestDecoder.Message
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
     private let service: EdgeService
+    private var decoder = EdgeRequestDecoder()
+    /// Bytes received and not yet decoded (a partial head); nil when every byte was used.
+    private var received: ByteBuffer?
     private let inFlight: InFlightCounter
     private let idleTimeout: TimeAmount
     /// A request's answer is being worked on off the event loop; requests behind it wait in `waiting`.
@@ -61,16 +64,28 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         lastActivity = .now()
-        switch unwrapInboundIn(data) {
-        case .request(let h):
-            if busy {
-                waiting.append(h)
-            } else {
-                handle(context: context, head: h)
+        var bytes = unwrapInboundIn(data)
+        if var earlier = received {
+            received = nil
+            earlier.writeBuffer(&bytes)
+            bytes = earlier
+        }
+        while !closing, let message = decoder.next(&bytes) {
+            switch message {
+            case .request(let h):
+                if busy {
+                    waiting.append(h)
+                } else {
+                    handle(context: context, head: h)
+                }
+            case .invalid(let error):
+                malformed = error
+                if !busy && waiting.isEmpty { answerMalformed(context: context) }
             }
-        case .invalid(let error):
-            malformed = error
-            if !busy && waiting.isEmpty { answerMalformed(context: context) }
+        }
+        if !closing && bytes.readableBytes > 0 {
+            bytes.discardReadBytes()
+            received = bytes
         }
     }
 

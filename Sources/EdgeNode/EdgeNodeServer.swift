@@ -72,10 +72,8 @@ public final class EdgeNodeServer: Sendable {
                     guard connections.open() else { return channel.close() }
                     channel.closeFuture.whenComplete { _ in connections.close() }
                     return channel.eventLoop.makeCompletedFuture {
-                        // The edge's own decoder and one handler that answers in order, times out idle connections and
+                        // One handler that decodes requests, answers them in order, times out idle connections and
                         // encodes its answers itself (see EdgeHTTPHandler): a hit passes through nothing else.
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(EdgeRequestDecoder()))
                         try channel.pipeline.syncOperations.addHandler(
                             EdgeHTTPHandler(service: service, inFlight: inFlight, idleTimeout: idleTimeout))
                     }

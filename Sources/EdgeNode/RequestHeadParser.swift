@@ -424,12 +424,13 @@ extension Substring {
 /// The edge front's request decoder: the connection's bytes become requests (`RequestHeadParser`), their bodies
 /// are skipped as they arrive (`Content-Length` counted off, chunked bodies through `ChunkedBodySkipper`), and
 /// the first framing error becomes `.invalid`, after which every byte is dropped (the handler answers and closes).
-struct EdgeRequestDecoder: ByteToMessageDecoder {
+/// The connection handler calls it directly on the bytes it receives (no decoder handler in between, no boxing of
+/// each request on its way down the pipeline).
+struct EdgeRequestDecoder {
     enum Message: Equatable {
         case request(RequestHead)
         case invalid(EdgeError)
     }
-    typealias InboundOut = Message
 
     private enum State {
         case head(RequestHeadParser.ScanState)
@@ -440,69 +441,63 @@ struct EdgeRequestDecoder: ByteToMessageDecoder {
 
     private var state = State.head(.init())
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        switch state {
-        case .failed:
-            buffer.moveReaderIndex(to: buffer.writerIndex)
-            return .needMoreData
-        case .length(let remaining):
-            let take = min(remaining, buffer.readableBytes)
-            buffer.moveReaderIndex(forwardBy: take)
-            guard take == remaining else {
-                state = .length(remaining: remaining - take)
-                return .needMoreData
-            }
-            state = .head(.init())
-            return .continue
-        case .chunked(var skipper):
-            switch buffer.withUnsafeReadableBytes({ skipper.consume($0) }) {
-            case .more(let consumed):
-                buffer.moveReaderIndex(forwardBy: consumed)
-                state = .chunked(skipper)
-                return .needMoreData
-            case .done(let consumed):
-                buffer.moveReaderIndex(forwardBy: consumed)
+    /// The next request (or refusal) from the bytes at the front of `buffer`, consuming what it used and any body
+    /// skipped; nil when more bytes are needed (a partial head stays in `buffer`).
+    mutating func next(_ buffer: inout ByteBuffer) -> Message? {
+        while true {
+            switch state {
+            case .failed:
+                buffer.moveReaderIndex(to: buffer.writerIndex)
+                return nil
+            case .length(let remaining):
+                let take = min(remaining, buffer.readableBytes)
+                buffer.moveReaderIndex(forwardBy: take)
+                guard take == remaining else {
+                    state = .length(remaining: remaining - take)
+                    return nil
+                }
                 state = .head(.init())
-                return .continue
-            case .invalid(let error):
-                return fail(context: context, error, buffer: &buffer)
-            }
-        case .head(var scan):
-            switch buffer.withUnsafeReadableBytes({ RequestHeadParser.parse($0, state: &scan) }) {
-            case .incomplete(let skip):
-                if skip > 0 {
-                    buffer.moveReaderIndex(forwardBy: skip)
+            case .chunked(var skipper):
+                switch buffer.withUnsafeReadableBytes({ skipper.consume($0) }) {
+                case .more(let consumed):
+                    buffer.moveReaderIndex(forwardBy: consumed)
+                    state = .chunked(skipper)
+                    return nil
+                case .done(let consumed):
+                    buffer.moveReaderIndex(forwardBy: consumed)
                     state = .head(.init())
-                    return .continue
+                case .invalid(let error):
+                    return fail(error, buffer: &buffer)
                 }
-                state = .head(scan)
-                return .needMoreData
-            case .head(let head, let length):
-                buffer.moveReaderIndex(forwardBy: length)
-                switch head.body {
-                case .none: state = .head(.init())
-                case .length(let n): state = .length(remaining: n)
-                case .chunked: state = .chunked(ChunkedBodySkipper())
+            case .head(var scan):
+                guard buffer.readableBytes > 0 else { return nil }
+                switch buffer.withUnsafeReadableBytes({ RequestHeadParser.parse($0, state: &scan) }) {
+                case .incomplete(let skip):
+                    if skip > 0 {
+                        buffer.moveReaderIndex(forwardBy: skip)
+                        state = .head(.init())
+                        continue
+                    }
+                    state = .head(scan)
+                    return nil
+                case .head(let head, let length):
+                    buffer.moveReaderIndex(forwardBy: length)
+                    switch head.body {
+                    case .none: state = .head(.init())
+                    case .length(let n): state = .length(remaining: n)
+                    case .chunked: state = .chunked(ChunkedBodySkipper())
+                    }
+                    return .request(head)
+                case .invalid(let error):
+                    return fail(error, buffer: &buffer)
                 }
-                context.fireChannelRead(wrapInboundOut(.request(head)))
-                return .continue
-            case .invalid(let error):
-                return fail(context: context, error, buffer: &buffer)
             }
         }
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        // Complete requests before the end are answered; a part of one is dropped.
-        while buffer.readableBytes > 0, try decode(context: context, buffer: &buffer) == .continue {}
-        buffer.moveReaderIndex(to: buffer.writerIndex)
-        return .needMoreData
-    }
-
-    private mutating func fail(context: ChannelHandlerContext, _ error: EdgeError, buffer: inout ByteBuffer) -> DecodingState {
+    private mutating func fail(_ error: EdgeError, buffer: inout ByteBuffer) -> Message {
         state = .failed
         buffer.moveReaderIndex(to: buffer.writerIndex)
-        context.fireChannelRead(wrapInboundOut(.invalid(error)))
-        return .needMoreData
+        return .invalid(error)
     }
 }

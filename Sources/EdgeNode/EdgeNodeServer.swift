@@ -37,7 +37,7 @@ public final class EdgeNodeServer: Sendable {
         let imaging = try VipsImageProcessor(concurrency: 1)
         let curl = CurlOriginFetcher(connectTimeout: .milliseconds(Int64(config.originConnectTimeout * 1000)),
                                      totalTimeout: .milliseconds(Int64(config.originTimeout * 1000)))
-        let now: @Sendable () -> Double = clock ?? { Date().timeIntervalSince1970 }
+        let now: @Sendable () -> Double = clock ?? { WallClock.seconds() }
         let (log, tombstones) = try TombstoneLog.open(path: config.cachePath + "/tombstones.log")
         let purges = PurgeService(nodeID: config.nodeID, sources: config.sources.map(\.name), log: log, tombstones: tombstones, clock: now)
         let accessLog = try config.accessLogPath.map { try AccessLog(path: $0, maxBytes: config.accessLogMaxBytes, logger: logger) }
@@ -178,4 +178,14 @@ final class ConnectionLimiter: Sendable {
         }
     }
     func close() { count.withLockedValue { $0 -= 1 } }
+}
+
+/// Seconds since 1970 from the system's real-time clock: what `Date()` reads, without its wrapping (the hit path
+/// reads the time on every request).
+enum WallClock {
+    static func seconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
 }

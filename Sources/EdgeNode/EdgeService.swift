@@ -87,7 +87,7 @@ final class EdgeService: Sendable {
 
     init(config: NodeConfig, store: any CacheStoring, origin: any OriginFetching, imaging: any ImageProcessing,
          metrics: NodeMetrics, logger: Logger, purges: PurgeService? = nil, accessLog: AccessLog? = nil,
-         clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+         clock: @escaping @Sendable () -> Double = { WallClock.seconds() }) {
         self.accessLog = accessLog
         self.purges = purges ?? PurgeService(nodeID: config.nodeID, sources: config.sources.map(\.name), log: nil, tombstones: [], clock: clock)
         self.keyring = AdminKeyring(config.adminKeys)

@@ -1,5 +1,6 @@
 import EdgeCore
 @testable import EdgeNode
+import Foundation
 import Glibc
 import NIOCore
 import Testing
@@ -57,5 +58,15 @@ import Testing
         #expect(written == -1, "sealed against writes")
         cache.remove(Self.key(1))
         #expect(Array(file.read().readableBytesView) == bytes)
+    }
+}
+
+@Suite struct WallClockTests {
+    /// Should read the same time as Foundation's clock.
+    @Test func readsTheRealTimeClock() {
+        let before = Date().timeIntervalSince1970
+        let now = WallClock.seconds()
+        let after = Date().timeIntervalSince1970
+        #expect(now >= before - 0.001 && now <= after + 0.001)
     }
 }

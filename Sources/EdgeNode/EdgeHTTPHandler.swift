@@ -7,9 +7,9 @@ import NIOHTTP1
 
 /// The edge front's HTTP/1.1 connection handler, the only handler on an edge connection. It runs the edge's own
 /// request decoder (`EdgeRequestDecoder`) over the bytes it receives, takes one complete request head at a time
-/// (bodies are skipped by the decoder), asks the service, and writes the answer's bytes itself: the status line and header block encoded
-/// into one small buffer (`ResponseHead`), the body's buffer shared, two writes and one flush that pass through
-/// no other handler. Hits are answered without leaving the event loop.
+/// (bodies are skipped by the decoder), asks the service, and writes the answer's bytes itself: the status line
+/// and header block encoded into one small buffer (`ResponseHead`), the body's buffer shared, two writes and one
+/// flush that pass through no other handler. Hits are answered without leaving the event loop.
 ///
 /// What NIO's server pipeline helpers did for it, it does itself: pipelined requests are answered in order (while
 /// one is worked on, the complete ones behind it wait here and reading stops), a request the decoder refuses is
@@ -162,7 +162,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             log.record(AccessLogFormat.line(
                 time: Date().timeIntervalSince1970, client: arrival.client, method: arrival.method, host: arrival.host,
                 target: arrival.target, status: Int(response.status.code), bytes: isHead ? 0 : response.bodyLength,
-                cache: response.encodedHead != nil ? "HIT" : response.headers.first(name: "x-cache") ?? "-",
+                cache: response.cacheLabel,
                 milliseconds: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15))
         }
         let head = if let encoded = response.encodedHead {

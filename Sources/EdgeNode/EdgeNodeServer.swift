@@ -37,7 +37,7 @@ public final class EdgeNodeServer: Sendable {
         let imaging = try VipsImageProcessor(concurrency: 1)
         let curl = CurlOriginFetcher(connectTimeout: .milliseconds(Int64(config.originConnectTimeout * 1000)),
                                      totalTimeout: .milliseconds(Int64(config.originTimeout * 1000)))
-        let now: @Sendable () -> Double = clock ?? { WallClock.seconds() }
+        let now: @Sendable () -> Double = clock ?? WallClock.seconds
         let (log, tombstones) = try TombstoneLog.open(path: config.cachePath + "/tombstones.log")
         let purges = PurgeService(nodeID: config.nodeID, sources: config.sources.map(\.name), log: log, tombstones: tombstones, clock: now)
         let accessLog = try config.accessLogPath.map { try AccessLog(path: $0, maxBytes: config.accessLogMaxBytes, logger: logger) }

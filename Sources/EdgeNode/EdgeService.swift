@@ -29,12 +29,11 @@ struct EdgeRequest: Sendable {
 extension EdgeRequest {
     /// The request a parsed head asks for.
     init(_ head: RequestHead) {
-        let hints = head.width == nil && head.dpr == nil && head.saveData == nil ? ClientHints()
-            : ClientHints(width: head.width.map { Substring($0) }, dpr: head.dpr.map { Substring($0) },
-                          saveData: head.saveData.map { Substring($0) })
         self.init(method: head.method, uri: head.target, host: head.host.map { Substring($0) },
                   accept: head.accept.map { Substring($0) }, ifNoneMatch: head.ifNoneMatch.map { Substring($0) },
-                  range: head.range.map { Substring($0) }, ifRange: head.ifRange.map { Substring($0) }, hints: hints)
+                  range: head.range.map { Substring($0) }, ifRange: head.ifRange.map { Substring($0) },
+                  hints: ClientHints(width: head.width.map { Substring($0) }, dpr: head.dpr.map { Substring($0) },
+                                     saveData: head.saveData.map { Substring($0) }))
     }
 }
 
@@ -62,6 +61,8 @@ struct EdgeResponse: Sendable {
     var encodedHead: ByteBuffer? = nil
 
     var bodyLength: Int { file?.length ?? body.readableBytes }
+    /// Its `X-Cache` (HIT for a reused plain-hit head, whose headers are not kept apart), for the access log.
+    var cacheLabel: String { encodedHead != nil ? "HIT" : headers.first(name: "x-cache") ?? "-" }
 }
 
 /// The request flow of the edge front: route, parse, negotiate, key, look up, fill on a miss, respond.
@@ -87,7 +88,7 @@ final class EdgeService: Sendable {
 
     init(config: NodeConfig, store: any CacheStoring, origin: any OriginFetching, imaging: any ImageProcessing,
          metrics: NodeMetrics, logger: Logger, purges: PurgeService? = nil, accessLog: AccessLog? = nil,
-         clock: @escaping @Sendable () -> Double = { WallClock.seconds() }) {
+         clock: @escaping @Sendable () -> Double = WallClock.seconds) {
         self.accessLog = accessLog
         self.purges = purges ?? PurgeService(nodeID: config.nodeID, sources: config.sources.map(\.name), log: nil, tombstones: [], clock: clock)
         self.keyring = AdminKeyring(config.adminKeys)

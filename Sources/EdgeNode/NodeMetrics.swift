@@ -45,7 +45,7 @@ final class NodeMetrics: Sendable {
             r[result] = CoreMetrics.Counter(label: "imgedge_revalidations_total", dimensions: [("result", result)], factory: f)
         }
         revalidations = r
-        let ok = CoreMetrics.Counter(label: "imgedge_requests_total", dimensions: [("status", "200"), ("cache", "HIT")], factory: f)
+        let ok = Self.requestCounter(status: 200, cache: "HIT", factory: f)
         okHits = ok
         requestCounters.withLockedValue { $0[RequestLabel(status: 200, cache: "HIT")] = ok }
     }
@@ -87,11 +87,15 @@ final class NodeMetrics: Sendable {
         let label = RequestLabel(status: status, cache: cache)
         return requestCounters.withLockedValue { counters in
             if let c = counters[label] { return c }
-            let c = CoreMetrics.Counter(label: "imgedge_requests_total",
-                                        dimensions: [("status", String(status)), ("cache", cache)], factory: factory)
+            let c = Self.requestCounter(status: status, cache: cache, factory: factory)
             counters[label] = c
             return c
         }
+    }
+
+    private static func requestCounter(status: Int, cache: String, factory: PrometheusMetricsFactory) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: "imgedge_requests_total", dimensions: [("status", String(status)), ("cache", cache)],
+                            factory: factory)
     }
 
     // MARK: Gossip

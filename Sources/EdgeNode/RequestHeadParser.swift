@@ -93,7 +93,7 @@ enum RequestHeadParser {
         return nil
     }
 
-    /// Parses the head at the start of `p`, all at once (tests, and heads that arrive whole).
+    /// Parses the head at the start of `p`, all at once (for tests: the decoder carries a `ScanState`).
     static func parse(_ p: UnsafeRawBufferPointer) -> Outcome {
         var state = ScanState()
         return parse(p, state: &state)
@@ -129,13 +129,14 @@ enum RequestHeadParser {
     }
 
     private static let malformed = EdgeError.badRequest("malformed HTTP request")
+    static let bodyTooLarge = EdgeError.payloadTooLarge("request body too large")
 
     /// Parses a complete head: `p` ends with its blank line.
     private static func parseHead(_ p: UnsafeRawBufferPointer) -> Result<RequestHead, EdgeError> {
         let n = p.count
         // Request line: method.
         var i = 0
-        while i < n, isToken(p[i]) { i += 1 }
+        while i < n, isTchar(p[i]) { i += 1 }
         guard i > 0, i <= maxMethodBytes, i < n, p[i] == sp else {
             return .failure(i > maxMethodBytes ? .badRequest("method too long") : malformed)
         }
@@ -177,7 +178,7 @@ enum RequestHeadParser {
             fields += 1
             if fields > maxFields { return .failure(.headersTooLarge) }
             let nameStart = i
-            while i < n, isToken(p[i]) { i += 1 }
+            while i < n, isTchar(p[i]) { i += 1 }
             let nameEnd = i
             guard nameEnd > nameStart, i < n, p[i] == colon else { return .failure(malformed) }
             i += 1
@@ -212,7 +213,7 @@ enum RequestHeadParser {
                 if head.saveData == nil { head.saveData = string(p, valueStart, valueEnd) }
             case 10 where matches(name, "connection"):
                 for token in string(p, valueStart, valueEnd).lowercased().split(separator: ",") {
-                    let t = token.trimmingOWS
+                    let t = token.trimmedOWS
                     if t == "close" { connectionClose = true } else if t == "keep-alive" { connectionKeepAlive = true }
                 }
             case 10 where matches(name, "sec-ch-dpr"):
@@ -224,7 +225,7 @@ enum RequestHeadParser {
             case 14 where matches(name, "content-length"):
                 // `1*DIGIT`, or a list of one value repeated (RFC 9110 §8.6); anything else is 400.
                 for item in string(p, valueStart, valueEnd).split(separator: ",", omittingEmptySubsequences: false) {
-                    let digits = item.trimmingOWS
+                    let digits = item.trimmedOWS
                     guard !digits.isEmpty, digits.utf8.count <= 18, digits.utf8.allSatisfy(isDigit),
                           let value = Int(digits), contentLength == nil || contentLength == value else {
                         return .failure(.badRequest("invalid Content-Length"))
@@ -238,10 +239,8 @@ enum RequestHeadParser {
             }
         }
         guard i == n else { return .failure(malformed) }
-        if head.minorVersion >= 1 && hosts != 1 {
-            return .failure(.badRequest(hosts == 0 ? "Host header missing" : "more than one Host header"))
-        }
         if hosts > 1 { return .failure(.badRequest("more than one Host header")) }
+        if hosts == 0 && head.minorVersion >= 1 { return .failure(.badRequest("Host header missing")) }
         if let secWidth { head.width = secWidth }
         if let secDPR { head.dpr = secDPR }
         head.keepAlive = head.minorVersion >= 1 ? !connectionClose : connectionKeepAlive && !connectionClose
@@ -249,12 +248,12 @@ enum RequestHeadParser {
             // A request with both can be read two ways by two servers: refused (RFC 9112 §6.3, item 3).
             guard contentLength == nil else { return .failure(.badRequest("both Transfer-Encoding and Content-Length")) }
             guard head.minorVersion >= 1 else { return .failure(.badRequest("Transfer-Encoding in an HTTP/1.0 request")) }
-            guard te.lowercased().split(separator: ",").last?.trimmingOWS == "chunked" else {
+            guard te.lowercased().split(separator: ",").last?.trimmedOWS == "chunked" else {
                 return .failure(.badRequest("Transfer-Encoding must end with chunked"))
             }
             head.body = .chunked
         } else if let length = contentLength, length > 0 {
-            guard length <= maxBodyBytes else { return .failure(.payloadTooLarge("request body too large")) }
+            guard length <= maxBodyBytes else { return .failure(bodyTooLarge) }
             head.body = .length(length)
         }
         return .success(head)
@@ -292,15 +291,6 @@ enum RequestHeadParser {
         }
     }
 
-    /// `tchar` (RFC 9110 §5.6.2).
-    @inline(__always) static func isToken(_ b: UInt8) -> Bool {
-        switch b {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
-        case 0x21, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2A, 0x2B, 0x2D, 0x2E, 0x5E, 0x5F, 0x60, 0x7C, 0x7E: true
-        default: false
-        }
-    }
-
     /// A request target's bytes: visible ASCII and any byte above it (left to the URL's own checks), no
     /// space, control byte or DEL.
     @inline(__always) private static func isTargetByte(_ b: UInt8) -> Bool { b > 0x20 && b != 0x7F }
@@ -330,6 +320,8 @@ struct ChunkedBodySkipper: Equatable {
         case invalid(EdgeError)
     }
 
+    private static let malformed = EdgeError.badRequest("malformed chunked body")
+
     private var phase = Phase.sizeLine
     private var total = 0
     private var trailerBytes = 0
@@ -347,7 +339,7 @@ struct ChunkedBodySkipper: Equatable {
                 if lineEnd > i, p[lineEnd - 1] == 13 { lineEnd -= 1 }
                 let line = UnsafeRawBufferPointer(rebasing: p[i..<lineEnd])
                 guard lineEnd - i <= Self.maxLineBytes, !line.contains(13) else {
-                    return .invalid(.badRequest("malformed chunked body"))
+                    return .invalid(Self.malformed)
                 }
                 i = lf + 1
                 if phase == .trailers {
@@ -355,27 +347,27 @@ struct ChunkedBodySkipper: Equatable {
                     trailerBytes += line.count
                     guard trailerBytes <= RequestHeadParser.maxHeaderBytes,
                           let colon = line.firstIndex(of: 58), colon > 0,
-                          line[..<colon].allSatisfy(RequestHeadParser.isToken) else {
-                        return .invalid(.badRequest("malformed chunked body"))
+                          line[..<colon].allSatisfy(isTchar) else {
+                        return .invalid(Self.malformed)
                     }
                     continue
                 }
                 // chunk-size [ BWS ";" chunk-ext ]: hex digits, then nothing, or `;` after optional whitespace.
                 var size = 0, digits = 0
                 for b in line {
-                    guard let v = Self.hexValue(b) else { break }
+                    guard let v = PercentDecoding.hexValue(b) else { break }
                     digits += 1
-                    size = size * 16 + v
+                    size = size * 16 + Int(v)
                     guard size <= RequestHeadParser.maxBodyBytes else {
-                        return .invalid(.payloadTooLarge("request body too large"))
+                        return .invalid(RequestHeadParser.bodyTooLarge)
                     }
                 }
-                guard digits > 0 else { return .invalid(.badRequest("malformed chunked body")) }
+                guard digits > 0 else { return .invalid(Self.malformed) }
                 guard line[digits...].first(where: { $0 != 0x20 && $0 != 0x09 }).map({ $0 == 0x3B }) ?? true else {
-                    return .invalid(.badRequest("malformed chunked body"))
+                    return .invalid(Self.malformed)
                 }
                 total += size
-                guard total <= RequestHeadParser.maxBodyBytes else { return .invalid(.payloadTooLarge("request body too large")) }
+                guard total <= RequestHeadParser.maxBodyBytes else { return .invalid(RequestHeadParser.bodyTooLarge) }
                 phase = size == 0 ? .trailers : .data(remaining: size)
             case .data(let remaining):
                 let take = min(remaining, n - i)
@@ -391,34 +383,16 @@ struct ChunkedBodySkipper: Equatable {
                     i += 1
                 } else if p[i] == 13 {
                     guard i + 1 < n else { return .more(consumed: i) }
-                    guard p[i + 1] == 10 else { return .invalid(.badRequest("malformed chunked body")) }
+                    guard p[i + 1] == 10 else { return .invalid(Self.malformed) }
                     i += 2
                 } else {
-                    return .invalid(.badRequest("malformed chunked body"))
+                    return .invalid(Self.malformed)
                 }
                 phase = .sizeLine
             }
         }
     }
 
-    private static func hexValue(_ b: UInt8) -> Int? {
-        switch b {
-        case 0x30...0x39: Int(b - 0x30)
-        case 0x41...0x46: Int(b - 0x41 + 10)
-        case 0x61...0x66: Int(b - 0x61 + 10)
-        default: nil
-        }
-    }
-}
-
-extension Substring {
-    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
-    var trimmingOWS: Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return s
-    }
 }
 
 /// The edge front's request decoder: the connection's bytes become requests (`RequestHeadParser`), their bodies

@@ -26,9 +26,7 @@ import Testing
             "GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\n\r\n",  // after the close: never answered
         ]
         let text = try await RawTCPExchange.exchange(port: node.port, requests.joined())
-        // Bodies end without a line break: status lines are found by their start, not as lines.
-        let statusLines = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
-        #expect(statusLines == ["200 OK", "200 OK", "200 OK", "400 Bad Request"])
+        #expect(RawTCPExchange.statusLines(text) == ["200 OK", "200 OK", "200 OK", "400 Bad Request"])
         let caches = text.split(separator: "\r\n").filter { $0.hasPrefix("x-cache: ") }
         #expect(caches == ["x-cache: MISS", "x-cache: HIT", "x-cache: HIT"])
         #expect(text.contains("connection: close"))
@@ -178,11 +176,6 @@ import Testing
 /// The edge front's own request decoding over a real connection: bodies skipped by their framing, refusals
 /// answered and the connection closed, heads that arrive in pieces.
 @Suite struct RequestFramingTests {
-    static func statusLines(_ text: String) -> [String] {
-        text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
-            .filter { $0.first?.isNumber == true }
-    }
-
     /// Should skip a request's body by its Content-Length or chunked framing — a request hidden in a body is
     /// never answered — and answer the requests after it on the same connection.
     @Test func bodiesAreSkippedNotParsed() async throws {
@@ -195,7 +188,7 @@ import Testing
             + "POST /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked
             + "GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\nConnection: close\r\n\r\n"
         let text = try await RawTCPExchange.exchange(port: node.port, requests)
-        #expect(Self.statusLines(text) == ["200 OK", "405 Method Not Allowed", "200 OK"], "\(text.prefix(300))")
+        #expect(RawTCPExchange.statusLines(text) == ["200 OK", "405 Method Not Allowed", "200 OK"], "\(text.prefix(300))")
         #expect(node.origin.count("/photo.jpg") == 1)
     }
 
@@ -217,7 +210,7 @@ import Testing
         let first = "GET /photo.jpg?w=40 HTTP/1.1\r\nHost: web.test\r\n\r\n"
         let after = "GET /photo.jpg?w=41 HTTP/1.1\r\nHost: web.test\r\n\r\n"
         let text = try await RawTCPExchange.exchange(port: node.port, first + refused + after)
-        #expect(Self.statusLines(text) == ["200 OK"] + statuses, "\(text.prefix(200))")
+        #expect(RawTCPExchange.statusLines(text) == ["200 OK"] + statuses, "\(text.prefix(200))")
         #expect(text.hasSuffix("}"))  // the JSON error body, nothing after it
         #expect(text.contains("connection: close\r\n"))
         #expect(node.origin.count("/photo.jpg") == 1)
@@ -233,7 +226,7 @@ import Testing
             String(decoding: Array(request.utf8)[$0..<min($0 + 7, request.utf8.count)], as: UTF8.self)
         }
         let text = try await RawTCPExchange.exchange(port: node.port, pieces: pieces, pause: .milliseconds(5))
-        #expect(Self.statusLines(text) == ["200 OK"], "\(text.prefix(200))")
+        #expect(RawTCPExchange.statusLines(text) == ["200 OK"], "\(text.prefix(200))")
         #expect(text.contains("content-type: image/webp"))
     }
 }

@@ -162,6 +162,13 @@ public enum RawTCPExchange {
         return collector.received.withLock { $0 }
     }
 
+    /// The status lines of the answers in `text` ("200 OK", …), found by their start: bodies need not end with a
+    /// line break.
+    public static func statusLines(_ text: String) -> [String] {
+        text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.components(separatedBy: "\r\n")[0] }
+            .filter { $0.first?.isNumber == true }
+    }
+
     /// The bodies of the answers in `bytes` (each framed by its Content-Length), in order, up to the first
     /// answer cut short.
     public static func bodies(_ bytes: [UInt8]) -> [[UInt8]] {

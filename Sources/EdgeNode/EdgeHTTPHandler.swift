@@ -165,8 +165,13 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 cache: response.cacheLabel,
                 milliseconds: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15))
         }
-        let head = if let encoded = response.encodedHead {
-            keepAlive ? encoded : ResponseHead.closing(encoded, allocator: context.channel.allocator)
+        // A reused plain hit with its body: the whole answer is one buffer.
+        if keepAlive && !isHead, let encoded = response.encoded, encoded.carriesBody {
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(encoded.bytes)), promise: nil)
+            return
+        }
+        let head = if let encoded = response.encoded {
+            keepAlive ? encoded.head : ResponseHead.closing(encoded.head, allocator: context.channel.allocator)
         } else {
             ResponseHead.encode(response, keepAlive: keepAlive, allocator: context.channel.allocator)
         }

@@ -56,13 +56,14 @@ struct EdgeResponse: Sendable {
     var encodedLinesFrame = false
     /// The body as a sealed memory file (sent with sendfile) instead of `body`.
     var file: BodyFile? = nil
-    /// The whole status line and header block of a keep-alive answer, already encoded (a plain hit's, reused:
-    /// `EdgeService.plainHit`); `headers` and `encodedLines` are then empty. A closing answer encodes its own.
-    var encodedHead: ByteBuffer? = nil
+    /// A plain hit's keep-alive answer, already encoded and reused (`EdgeService.plainHit`): its status line and
+    /// header block, then its body when that is in memory (one buffer, one write); `headers` and `encodedLines`
+    /// are then empty. An answer to HEAD sends its head alone; a closing answer encodes its own head.
+    var encoded: HotCache.Item.PlainAnswer? = nil
 
     var bodyLength: Int { file?.length ?? body.readableBytes }
     /// Its `X-Cache` (HIT for a reused plain-hit head, whose headers are not kept apart), for the access log.
-    var cacheLabel: String { encodedHead != nil ? "HIT" : headers.first(name: "x-cache") ?? "-" }
+    var cacheLabel: String { encoded != nil ? "HIT" : headers.first(name: "x-cache") ?? "-" }
 }
 
 /// The request flow of the edge front: route, parse, negotiate, key, look up, fill on a miss, respond.
@@ -188,7 +189,7 @@ final class EdgeService: Sendable {
             if let item = cached { hot.put(resolved.key, item) }
         }
         // A purged entry is no entry: not served, not even stale; it is dropped as it is found.
-        if let item = cached, purges.covers(item.header) {
+        if let item = cached, purges.covers(item) {
             cached = nil
             drop(resolved.key)
         }
@@ -254,21 +255,23 @@ final class EdgeService: Sendable {
     }
 
     /// A fresh hit with no conditions — the answer most requests get: a 200 whose head differs from the last one
-    /// this entry sent only when its `Age` or `max-age` does (they count whole seconds), so the encoded head is
-    /// kept on the entry and reused until they change, instead of being built and encoded on every hit.
+    /// this entry sent only when its `Age` or `max-age` does (they count whole seconds), so the encoded answer
+    /// (head and body in one buffer) is kept on the entry and reused until they change, instead of being built
+    /// and encoded on every hit.
     private func plainHit(_ item: HotCache.Item, now: Double, _ r: Resolved, allocator: ByteBufferAllocator) -> EdgeResponse {
         let h = item.header
         let age = h.freshness.ageSeconds(at: now)
         let maxAge = h.downstreamCacheControl == nil ? Self.maxAge(h, now: now, r) : -1
         metrics.countRequest(status: 200, cache: "HIT")
-        if let head = item.plainHead.withLockedValue({ $0 }), head.age == age, head.maxAge == maxAge {
-            return EdgeResponse(status: .ok, headers: [:], body: item.buffer ?? ByteBuffer(), file: item.file,
-                                encodedHead: head.bytes)
+        if let answer = item.plainAnswer(age: age, maxAge: maxAge) {
+            return EdgeResponse(status: .ok, headers: [:], body: answer.body ?? ByteBuffer(), file: item.file,
+                                encoded: answer)
         }
         var response = entryResponse(item, cache: "HIT", now: now, r, Preconditions(), timing: nil)
-        let bytes = ResponseHead.encode(response, keepAlive: true, allocator: allocator)
-        item.plainHead.withLockedValue { $0 = HotCache.Item.PlainHead(age: age, maxAge: maxAge, bytes: bytes) }
-        response.encodedHead = bytes
+        let head = ResponseHead.encode(response, keepAlive: true, allocator: allocator)
+        let answer = item.keepPlainAnswer(head: head, age: age, maxAge: maxAge)
+        response.body = answer.body ?? response.body
+        response.encoded = answer
         return response
     }
 
@@ -424,7 +427,7 @@ final class EdgeService: Sendable {
     /// A fresh entry for `key` from the memory tier or the store, if there is one.
     private func freshEntry(_ key: CacheKey, allocator: ByteBufferAllocator) -> HotCache.Item? {
         let now = clock()
-        if let item = hot.get(key), item.header.freshness.isFresh(at: now), !purges.covers(item.header) { return item }
+        if let item = hot.get(key), item.header.freshness.isFresh(at: now), !purges.covers(item) { return item }
         let stored: HotCache.Item?? = store.read(key) { raw -> HotCache.Item? in
             guard let h = CacheEntry.decodeHeader(raw), h.freshness.isFresh(at: now), !purges.covers(h) else { return nil }
             return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))

@@ -1,6 +1,7 @@
 import EdgeCore
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// A small in-memory tier in front of LMDB for the most recently used variants: a hit from here shares the
 /// body buffer (no copy out of the map, no read transaction). Write-through and bounded in bytes (LRU).
@@ -12,30 +13,67 @@ final class HotCache: Sendable {
     /// costs one reference, not a copy of every field.
     final class Item: Sendable {
         let header: CacheEntry.Header
-        /// The body in memory; nil when it is kept in `file` instead.
-        let buffer: ByteBuffer?
-        /// The body as a sealed memory file, sent with sendfile (large bodies kept by the memory tier).
+        /// The body as a sealed memory file, sent with sendfile (large bodies kept by the memory tier); nil when
+        /// the body is in memory (`buffer`).
         let file: BodyFile?
+        let bodyLength: Int
         /// `etag`, `vary`, `accept-ch` and, for what is not a raster image, `x-content-type-options` and
         /// `content-security-policy`: the lines every answer from this entry carries (200, 206 and 304).
         let describing: ByteBuffer
         /// `describing`, then `accept-ranges`, `content-type` and `content-length`: the lines of a whole 200.
         let whole: ByteBuffer
-        /// The head of this entry's last plain hit, reused while its `Age` and `max-age` stay the same
-        /// (`EdgeService.plainHit`).
-        let plainHead = NIOLockedValueBox<PlainHead?>(nil)
+        /// The entry's last plain hit, encoded: its head, and after it the body when that is in memory. The body
+        /// lives only here (`buffer` is a view of it), so a plain hit is one buffer and one write, and the entry
+        /// keeps one copy of its body. Replaced, never changed in place: answers still being written keep theirs.
+        private let plain: NIOLockedValueBox<PlainAnswer>
+        /// `PurgeService.covers(_:)`: how many tombstone insertions the item was last found alive after (-1: never
+        /// checked).
+        let passedPurges = Atomic<Int>(-1)
 
-        struct PlainHead: Sendable {
-            var age: Int
+        /// A plain hit's whole answer (`EdgeService.plainHit`), reused while its `Age` and `max-age` stay the same.
+        struct PlainAnswer: Sendable {
+            /// nil until the first plain hit (`bytes` is then the body alone).
+            var age: Int?
             /// -1 where the entry's Cache-Control is fixed (a source's `cacheControl`), not a counted max-age.
             var maxAge: Int
+            /// The head, then the body when it is in memory.
             var bytes: ByteBuffer
+            var headLength: Int
+
+            var head: ByteBuffer { bytes.getSlice(at: bytes.readerIndex, length: headLength) ?? ByteBuffer() }
+            var carriesBody: Bool { bytes.readableBytes > headLength }
+            /// The body, when `bytes` carries it.
+            var body: ByteBuffer? {
+                carriesBody
+                    ? bytes.getSlice(at: bytes.readerIndex + headLength, length: bytes.readableBytes - headLength) : nil
+            }
         }
+
+        /// The body in memory; nil when it is kept in `file` instead.
+        var buffer: ByteBuffer? { file == nil ? plain.withLockedValue { $0.body } ?? ByteBuffer() : nil }
 
         /// The body's bytes (read back from `file` when that is where they are: a copy, for the rare answers
         /// that need one — the common ones send the file).
         var body: ByteBuffer { buffer ?? file?.read() ?? ByteBuffer() }
-        var bodyLength: Int { file?.length ?? buffer?.readableBytes ?? 0 }
+
+        /// The plain answer made for this `Age` and `max-age`, if the last one made was.
+        func plainAnswer(age: Int, maxAge: Int) -> PlainAnswer? {
+            let last = plain.withLockedValue { $0 }
+            return last.age == age && last.maxAge == maxAge ? last : nil
+        }
+
+        /// Keeps `head` (a plain hit's, keep-alive) as the plain answer for this `Age` and `max-age`, the body
+        /// (when in memory) copied after it; returns that answer.
+        func keepPlainAnswer(head: ByteBuffer, age: Int, maxAge: Int) -> PlainAnswer {
+            var bytes = head
+            if file == nil {
+                bytes.reserveCapacity(head.readableBytes + bodyLength)
+                if let body = buffer { bytes.writeImmutableBuffer(body) }
+            }
+            let answer = PlainAnswer(age: age, maxAge: maxAge, bytes: bytes, headLength: head.readableBytes)
+            plain.withLockedValue { $0 = answer }
+            return answer
+        }
 
         /// The same entry with its body moved into a sealed memory file (its encoded lines shared: the body's
         /// bytes and length are the same); nil when no file can be made.
@@ -46,16 +84,18 @@ final class HotCache: Sendable {
 
         private init(header: CacheEntry.Header, file: BodyFile, describing: ByteBuffer, whole: ByteBuffer) {
             self.header = header
-            self.buffer = nil
             self.file = file
+            bodyLength = file.length
+            plain = NIOLockedValueBox(PlainAnswer(age: nil, maxAge: -1, bytes: ByteBuffer(), headLength: 0))
             self.describing = describing
             self.whole = whole
         }
 
         init(header: CacheEntry.Header, body: ByteBuffer) {
             self.header = header
-            self.buffer = body
-            self.file = nil
+            file = nil
+            bodyLength = body.readableBytes
+            plain = NIOLockedValueBox(PlainAnswer(age: nil, maxAge: -1, bytes: body, headLength: 0))
             var lines: [(String, String)] = [("etag", header.etag)]
             if header.clientHints.isEmpty {
                 if header.variesOnAccept { lines.append(("vary", "Accept")) }

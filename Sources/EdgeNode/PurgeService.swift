@@ -113,6 +113,20 @@ final class PurgeService: Sendable {
         hlc.withLockedValue { $0.receive(remote) }
     }
 
+    /// Whether the memory tier's `item` is dead. The tombstones are searched only when some were added since the
+    /// item last passed them (as Varnish tests an object against the bans newer than it, not every ban on every
+    /// hit); tombstones that expire never make a live item dead, so a pass holds until the next insertion.
+    func covers(_ item: HotCache.Item) -> Bool {
+        let seen = insertions.load(ordering: .acquiring)
+        if item.passedPurges.load(ordering: .relaxed) == seen { return false }
+        if covers(item.header) { return true }
+        item.passedPurges.store(seen, ordering: .relaxed)
+        return false
+    }
+
+    /// How many times tombstones were added (after they were in the index).
+    private let insertions = Atomic<Int>(0)
+
     /// Whether a stored entry is dead: some tombstone matches it and its fetch started at or before that purge.
     func covers(_ h: CacheEntry.Header) -> Bool {
         let fetched = HybridClock.micros(h.fetchedAt)
@@ -212,6 +226,7 @@ final class PurgeService: Sendable {
     private func insert(_ tombstones: [Tombstone]) {
         let applied = tick()
         index.withLockedValue { idx in for t in tombstones { idx.insert(t, applied: applied) } }
+        insertions.add(1, ordering: .releasing)
         let ids = Self.revocations(tombstones)
         if !ids.isEmpty { revoked.withLockedValue { $0.formUnion(ids) } }
         sweepDue.withLockedValue { $0 = true }

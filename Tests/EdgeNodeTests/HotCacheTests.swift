@@ -59,6 +59,34 @@ import Testing
         cache.remove(Self.key(1))
         #expect(Array(file.read().readableBytesView) == bytes)
     }
+
+    /// Should keep a plain answer as the head with the in-memory body after it (the body kept once: the item's
+    /// buffer is a view of it), reuse it only for the same Age and max-age, leave answers already handed out as
+    /// they were when a new one replaces them, and carry no body for a body kept in a file.
+    @Test func plainAnswerCarriesTheBody() throws {
+        let bytes = (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let item = HotCache.Item(header: Self.item(1).header, body: ByteBuffer(bytes: bytes))
+        #expect(item.plainAnswer(age: 0, maxAge: 60) == nil)
+        let first = item.keepPlainAnswer(head: ByteBuffer(string: "HEAD-0\r\n\r\n"), age: 0, maxAge: 60)
+        #expect(first.carriesBody && first.headLength == 10)
+        #expect(String(buffer: first.head) == "HEAD-0\r\n\r\n")
+        #expect(Array(first.bytes.readableBytesView) == Array("HEAD-0\r\n\r\n".utf8) + bytes)
+        #expect(item.plainAnswer(age: 0, maxAge: 60)?.bytes == first.bytes)
+        #expect(item.plainAnswer(age: 1, maxAge: 60) == nil && item.plainAnswer(age: 0, maxAge: 59) == nil)
+        #expect(item.buffer.map { Array($0.readableBytesView) } == bytes && item.bodyLength == 5000)
+        let second = item.keepPlainAnswer(head: ByteBuffer(string: "HEAD-1 longer\r\n\r\n"), age: 1, maxAge: 59)
+        #expect(Array(second.bytes.readableBytesView) == Array("HEAD-1 longer\r\n\r\n".utf8) + bytes)
+        #expect(Array(first.bytes.readableBytesView) == Array("HEAD-0\r\n\r\n".utf8) + bytes, "handed out: unchanged")
+        #expect(item.plainAnswer(age: 0, maxAge: 60) == nil)
+        #expect(Array(item.body.readableBytesView) == bytes)
+
+        let cache = HotCache(maxBytes: 4 << 20)
+        cache.put(Self.key(1), HotCache.Item(header: item.header, body: ByteBuffer(repeating: 1, count: 200_000)))
+        let large = try #require(cache.get(Self.key(1)))
+        let answer = large.keepPlainAnswer(head: ByteBuffer(string: "H\r\n\r\n"), age: 0, maxAge: 1)
+        #expect(large.file != nil && large.buffer == nil && !answer.carriesBody && answer.body == nil)
+        #expect(large.body.readableBytes == 200_000)
+    }
 }
 
 @Suite struct WallClockTests {

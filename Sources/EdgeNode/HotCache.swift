@@ -9,8 +9,8 @@ import Synchronization
 final class HotCache: Sendable {
     /// One cached variant as the hit path answers it: its header, its body, and the header lines that describe
     /// it, encoded once (they depend on the entry alone) so that a hit copies them instead of building them.
-    /// Immutable and shared (but for the last plain hit's encoded head, kept under a lock of its own): a lookup
-    /// costs one reference, not a copy of every field.
+    /// Immutable and shared (but for its last plain answer, which holds the body, under a lock of its own, and the
+    /// purge check's mark, an atomic): a lookup costs one reference, not a copy of every field.
     final class Item: Sendable {
         let header: CacheEntry.Header
         /// The body as a sealed memory file, sent with sendfile (large bodies kept by the memory tier); nil when

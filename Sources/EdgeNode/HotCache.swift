@@ -17,6 +17,11 @@ final class HotCache: Sendable {
         /// the body is in memory (`buffer`).
         let file: BodyFile?
         let bodyLength: Int
+        /// The memory the item holds, as the memory tier counts it against its bound: a body in a file counts its
+        /// length; a body in memory counts the buffer of its plain answer (a head of up to `headAllowance` bytes,
+        /// then the body), rounded up to a power of two as NIO rounds every buffer it allocates.
+        let memoryCost: Int
+        static let headAllowance = 1024
         /// `etag`, `vary`, `accept-ch` and, for what is not a raster image, `x-content-type-options` and
         /// `content-security-policy`: the lines every answer from this entry carries (200, 206 and 304).
         let describing: ByteBuffer
@@ -63,16 +68,22 @@ final class HotCache: Sendable {
         }
 
         /// Keeps `head` (a plain hit's, keep-alive) as the plain answer for this `Age` and `max-age`, the body
-        /// (when in memory) copied after it; returns that answer.
+        /// (when in memory) copied after it into a buffer allocated for the two; returns that answer.
         func keepPlainAnswer(head: ByteBuffer, age: Int, maxAge: Int) -> PlainAnswer {
             var bytes = head
-            if file == nil {
-                bytes.reserveCapacity(head.readableBytes + bodyLength)
-                if let body = buffer { bytes.writeImmutableBuffer(body) }
+            if file == nil, let body = buffer {
+                bytes = ByteBufferAllocator().buffer(capacity: head.readableBytes + body.readableBytes)
+                bytes.writeImmutableBuffer(head)
+                bytes.writeImmutableBuffer(body)
             }
             let answer = PlainAnswer(age: age, maxAge: maxAge, bytes: bytes, headLength: head.readableBytes)
             plain.withLockedValue { $0 = answer }
             return answer
+        }
+
+        /// The bytes NIO allocates for a buffer of `capacity` bytes: the next power of two.
+        static func allocationSize(_ capacity: Int) -> Int {
+            capacity <= 1 ? capacity : 1 << (Int.bitWidth - (capacity - 1).leadingZeroBitCount)
         }
 
         /// The same entry with its body moved into a sealed memory file (its encoded lines shared: the body's
@@ -86,6 +97,7 @@ final class HotCache: Sendable {
             self.header = header
             self.file = file
             bodyLength = file.length
+            memoryCost = file.length
             plain = NIOLockedValueBox(PlainAnswer(age: nil, maxAge: -1, bytes: ByteBuffer(), headLength: 0))
             self.describing = describing
             self.whole = whole
@@ -95,6 +107,7 @@ final class HotCache: Sendable {
             self.header = header
             file = nil
             bodyLength = body.readableBytes
+            memoryCost = Self.allocationSize(body.readableBytes + Self.headAllowance)
             plain = NIOLockedValueBox(PlainAnswer(age: nil, maxAge: -1, bytes: body, headLength: 0))
             var lines: [(String, String)] = [("etag", header.etag)]
             if header.clientHints.isEmpty {
@@ -192,7 +205,7 @@ final class HotCache: Sendable {
 
         mutating func put(_ key: CacheKey, _ item: Item) {
             remove(key)
-            let size = item.bodyLength
+            let size = item.memoryCost
             while bytes + size > maxBytes, tail >= 0 { remove(slots[tail].key) }
             guard bytes + size <= maxBytes else { return }
             let slot = Slot(key: key, item: item, prev: -1, next: -1)
@@ -206,7 +219,7 @@ final class HotCache: Sendable {
         mutating func remove(_ key: CacheKey) {
             guard let i = index.removeValue(forKey: key) else { return }
             unlink(i)
-            bytes -= slots[i].item?.bodyLength ?? 0
+            bytes -= slots[i].item?.memoryCost ?? 0
             slots[i].item = nil  // let the memory go now
             free.append(i)
         }

@@ -17,14 +17,15 @@ import Testing
 
     /// Should stay within its byte bound by dropping the least recently used items first.
     @Test func evictsLeastRecentlyUsed() {
-        let cache = HotCache(maxBytes: 16_000)  // items up to 1000 bytes
+        let cost = Self.item(1000).memoryCost
+        let cache = HotCache(maxBytes: 16 * cost)
         for n in 0..<16 { cache.put(Self.key(n), Self.item(1000)) }
-        #expect(cache.usage.entries == 16 && cache.usage.bytes == 16_000)
+        #expect(cache.usage.entries == 16 && cache.usage.bytes == 16 * cost)
         _ = cache.get(Self.key(0))           // 0 becomes the most recent
         cache.put(Self.key(16), Self.item(1000))
         #expect(cache.get(Self.key(0)) != nil)
         #expect(cache.get(Self.key(1)) == nil)  // the least recent went
-        #expect(cache.usage.bytes <= 16_000)
+        #expect(cache.usage.bytes <= 16 * cost)
     }
 
     /// Should refuse items over a sixteenth of its size, and replace an item put twice.
@@ -34,7 +35,7 @@ import Testing
         #expect(cache.get(Self.key(1)) == nil)
         cache.put(Self.key(2), Self.item(500))
         cache.put(Self.key(2), Self.item(800))
-        #expect(cache.usage.entries == 1 && cache.usage.bytes == 800)
+        #expect(cache.usage.entries == 1 && cache.usage.bytes == 2048)
         cache.remove(Self.key(2))
         #expect(cache.usage.entries == 0 && cache.usage.bytes == 0)
         #expect(HotCache(maxBytes: 0).isEnabled == false)
@@ -50,7 +51,7 @@ import Testing
         cache.put(Self.key(2), Self.item(1000))
         let large = try #require(cache.get(Self.key(1)))
         let file = try #require(large.file)
-        #expect(large.bodyLength == 200_000 && cache.usage.bytes == 201_000)
+        #expect(large.bodyLength == 200_000 && cache.usage.bytes == 200_000 + 2048)
         #expect(Array(large.body.readableBytesView) == bytes)
         #expect(String(buffer: large.whole).contains("content-length: 200000\r\n"))
         #expect(cache.get(Self.key(2))?.file == nil)
@@ -58,6 +59,19 @@ import Testing
         #expect(written == -1, "sealed against writes")
         cache.remove(Self.key(1))
         #expect(Array(file.read().readableBytesView) == bytes)
+    }
+
+    /// Should count a body in memory as the power-of-two buffer NIO allocates for it with a head in front, and a
+    /// body in a file as its length.
+    @Test func countsWhatItemsHold() {
+        #expect(HotCache.Item.allocationSize(1000) == 1024 && HotCache.Item.allocationSize(1024) == 1024)
+        #expect(HotCache.Item.allocationSize(1025) == 2048 && HotCache.Item.allocationSize(0) == 0)
+        #expect(Self.item(1000).memoryCost == 2048 && Self.item(7000).memoryCost == 8192)
+        #expect(Self.item(7200).memoryCost == 16384, "7200 bytes and a head of up to 1 KiB: over 8 KiB")
+        var head = ByteBuffer(repeating: 65, count: HotCache.Item.headAllowance)
+        head.writeString("\r\n\r\n")
+        let item = Self.item(7000)
+        #expect(item.keepPlainAnswer(head: head, age: 0, maxAge: 0).bytes.capacity <= item.memoryCost)
     }
 
     /// Should keep a plain answer as the head with the in-memory body after it (the body kept once: the item's
@@ -69,6 +83,7 @@ import Testing
         #expect(item.plainAnswer(age: 0, maxAge: 60) == nil)
         let first = item.keepPlainAnswer(head: ByteBuffer(string: "HEAD-0\r\n\r\n"), age: 0, maxAge: 60)
         #expect(first.carriesBody && first.headLength == 10)
+        #expect(first.bytes.capacity <= item.memoryCost, "the memory tier counts what the answer holds")
         #expect(String(buffer: first.head) == "HEAD-0\r\n\r\n")
         #expect(Array(first.bytes.readableBytesView) == Array("HEAD-0\r\n\r\n".utf8) + bytes)
         #expect(item.plainAnswer(age: 0, maxAge: 60)?.bytes == first.bytes)

@@ -45,8 +45,6 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
             for word in 0..<4 { hasher.combine(p.loadUnaligned(fromByteOffset: word * 8, as: UInt64.self)) }
         }
     }
-
-    public static func == (a: CacheKey, b: CacheKey) -> Bool { a.bytes == b.bytes }
 }
 
 extension TransformSpec {

@@ -7,9 +7,10 @@ import NIOHTTP1
 
 /// The edge front's HTTP/1.1 connection handler, the only handler on an edge connection. It runs the edge's own
 /// request decoder (`EdgeRequestDecoder`) over the bytes it receives, takes one complete request head at a time
-/// (bodies are skipped by the decoder), asks the service, and writes the answer's bytes itself: the status line
-/// and header block encoded into one small buffer (`ResponseHead`), the body's buffer shared, two writes and one
-/// flush that pass through no other handler. Hits are answered without leaving the event loop.
+/// (bodies are skipped by the decoder), asks the service, and writes the answer's bytes itself, through no other
+/// handler, one flush per answer: a plain hit's reused answer (head and body) as one buffer; otherwise the status
+/// line and header block encoded into one small buffer (`ResponseHead`) and the body's buffer shared or its file.
+/// Hits are answered without leaving the event loop.
 ///
 /// What NIO's server pipeline helpers did for it, it does itself: pipelined requests are answered in order (while
 /// one is worked on, the complete ones behind it wait here and reading stops), a request the decoder refuses is

@@ -580,7 +580,7 @@ final class EdgeService: Sendable {
         headers.reserveCapacity(8)
         // A URL's `expires` bounds the lifetime it may be cached for downstream.
         headers.add(name: "cache-control", value: h.downstreamCacheControl ?? "public, max-age=\(Self.maxAge(h, now: now, r))")
-        headers.add(name: "age", value: String(h.freshness.ageSeconds(at: now)))
+        headers.add(name: "age", value: h.freshness.ageHeader(at: now))
         headers.add(name: "x-cache", value: cache)
         if let timing { headers.add(name: "server-timing", value: timing) }
         // The entry's own lines (etag, vary, content-type…) were encoded when it was read or filled.

@@ -45,9 +45,7 @@ final class NodeMetrics: Sendable {
             r[result] = CoreMetrics.Counter(label: "imgedge_revalidations_total", dimensions: [("result", result)], factory: f)
         }
         revalidations = r
-        let ok = Self.requestCounter(status: 200, cache: "HIT", factory: f)
-        okHits = ok
-        requestCounters.withLockedValue { $0[RequestLabel(status: 200, cache: "HIT")] = ok }
+        okHits = Self.requestCounter(status: 200, cache: "HIT", factory: f)
     }
 
     /// not-modified: the origin answered 304; modified: it sent a new body; mismatch: its 304 named another

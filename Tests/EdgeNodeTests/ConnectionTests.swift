@@ -263,24 +263,6 @@ import Testing
         #expect(node.origin.count("/photo.jpg") == 1)
     }
 
-    /// The answers in `bytes`, in order: each head and the body its content-length frames (none where the
-    /// request at that place was a HEAD).
-    static func answers(_ bytes: [UInt8], heads: [Bool]) -> [(head: String, body: [UInt8])] {
-        var out: [(head: String, body: [UInt8])] = []
-        var at = 0
-        for isHead in heads {
-            guard let end = (at..<max(at, bytes.count - 3)).first(where: { bytes[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) })
-            else { break }
-            let head = String(decoding: bytes[at..<end], as: UTF8.self)
-            let length = head.components(separatedBy: "\r\n").first { $0.hasPrefix("content-length: ") }
-                .flatMap { Int($0.dropFirst(16)) } ?? 0
-            let bodyEnd = min(bytes.count, end + 4 + (isHead ? 0 : length))
-            out.append((head, Array(bytes[(end + 4)..<bodyEnd])))
-            at = bodyEnd
-        }
-        return out
-    }
-
     /// Should send a plain hit's body whole and once, however its head was made (new, reused as one buffer with
     /// the body, to HEAD, on a closing answer), across a change of head, and serve ranges of the same bytes.
     @Test func plainHitBodiesOnTheWire() async throws {
@@ -297,7 +279,7 @@ import Testing
         for advance in [0, 2.5] {
             clock.advance(advance)
             let bytes = try await RawTCPExchange.exchangeBytes(port: node.port, get + get + head + range + get + close)
-            let answers = Self.answers(bytes, heads: [false, false, true, false, false, false])
+            let answers = RawTCPExchange.answers(bytes, isHead: [false, false, true, false, false, false])
             let statuses: [String] = answers.map { String($0.head.prefix(12)) }
             #expect(statuses == ["HTTP/1.1 200", "HTTP/1.1 200", "HTTP/1.1 200", "HTTP/1.1 206", "HTTP/1.1 200", "HTTP/1.1 200"])
             guard answers.count == 6 else { return }

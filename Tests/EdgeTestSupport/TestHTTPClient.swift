@@ -169,23 +169,28 @@ public enum RawTCPExchange {
             .filter { $0.first?.isNumber == true }
     }
 
-    /// The bodies of the answers in `bytes` (each framed by its Content-Length), in order, up to the first
-    /// answer cut short.
-    public static func bodies(_ bytes: [UInt8]) -> [[UInt8]] {
-        var found: [[UInt8]] = []
+    /// The answers in `bytes`, in order: each head (without the blank line ending it) and the body its
+    /// Content-Length frames (none without one, and none for the n-th answer when `isHead[n]`: an answer to
+    /// HEAD), up to the first answer cut short.
+    public static func answers(_ bytes: [UInt8], isHead: [Bool] = []) -> [(head: String, body: [UInt8])] {
+        var found: [(head: String, body: [UInt8])] = []
         var at = 0
         let end = Array("\r\n\r\n".utf8)
         while at < bytes.count {
             guard let headEnd = (at..<max(at, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == end }) else { break }
-            let head = String(decoding: bytes[at..<headEnd], as: UTF8.self).lowercased()
-            guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
-                  let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
-                  headEnd + 4 + length <= bytes.count else { break }
-            found.append(Array(bytes[(headEnd + 4)..<(headEnd + 4 + length)]))
+            let head = String(decoding: bytes[at..<headEnd], as: UTF8.self)
+            let framed = head.lowercased().split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+            let length = found.count < isHead.count && isHead[found.count] ? 0 : framed
+            guard headEnd + 4 + length <= bytes.count else { break }
+            found.append((head, Array(bytes[(headEnd + 4)..<(headEnd + 4 + length)])))
             at = headEnd + 4 + length
         }
         return found
     }
+
+    /// The bodies of the answers in `bytes` (`answers`).
+    public static func bodies(_ bytes: [UInt8]) -> [[UInt8]] { answers(bytes).map(\.body) }
 
     final class RawCollector: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer

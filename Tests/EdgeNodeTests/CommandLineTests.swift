@@ -6,44 +6,29 @@ import Testing
 @Suite struct CommandLineTests {
     static let binary = Corpus.packageRoot.appendingPathComponent(".build/debug/imgedge").path
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ args: [String]) throws -> Run {
+    /// Runs the executable with `args`, waiting for it off the concurrency pool (see `ChildProcess`).
+    static func run(_ args: [String]) async throws -> ChildProcess.Result {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (tools/test does)")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return try await ChildProcess.run(binary, args)
     }
 
     /// Should exit 2 and list every problem of a bad configuration, one a line, each naming its key.
-    @Test func checkConfigReportsAll() throws {
+    @Test func checkConfigReportsAll() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("bad.yaml", bytes: Array("http: {port: -1}\ncache: {maxBytes: huge}\nbogus: true\n".utf8))
-        let r = try Self.run(["check-config", "--config", dir.path + "/bad.yaml"])
+        let r = try await Self.run(["check-config", "--config", dir.path + "/bad.yaml"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("http.port"))
         #expect(r.stderr.contains("cache.maxBytes"))
         #expect(r.stderr.contains("bogus: unknown key"))
-        let ok = try Self.run(["check-config", "--config", Corpus.packageRoot.appendingPathComponent("conf/imgedge.yaml").path])
+        let ok = try await Self.run(["check-config", "--config", Corpus.packageRoot.appendingPathComponent("conf/imgedge.yaml").path])
         #expect(ok.status == 0)
     }
 
     /// Should exit 2 with a one-line reason on a usage error (an unknown option), as the contract says.
-    @Test func usageErrorExitsTwo() throws {
-        let r = try Self.run(["serve", "--bogus"])
+    @Test func usageErrorExitsTwo() async throws {
+        let r = try await Self.run(["serve", "--bogus"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("--bogus"))
     }
@@ -69,19 +54,22 @@ import Testing
         let err = Pipe()
         p.standardError = err
         try p.run()
-        // The first line is the JSON "serving" record with the bound ports.
-        var buffer = Data()
-        var port: Int?
-        let deadline = Date().addingTimeInterval(20)
-        while port == nil, Date() < deadline {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            buffer += chunk
-            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
-                guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      obj["message"] as? String == "serving", let http = obj["edge.http"] as? String else { continue }
-                port = http.split(separator: ":").last.flatMap { Int($0) }
+        // The first line is the JSON "serving" record with the bound ports (read on a thread of its own: see ChildProcess).
+        let reader = err.fileHandleForReading
+        let port: Int? = try await OffPool.run {
+            var buffer = Data()
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                let chunk = reader.availableData
+                if chunk.isEmpty { return nil }
+                buffer += chunk
+                for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
+                    guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                          obj["message"] as? String == "serving", let http = obj["edge.http"] as? String else { continue }
+                    if let port = http.split(separator: ":").last.flatMap({ Int($0) }) { return port }
+                }
             }
+            return nil
         }
         let bound = try #require(port)
         do {
@@ -90,12 +78,12 @@ import Testing
         } catch {
             // Show what the server said (it may have died) rather than only the client's side.
             p.terminate()
-            let rest = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let rest = try await OffPool.run { String(decoding: reader.readDataToEndOfFile(), as: UTF8.self) }
             Issue.record("request failed: \(error); server running: \(p.isRunning); server log: \(rest.suffix(4000))")
             return
         }
         p.terminate()  // SIGTERM
-        p.waitUntilExit()
+        await p.waitForExit()
         #expect(p.terminationStatus == 0)
     }
 }

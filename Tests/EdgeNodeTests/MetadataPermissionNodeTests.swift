@@ -23,7 +23,7 @@ import Testing
         defer { Task { await allowed.stopAll() } }
         let kept = try await allowed.get("/private.jpg?w=60&iptc=allow&fm=jpg")
         #expect(kept.status == 200)
-        let tags = try PassthroughNodeTests.exiftoolTags(kept.body)
+        let tags = try await PassthroughNodeTests.exiftoolTags(kept.body)
         #expect(tags["IPTC:By-line"] == "Jane Doe")
         for (key, _) in tags {
             #expect(!key.hasPrefix("GPS:") && !key.hasPrefix("XMP") && !key.hasPrefix("ExifIFD:") && key != "IFD0:Artist",
@@ -32,13 +32,13 @@ import Testing
         // Without iptc=allow, and as WebP, nothing.
         for target in ["/private.jpg?w=60&fm=jpg", "/private.jpg?w=60&iptc=allow&fm=webp"] {
             let other = try await allowed.get(target)
-            #expect(try PassthroughNodeTests.exiftoolTags(other.body).keys.allSatisfy { !$0.hasPrefix("IPTC:") }, "\(target)")
+            #expect(try await PassthroughNodeTests.exiftoolTags(other.body).keys.allSatisfy { !$0.hasPrefix("IPTC:") }, "\(target)")
         }
         let refused = try await Self.node()
         defer { Task { await refused.stopAll() } }
         let stripped = try await refused.get("/private.jpg?w=60&iptc=allow&fm=jpg")
         #expect(stripped.status == 200)
-        #expect(try PassthroughNodeTests.exiftoolTags(stripped.body).keys.allSatisfy { !$0.hasPrefix("IPTC:") })
+        #expect(try await PassthroughNodeTests.exiftoolTags(stripped.body).keys.allSatisfy { !$0.hasPrefix("IPTC:") })
     }
 
     /// Should include the GPS position in fm=json only with exposeLocation.

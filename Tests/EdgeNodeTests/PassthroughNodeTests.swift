@@ -12,20 +12,13 @@ import Testing
     }
 
     /// What exiftool finds in `bytes`, as "Group:Tag" names (exiftool is installed by tools/test).
-    static func exiftoolTags(_ bytes: [UInt8]) throws -> [String: String] {
+    static func exiftoolTags(_ bytes: [UInt8]) async throws -> [String: String] {
         let dir = try TemporaryDirectory(prefix: "imgedge-exif")
         let file = dir.path + "/image"
         try Data(bytes).write(to: URL(fileURLWithPath: file))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["exiftool", "-j", "-G1", "-a", "-u", file]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "exiftool must be installed (tools/test installs libimage-exiftool-perl)")
-        let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+        let r = try await ChildProcess.run("/usr/bin/env", ["exiftool", "-j", "-G1", "-a", "-u", file])
+        #expect(r.status == 0, "exiftool must be installed (tools/test installs libimage-exiftool-perl)")
+        let list = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]
         return (list?.first ?? [:]).mapValues { "\($0)" }
     }
 
@@ -40,7 +33,7 @@ import Testing
         #expect(r.status == 200 && r.header("x-cache") == "MISS")
         #expect(r.header("content-type") == "image/jpeg")
         #expect(r.body == LosslessMetadata.strip(original)?.body)
-        let tags = try Self.exiftoolTags(r.body)
+        let tags = try await Self.exiftoolTags(r.body)
         let leaked = tags.filter { k, v in
             k.hasPrefix("GPS") || k.hasPrefix("XMP") || k.hasPrefix("IPTC") || k.hasPrefix("ExifIFD")
                 || k.hasSuffix(":Comment") || k.hasSuffix(":Make") || k.hasSuffix(":Model") || v.contains("Jane Doe")
@@ -63,7 +56,7 @@ import Testing
             node.origin.route("/\(name)", body: original, headers: [("Content-Type", type)])
             let r = try await node.get("/\(name)")
             #expect(r.status == 200 && r.header("content-type") == type, "\(name)")
-            let tags = try Self.exiftoolTags(r.body)
+            let tags = try await Self.exiftoolTags(r.body)
             let leaked = tags.filter { k, v in k.hasPrefix("GPS") || k.hasPrefix("XMP") || v.contains("Jane Doe") || v.contains("taken at home") }
             #expect(leaked.isEmpty, "\(name): \(leaked)")
         }
@@ -78,7 +71,7 @@ import Testing
         #expect(try await node.get("/private.jpg").body == original)
         // A transformed output never carries metadata, whatever the source says.
         let small = try await node.get("/private.jpg?w=20")
-        #expect(try Self.exiftoolTags(small.body).keys.contains { $0.hasPrefix("GPS") } == false)
+        #expect(try await Self.exiftoolTags(small.body).keys.contains { $0.hasPrefix("GPS") } == false)
     }
 
     /// Should serve files libvips cannot read as the origin sent them, with or without parameters, cached, and

@@ -224,15 +224,15 @@ import Testing
         route(node, "/a.jpg")
         _ = try await node.get("/a.jpg?w=20")
         let admin = "http://127.0.0.1:\(node.adminPort)"
-        let ok = try CommandLineTests.run(["purge", "--admin", admin, "--key", Self.operatorSecret, "--url", "http://web.test/a.jpg"])
+        let ok = try await CommandLineTests.run(["purge", "--admin", admin, "--key", Self.operatorSecret, "--url", "http://web.test/a.jpg"])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("\"id\""))
         #expect(try await node.get("/a.jpg?w=20").header("x-cache") == "MISS")
-        let tagged = try CommandLineTests.run(["purge", "--admin", admin, "--key", Self.acmeSecret, "--tag", "t"])
+        let tagged = try await CommandLineTests.run(["purge", "--admin", admin, "--key", Self.acmeSecret, "--tag", "t"])
         #expect(tagged.status == 0, "\(tagged.stderr)")
-        #expect(try CommandLineTests.run(["purge", "--admin", admin, "--key", Self.operatorSecret]).status == 2)
-        #expect(try CommandLineTests.run(["purge", "--admin", admin, "--url", "http://web.test/a.jpg"]).status == 2)
-        let refused = try CommandLineTests.run(["purge", "--admin", admin, "--key", "wrong-key-00000000000", "--source", "web"])
+        #expect(try await CommandLineTests.run(["purge", "--admin", admin, "--key", Self.operatorSecret]).status == 2)
+        #expect(try await CommandLineTests.run(["purge", "--admin", admin, "--url", "http://web.test/a.jpg"]).status == 2)
+        let refused = try await CommandLineTests.run(["purge", "--admin", admin, "--key", "wrong-key-00000000000", "--source", "web"])
         #expect(refused.status == 1 && refused.stderr.contains("401"))
     }
 }

@@ -19,7 +19,12 @@ final class AdminHTTPHandler: ChannelInboundHandler {
     private var body: [UInt8] = []
     private var tooLarge = false
 
-    init(node: AdminView) { self.node = node }
+    private let executor: EventLoopTaskExecutor
+
+    init(node: AdminView, loop: any EventLoop) {
+        self.node = node
+        executor = EventLoopTaskExecutor(loop: loop)
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -45,7 +50,7 @@ final class AdminHTTPHandler: ChannelInboundHandler {
                 write(context: context, h, response)
             case .pending(let work):
                 let promise = context.eventLoop.makePromise(of: AdminResponse.self)
-                promise.completeWithTask { await work() }
+                Task(executorPreference: executor) { promise.succeed(await work()) }
                 promise.futureResult.assumeIsolated().whenSuccess { response in
                     self.write(context: context, h, response)
                 }
@@ -190,9 +195,13 @@ struct AdminView: Sendable {
         }
         return .pending { [service, audit] in
             do {
+                // The audit line and the tombstones are flushed at once (two files, two fsyncs in parallel): the
+                // answer waits for the slower of the two, not their sum. If the tombstone log fails, the purge is still
+                // in effect here (it is applied in memory before it is written), so the audit line stays true.
+                async let audited: Void = audit.append(acting.entry(node: service.config.nodeID, action: "purge",
+                                                                    detail: selectors.map(\.description).joined(separator: "; ")))
                 let id = try await service.purges.purge(selectors).id
-                try await audit.append(acting.entry(node: service.config.nodeID, action: "purge",
-                                                    detail: selectors.map(\.description).joined(separator: "; ")))
+                try await audited
                 service.logger.info("purge", metadata: ["edge.purge": "\(id)", "edge.key": "\(key.id)",
                                                         "edge.selectors": "\(selectors.map(\.description))"])
                 let nodeID = JSONText.escape(service.config.nodeID)

@@ -40,6 +40,25 @@ final class BoundedPool: Sendable {
         }
     }
 
+    /// Starts `work` on the pool without waiting for it (it is not run if the pool shuts down first). Returns false,
+    /// running nothing, when the pool is full. For work that reports its own result, from the pool's thread.
+    func submit(_ work: @escaping @Sendable () -> Void) -> Bool {
+        let ok = admitted.withLockedValue { n -> Bool in
+            guard n < limit else { return false }
+            n += 1
+            return true
+        }
+        guard ok else { return false }
+        pool.submit { [admitted, running] state in
+            defer { admitted.withLockedValue { $0 -= 1 } }
+            guard case .active = state else { return }
+            running.withLockedValue { $0 += 1 }
+            defer { running.withLockedValue { $0 -= 1 } }
+            work()
+        }
+        return true
+    }
+
     func shutdown() async {
         try? await pool.shutdownGracefully()
     }

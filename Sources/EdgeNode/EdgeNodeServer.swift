@@ -19,6 +19,8 @@ public final class EdgeNodeServer: Sendable {
     public let gossipPort: Int?
 
     private let group: MultiThreadedEventLoopGroup
+    /// The admin listener's own thread: purges, health checks and metrics are answered however busy the edge is.
+    private let adminGroup: MultiThreadedEventLoopGroup
     private let channels: [any Channel]
     let service: EdgeService
     private let gossip: GossipService?
@@ -49,6 +51,7 @@ public final class EdgeNodeServer: Sendable {
         sweeper.start(interval: .milliseconds(Int64(config.sweepInterval * 1000)))
         BodyFile.raiseDescriptorLimit()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
+        let adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         // Idle keep-alive connections are closed after this long without a request.
         let idleTimeout = TimeAmount.nanoseconds(Int64(config.idleTimeout * 1e9))
         let inFlight = InFlightCounter()
@@ -82,17 +85,17 @@ public final class EdgeNodeServer: Sendable {
             let ready = NIOLockedValueBox(true)
             let view = AdminView(service: service, gossip: gossip, sweeper: sweeper, audit: audit, store: store,
                                  grantKey: try Self.grantKey(config), isReady: { ready.withLockedValue { $0 } })
-            let admin = try await ServerBootstrap(group: group)
+            let admin = try await ServerBootstrap(group: adminGroup)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                        try channel.pipeline.syncOperations.addHandler(AdminHTTPHandler(node: view))
+                        try channel.pipeline.syncOperations.addHandler(AdminHTTPHandler(node: view, loop: channel.eventLoop))
                     }
                 }
                 .bind(host: config.adminHost, port: config.adminPort).get()
-            let server = EdgeNodeServer(group: group, channels: [edge, admin], service: service, gossip: gossip,
+            let server = EdgeNodeServer(group: group, adminGroup: adminGroup, channels: [edge, admin], service: service, gossip: gossip,
                                         sweeper: sweeper, audit: audit, store: store,
                                         inFlight: inFlight, logger: logger,
                                         httpPort: edge.localAddress?.port ?? config.httpPort,
@@ -106,6 +109,7 @@ public final class EdgeNodeServer: Sendable {
             await audit.shutdown()
             await sweeper.shutdown()
             await gossip?.shutdown()
+            try? await adminGroup.shutdownGracefully()
             try? await group.shutdownGracefully()
             await service.shutdown()
             store.close()
@@ -113,9 +117,10 @@ public final class EdgeNodeServer: Sendable {
         }
     }
 
-    private init(group: MultiThreadedEventLoopGroup, channels: [any Channel], service: EdgeService, gossip: GossipService?,
+    private init(group: MultiThreadedEventLoopGroup, adminGroup: MultiThreadedEventLoopGroup, channels: [any Channel], service: EdgeService, gossip: GossipService?,
                  sweeper: PurgeSweeper, audit: AuditLog, store: LMDBCacheStore, inFlight: InFlightCounter, logger: Logger, httpPort: Int, adminPort: Int) {
         self.group = group
+        self.adminGroup = adminGroup
         self.channels = channels
         self.service = service
         self.gossip = gossip
@@ -157,6 +162,7 @@ public final class EdgeNodeServer: Sendable {
         await sweeper.shutdown()
         await service.accessLog?.shutdown()
         await audit.shutdown()
+        try? await adminGroup.shutdownGracefully()
         try? await group.shutdownGracefully()
         await service.shutdown()
         store.close()

@@ -158,7 +158,7 @@ final class PurgeService: Sendable {
         insert(tombstones)
         noteApplied(purges)
         receive(clock: purges.map(\.time).max() ?? 0)
-        Task { [self] in try? await record(tombstones) }
+        enqueue(tombstones) { _ in }
     }
 
     static func revocations(_ tombstones: [Tombstone]) -> [String] {
@@ -201,11 +201,7 @@ final class PurgeService: Sendable {
     func apply(switches changes: [SourceSwitch]) {
         let changed = merge(changes)
         guard !changed.isEmpty, let log else { return }
-        Task { [writer] in
-            try? await writer.run { () throws(EdgeError) in
-                do { try log.append(switches: changed) } catch { throw .internalError(detail: "tombstone log: \(error)") }
-            }
-        }
+        _ = writer.submit { try? log.append(switches: changed) }
     }
 
     private func merge(_ changes: [SourceSwitch]) -> [SourceSwitch] {
@@ -292,45 +288,59 @@ final class PurgeService: Sendable {
 
     /// Writes tombstones to the log, flushed to disk before it returns. Group commit: purges that arrive while a
     /// flush is running wait for the next one, which writes them all with one fsync — in a purge storm the disk
-    /// does one flush per batch, not one per purge.
+    /// does one flush per batch, not one per purge. The flushes run on the writer thread alone, which resumes the
+    /// waiters itself: no Swift task stands between a purge and its answer (see `EventLoopTaskExecutor`).
     private func record(_ tombstones: [Tombstone]) async throws {
         guard log != nil else { return }
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
-            let lead = commits.withLockedValue { c -> Bool in
-                c.pending += tombstones
-                c.waiters.append(waiter)
-                defer { c.flushing = true }
-                return !c.flushing
+            enqueue(tombstones) { error in
+                if let error { waiter.resume(throwing: error) } else { waiter.resume() }
             }
-            if lead { Task { await self.flushCommits() } }
+        }
+    }
+
+    /// Adds tombstones to the next flush; `done` is called from the writer thread once they are on disk (or with
+    /// the error that kept them off it).
+    private func enqueue(_ tombstones: [Tombstone], done: @escaping @Sendable ((any Error)?) -> Void) {
+        guard let log else { return done(nil) }
+        let lead = commits.withLockedValue { c -> Bool in
+            c.pending += tombstones
+            c.waiters.append(done)
+            defer { c.flushing = true }
+            return !c.flushing
+        }
+        guard lead else { return }
+        let started = writer.submit { [commits] in Self.flush(commits, to: log) }
+        if !started {
+            // The writer is gone (shutting down) or full: everyone waiting is told, and the next purge leads again.
+            let waiters = commits.withLockedValue { c in
+                defer { c = Commits() }
+                return c.waiters
+            }
+            for w in waiters { w(EdgeError.overloaded) }
         }
     }
 
     private struct Commits {
         var pending: [Tombstone] = []
-        var waiters: [CheckedContinuation<Void, any Error>] = []
+        var waiters: [@Sendable ((any Error)?) -> Void] = []
         var flushing = false
     }
 
     private let commits = NIOLockedValueBox(Commits())
 
-    private func flushCommits() async {
-        guard let log else { return }
+    /// The writer thread's loop: writes what is pending, answers its waiters, until nothing is.
+    private static func flush(_ commits: NIOLockedValueBox<Commits>, to log: TombstoneLog) {
         while true {
-            let (batch, waiters) = commits.withLockedValue { c -> ([Tombstone], [CheckedContinuation<Void, any Error>]) in
+            let (batch, waiters) = commits.withLockedValue { c -> ([Tombstone], [@Sendable ((any Error)?) -> Void]) in
                 if c.waiters.isEmpty { c.flushing = false }
                 defer { c.pending = []; c.waiters = [] }
                 return (c.pending, c.waiters)
             }
             guard !waiters.isEmpty else { return }
-            do {
-                try await writer.run { () throws(EdgeError) in
-                    do { try log.append(batch) } catch { throw .internalError(detail: "tombstone log: \(error)") }
-                }
-                for w in waiters { w.resume() }
-            } catch {
-                for w in waiters { w.resume(throwing: error) }
-            }
+            var failure: (any Error)?
+            do { try log.append(batch) } catch { failure = EdgeError.internalError(detail: "tombstone log: \(error)") }
+            for w in waiters { w(failure) }
         }
     }
 

@@ -217,6 +217,62 @@ import Testing
         #expect(try await again.get("/a.jpg?w=20").header("x-cache") == "HIT")
     }
 
+    /// Should answer a purge — applied, and on disk before the 202 — while every thread of Swift's concurrency pool
+    /// is held by other work, as a busy process holds them (the pool has one per core and adds none while they are
+    /// blocked). The admin listener answers on its own event loop, and the tombstone log's writer thread wakes it
+    /// directly; before, the answer waited for a pool thread, and the command line's purge timed out under load.
+    @Test func purgeAnswersWhileEveryPoolThreadIsHeld() async throws {
+        let node = try await Self.start()
+        defer { Task { await node.stopAll() } }
+        route(node, "/a.jpg")
+        _ = try await node.get("/a.jpg?w=20")
+        #expect(try await node.get("/a.jpg?w=20").header("x-cache") == "HIT")
+        let body = #"{"url": "http://web.test/a.jpg"}"#
+        let request = "POST /v1/purge HTTP/1.1\r\nHost: admin.test\r\nAuthorization: Bearer \(Self.operatorSecret)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        let port = node.adminPort, logPath = node.config.cachePath + "/tombstones.log"
+        // A plain thread holds the pool, asks, reads the tombstone log as the answer arrives, and lets the pool go.
+        let result = try await OffPool.run {
+            Self.whileEveryPoolThreadIsHeld { () -> (answer: String?, log: String) in
+                let answer = BlockingHTTP.exchange(port: port, request, timeout: 20)
+                return (answer, (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
+            }
+        }
+        let (answer, log) = try #require(result, "could not hold every thread of the pool at once")
+        let text = try #require(answer, "no answer within 20 s while the pool was held")
+        #expect(text.hasPrefix("HTTP/1.1 202"))
+        let id = try #require(text.split(separator: "\"id\":\"").dropFirst().first?.split(separator: "\"").first)
+        #expect(log.contains(id), "the purge was answered before it was on disk")
+        #expect(try await node.get("/a.jpg?w=20").header("x-cache") == "MISS")
+    }
+
+    /// Runs `work` (on the calling thread, which must not be one of the pool's) while a task holds each thread of
+    /// Swift's concurrency pool. The rest of the suite runs in the same process, so the pool may not come free at
+    /// once: an attempt that cannot hold every thread within half a second lets go of those it held (so it stalls
+    /// nothing for long) and tries again, for up to a minute. Nil: never held them all.
+    static func whileEveryPoolThreadIsHeld<T>(_ work: () -> T) -> T? {
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        for _ in 0..<120 {
+            let held = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+            for _ in 0..<threads { Task.detached(priority: .high) { hold(held, until: release) } }
+            let deadline = DispatchTime.now() + .milliseconds(500)
+            var holding = 0
+            while holding < threads, held.wait(timeout: deadline) == .success { holding += 1 }
+            let result = holding == threads ? work() : nil
+            // Every holder of this attempt goes (also one that starts late: it finds its release already given).
+            for _ in 0..<threads { release.signal() }
+            if let result { return result }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        return nil
+    }
+
+    /// Holds the calling thread: says so, then blocks until released.
+    private static func hold(_ held: DispatchSemaphore, until release: DispatchSemaphore) {
+        held.signal()
+        release.wait()
+    }
+
     /// Should purge through `imgedge purge` as an operator would, and exit 2 / 1 on usage errors and refusals.
     @Test func purgeCommand() async throws {
         let node = try await Self.start()

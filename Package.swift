@@ -86,7 +86,8 @@ let package = Package(
         .testTarget(name: "EdgeStoreTests", dependencies: ["EdgeStore", "EdgeCore", "EdgeTestSupport", "CLMDB"], swiftSettings: strict),
         .testTarget(name: "EdgeOriginTests", dependencies: ["EdgeOrigin", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeNodeTests", dependencies: [
-            "EdgeNode", "EdgeCore", "EdgeGossip", "EdgeTestSupport",
+            "EdgeNode", "EdgeCore", "EdgeGossip", "EdgeStore", "EdgeTestSupport",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: strict),

@@ -40,9 +40,10 @@ final class BoundedPool: Sendable {
         }
     }
 
-    /// Starts `work` on the pool without waiting for it (it is not run if the pool shuts down first). Returns false,
-    /// running nothing, when the pool is full. For work that reports its own result, from the pool's thread.
-    func submit(_ work: @escaping @Sendable () -> Void) -> Bool {
+    /// Starts `work` on the pool without waiting for it. Returns false, running nothing, when the pool is full. For
+    /// work that reports its own result, from the pool's thread. `work` is always called once admitted: with `true`
+    /// to do its job, or with `false` when the pool shut down before it ran (it should then only tell whoever waits).
+    func submit(_ work: @escaping @Sendable (_ active: Bool) -> Void) -> Bool {
         let ok = admitted.withLockedValue { n -> Bool in
             guard n < limit else { return false }
             n += 1
@@ -51,10 +52,10 @@ final class BoundedPool: Sendable {
         guard ok else { return false }
         pool.submit { [admitted, running] state in
             defer { admitted.withLockedValue { $0 -= 1 } }
-            guard case .active = state else { return }
+            guard case .active = state else { return work(false) }
             running.withLockedValue { $0 += 1 }
             defer { running.withLockedValue { $0 -= 1 } }
-            work()
+            work(true)
         }
         return true
     }

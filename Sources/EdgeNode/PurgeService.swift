@@ -201,7 +201,7 @@ final class PurgeService: Sendable {
     func apply(switches changes: [SourceSwitch]) {
         let changed = merge(changes)
         guard !changed.isEmpty, let log else { return }
-        _ = writer.submit { try? log.append(switches: changed) }
+        _ = writer.submit { active in if active { try? log.append(switches: changed) } }
     }
 
     private func merge(_ changes: [SourceSwitch]) -> [SourceSwitch] {
@@ -310,15 +310,19 @@ final class PurgeService: Sendable {
             return !c.flushing
         }
         guard lead else { return }
-        let started = writer.submit { [commits] in Self.flush(commits, to: log) }
-        if !started {
-            // The writer is gone (shutting down) or full: everyone waiting is told, and the next purge leads again.
-            let waiters = commits.withLockedValue { c in
-                defer { c = Commits() }
-                return c.waiters
-            }
-            for w in waiters { w(EdgeError.overloaded) }
+        let started = writer.submit { [commits] active in
+            if active { Self.flush(commits, to: log) } else { Self.abandon(commits) }
         }
+        if !started { Self.abandon(commits) }
+    }
+
+    /// The writer is gone (shutting down) or full: everyone waiting is told, and the next purge leads again.
+    private static func abandon(_ commits: NIOLockedValueBox<Commits>) {
+        let waiters = commits.withLockedValue { c in
+            defer { c = Commits() }
+            return c.waiters
+        }
+        for w in waiters { w(EdgeError.overloaded) }
     }
 
     private struct Commits {

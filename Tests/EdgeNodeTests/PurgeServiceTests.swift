@@ -1,5 +1,9 @@
 import EdgeCore
 @testable import EdgeNode
+import EdgeStore
+import EdgeTestSupport
+import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -26,5 +30,29 @@ import Testing
         _ = try await purges.purge([.source("s")])
         #expect(purges.covers(b))
         await purges.shutdown()
+    }
+
+    /// Should write every purge to the log before it returns, purges arriving together sharing flushes; and once the
+    /// log's writer has shut down, refuse a purge at once (applied in memory, reported as not recorded) rather than
+    /// leave it waiting for a flush that will never run.
+    @Test func purgesAreOnDiskBeforeTheyReturnAndRefusedAfterShutdown() async throws {
+        let dir = try TemporaryDirectory(prefix: "imgedge-purge-service")
+        let path = dir.path + "/tombstones.log"
+        let (log, _) = try TombstoneLog.open(path: path)
+        let purges = PurgeService(nodeID: "n", sources: ["s"], log: log, tombstones: [], clock: { 1000 })
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<50 { group.addTask { try await purges.purge([.image(source: "s", path: "/\(i).jpg")]).id } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(ids.count == 50 && ids.allSatisfy { written.contains("\t\($0)\t") })
+        await purges.shutdown()
+        // Run apart, so that a purge that never returns fails the test instead of hanging it.
+        let outcome = NIOLockedValueBox<Bool?>(nil)
+        Task { let r = (try? await purges.purge([.source("s")])) == nil; outcome.withLockedValue { $0 = r } }
+        for _ in 0..<200 where outcome.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(50)) }
+        let refused = outcome.withLockedValue { $0 } == true
+        #expect(refused, "a purge after shutdown should be refused at once, not wait for a writer that is gone")
+        #expect(purges.covers(Self.item(path: "/x.jpg", fetchedAt: 10)), "still applied in memory")
     }
 }

@@ -38,16 +38,8 @@ func processError(_ bytes: [UInt8], _ query: String = "w=50", limits: ImageLimit
 /// Runs a tool and returns its exit status and standard output.
 @discardableResult
 func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = try SpawnedProcess.run(executable, arguments)
+    return (r.status, r.stdout)
 }
 
 /// Decoded pixels (8-bit), read back with the `vips` command-line tool through its native `.v` format.

@@ -47,15 +47,11 @@ import Testing
           - {name: files, kind: folder, root: images}
         """.utf8))
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the executable first (tools/test does)")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
         // Debug records say why a connection was closed, should a request fail (see the catch below).
-        p.arguments = ["serve", "--config", dir.path + "/node.yaml", "--log-format", "json", "--log-level", "debug"]
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
+        let p = try SpawnedProcess(Self.binary, ["serve", "--config", dir.path + "/node.yaml", "--log-format", "json",
+                                                 "--log-level", "debug"], captureStdout: false)
         // The first line is the JSON "serving" record with the bound ports (read on a thread of its own: see ChildProcess).
-        let reader = err.fileHandleForReading
+        let reader = p.stderr!
         let port: Int? = try await OffPool.run {
             var buffer = Data()
             let deadline = Date().addingTimeInterval(20)
@@ -83,7 +79,6 @@ import Testing
             return
         }
         p.terminate()  // SIGTERM
-        await p.waitForExit()
-        #expect(p.terminationStatus == 0)
+        #expect(await p.exit() == 0)
     }
 }

@@ -14,34 +14,11 @@ public enum ChildProcess {
     /// Runs `executable` with `arguments` (standard input empty) and returns its exit status and output.
     public static func run(_ executable: String, _ arguments: [String]) async throws -> Result {
         try await OffPool.run {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: executable)
-            p.arguments = arguments
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            // Standard error is drained on another thread, so a child that fills one pipe cannot stall on it.
-            let errorText = OffPool.start { err.fileHandleForReading.readDataToEndOfFile() }
-            let o = out.fileHandleForReading.readDataToEndOfFile()
-            let e = errorText.wait()
-            p.waitUntilExit()
-            return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                          stderr: String(decoding: e, as: UTF8.self))
+            let r = try SpawnedProcess.run(executable, arguments)
+            return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
         }
     }
 }
-
-extension Process {
-    /// Waits for the process to exit, on a thread of its own.
-    public func waitForExit() async {
-        let box = ProcessBox(process: self)
-        _ = try? await OffPool.run { box.process.waitUntilExit() }
-    }
-}
-
-private struct ProcessBox: @unchecked Sendable { let process: Process }
 
 /// Blocking work on a thread of its own (never on a Swift concurrency pool thread).
 public enum OffPool {

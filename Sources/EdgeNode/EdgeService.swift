@@ -188,68 +188,80 @@ final class EdgeService: Sendable {
             } ?? nil
             if let item = cached { hot.put(resolved.key, item) }
         }
-        // A purged entry is no entry: not served, not even stale; it is dropped as it is found.
-        if let item = cached, purges.covers(item) {
-            cached = nil
-            drop(resolved.key)
+        var delivery = Delivery.StateMachine(conditions: Delivery.Conditions(
+            ifNoneMatch: conditions.ifNoneMatch != nil, range: conditions.range != nil,
+            disposition: resolved.contentDisposition != nil))
+        var action = delivery.lookedUp(cached?.header, purged: cached.map { purges.covers($0) } ?? false, now: now)
+        var record: CacheEntry.Header?
+        if case .readOriginRecord = action, let item = cached {
+            record = originRecord(of: item.header)
+            action = delivery.recordRead(record, purged: record.map { purges.covers($0) } ?? false, now: now)
         }
-        if let item = cached {
-            let freshness = item.header.freshness
-            if freshness.isFresh(at: now) {
-                if conditions.ifNoneMatch == nil && conditions.range == nil && resolved.contentDisposition == nil {
-                    return .done(plainHit(item, now: now, resolved, allocator: allocator))
-                }
-                return .done(Self.disposed(hit(item, cache: "HIT", now: now, resolved, conditions), resolved.contentDisposition))
-            }
+        switch action {
+        case .serve(plain: true):
+            return .done(plainHit(cached!, now: now, resolved, allocator: allocator))
+        case .serve(plain: false):
+            return .done(Self.disposed(hit(cached!, cache: .hit, now: now, resolved, conditions), resolved.contentDisposition))
+        case .readOriginRecord:
+            preconditionFailure("the origin record was read above")
+        case .renewAndServe:
             // Another variant of the same origin object was revalidated (or refetched unchanged) since this one
-            // was made: it inherits that freshness without contacting the origin.
-            if let refreshed = inheritFreshness(item, key: resolved.key, now: now) {
-                return .pending { [self] in
-                    // Stored before answering, so the refresh is not lost to a restart (once per variant).
-                    let value = CacheEntry(header: refreshed.header, body: Array(refreshed.body.readableBytesView)).encoded()
-                    try? await store.write(resolved.key, value: value)
-                    return Self.disposed(hit(refreshed, cache: "HIT", now: clock(), resolved, conditions), resolved.contentDisposition)
-                }
+            // was made: it takes that freshness without contacting the origin.
+            let renewed = renew(cached!, from: record!, key: resolved.key)
+            return .pending { [self] in
+                // Stored before answering, so the renewal is not lost to a restart (once per variant).
+                let value = CacheEntry(header: renewed.header, body: Array(renewed.body.readableBytesView)).encoded()
+                try? await store.write(resolved.key, value: value)
+                return Self.disposed(hit(renewed, cache: .hit, now: clock(), resolved, conditions), resolved.contentDisposition)
             }
-            if freshness.canServeStaleWhileRevalidating(at: now) {
-                // Serve the stale copy now; one background revalidation (coalesced with any other) refreshes it.
-                Task { [self] in
-                    _ = try? await coalescer.run(resolved.key) { [self] in
-                        // Another request's refresh may have landed since this one saw the stale copy.
-                        if let landed = freshEntry(resolved.key, allocator: allocator) {
-                            return FillResult(item: landed, serverTiming: "", uncacheable: nil, stored: true, fromCache: true)
-                        }
-                        return try await self.fill(resolved, stale: item)
-                    }
-                }
-                return .done(Self.disposed(hit(item, cache: "STALE", now: now, resolved, conditions), resolved.contentDisposition))
+        case .serveStaleAndRevalidate:
+            // Serve the stale copy now; one background revalidation (coalesced with any other) refreshes it.
+            let stale = cached!
+            Task { [self] in
+                _ = try? await coalescer.run(resolved.key) { [self] in try await fill(resolved, stale: stale, allocator: allocator) }
             }
+            return .done(Self.disposed(hit(stale, cache: .stale, now: now, resolved, conditions), resolved.contentDisposition))
+        case .dropAndFill:
+            drop(resolved.key)
+            return fillAndAnswer(resolved, stale: nil, delivery, conditions, allocator: allocator)
+        case .fill:
+            return fillAndAnswer(resolved, stale: cached, delivery, conditions, allocator: allocator)
         }
-        let stale = cached
-        return .pending { [self] in
+    }
+
+    /// Joins (or starts) the variant's fill and answers with its result, or with the stale entry or the error
+    /// when it fails, as `delivery` decides.
+    private func fillAndAnswer(_ resolved: Resolved, stale: HotCache.Item?, _ delivery: Delivery.StateMachine,
+                               _ conditions: Preconditions, allocator: ByteBufferAllocator) -> Outcome {
+        .pending { [self] in
+            var delivery = delivery
+            let answer: Delivery.StateMachine.AnswerAction
+            let result: Result<FillResult, any Error>
             do {
                 let fill = try await coalescer.run(resolved.key) { [self] in
-                    // A fill that ended between this request's lookup and its joining has stored the entry: use it.
-                    if let landed = freshEntry(resolved.key, allocator: allocator) {
-                        return FillResult(item: landed, serverTiming: "", uncacheable: nil, stored: true, fromCache: true)
-                    }
-                    return try await self.fill(resolved, stale: stale)
+                    try await self.fill(resolved, stale: stale, allocator: allocator)
                 }
-                let label = fill.fromCache || (fill.revalidated && fill.stored) ? "HIT" : fill.stored ? "MISS" : "BYPASS"
-                var r = entryResponse(fill.item, cache: label, now: clock(), resolved,
-                                      conditions, timing: fill.fromCache ? nil : fill.serverTiming)
-                if let cc = fill.uncacheable { r.headers.replaceOrAdd(name: "cache-control", value: cc) }
-                metrics.countRequest(status: Int(r.status.code), cache: label)
-                return Self.disposed(r, resolved.contentDisposition)
+                result = .success(fill)
+                answer = delivery.filled(Delivery.Filled(fromCache: fill.fromCache, revalidated: fill.revalidated,
+                                                         stored: fill.stored))
             } catch {
-                // stale-if-error: an origin or transform failure is answered with the stale copy while it may be.
-                let e = (error as? EdgeError) ?? .internalError(detail: "\(error)")
-                let now = clock()
-                if let stale, e.status >= 500, stale.header.freshness.canServeStaleOnError(at: now) {
-                    logger.debug("served stale on error", metadata: ["edge.status": "\(e.status)"])
-                    return Self.disposed(hit(stale, cache: "STALE", now: now, resolved, conditions), resolved.contentDisposition)
-                }
+                result = .failure(error)
+                answer = delivery.fillFailed(status: ((error as? EdgeError) ?? .internalError(detail: "")).status, now: clock())
+            }
+            switch (answer, result) {
+            case (.serve(let label, let timing), .success(let fill)):
+                var r = entryResponse(fill.item, cache: label.rawValue, now: clock(), resolved, conditions,
+                                      timing: timing ? fill.serverTiming : nil)
+                if let cc = fill.uncacheable { r.headers.replaceOrAdd(name: "cache-control", value: cc) }
+                metrics.countRequest(status: Int(r.status.code), cache: label.rawValue)
+                return Self.disposed(r, resolved.contentDisposition)
+            case (.serveStale, .failure(let error)):
+                logger.debug("served stale on error", metadata: ["edge.status": "\((error as? EdgeError)?.status ?? 500)"])
+                return Self.disposed(hit(stale!, cache: .stale, now: clock(), resolved, conditions), resolved.contentDisposition)
+            case (.reject, .failure(let error)):
                 return errorResponse(error, allocator: allocator)
+            default:
+                preconditionFailure("an answer that does not fit how the fill ended")
             }
         }
     }
@@ -280,9 +292,9 @@ final class EdgeService: Sendable {
         Int(min(h.freshness.remainingLifetime(at: now), max(0, (r.expires ?? .infinity) - now)))
     }
 
-    private func hit(_ item: HotCache.Item, cache: String, now: Double, _ r: Resolved, _ c: Preconditions) -> EdgeResponse {
-        let response = entryResponse(item, cache: cache, now: now, r, c, timing: nil)
-        metrics.countRequest(status: Int(response.status.code), cache: cache)
+    private func hit(_ item: HotCache.Item, cache: Delivery.Label, now: Double, _ r: Resolved, _ c: Preconditions) -> EdgeResponse {
+        let response = entryResponse(item, cache: cache.rawValue, now: now, r, c, timing: nil)
+        metrics.countRequest(status: Int(response.status.code), cache: cache.rawValue)
         return response
     }
 
@@ -346,24 +358,24 @@ final class EdgeService: Sendable {
                                   staleIfError: source.staleIfError))
     }
 
-    /// A stale variant refreshed from its origin object's record, when a later origin contact (another variant's
-    /// fill or revalidation) confirmed the representation it was made from and is still fresh. The refreshed
-    /// header replaces the old in the memory tier; the caller stores it. Costs one LMDB read, only for stale entries.
-    private func inheritFreshness(_ item: HotCache.Item, key: CacheKey, now: Double) -> HotCache.Item? {
-        guard !item.header.conditionalHeaders.isEmpty else { return nil }
-        let recordKey = CacheKey.originRecord(source: item.header.source, path: item.header.path)
-        guard let found = store.read(recordKey, { CacheEntry.decodeHeader($0) }), let record = found,
-              record.fetchedAt > item.header.fetchedAt, record.freshness.isFresh(at: now), !purges.covers(record),
-              record.sameOriginRepresentation(as: item.header)
-        else { return nil }
+    /// The record of the origin response `entry`'s object was last confirmed by (any variant's fill or
+    /// revalidation), if one is stored: one LMDB read, only for stale entries.
+    private func originRecord(of entry: CacheEntry.Header) -> CacheEntry.Header? {
+        let recordKey = CacheKey.originRecord(source: entry.source, path: entry.path)
+        return store.read(recordKey, { CacheEntry.decodeHeader($0) }) ?? nil
+    }
+
+    /// `item` with the freshness of its origin `record` (`Delivery.renews` said it may), in place of it in the
+    /// memory tier; the caller stores it.
+    private func renew(_ item: HotCache.Item, from record: CacheEntry.Header, key: CacheKey) -> HotCache.Item {
         let header = item.header.refreshed(fetchedAt: record.fetchedAt, freshness: record.freshness,
                                            originHeaders: record.originHeaders,
                                            downstreamCacheControl: record.downstreamCacheControl,
                                            surrogateKeys: record.surrogateKeys)
-        let refreshed = HotCache.Item(header: header, body: item.body)
-        hot.put(key, refreshed)
+        let renewed = HotCache.Item(header: header, body: item.body)
+        hot.put(key, renewed)
         metrics.countRevalidation(result: "inherited")
-        return refreshed
+        return renewed
     }
 
     /// Records the origin response a variant was made from (its freshness and validators), so that the other
@@ -377,45 +389,6 @@ final class EdgeService: Sendable {
                                 surrogateKeys: header.surrogateKeys, originHeaders: header.originHeaders, body: [])
         let key = CacheKey.originRecord(source: header.source, path: header.path)
         try? await store.write(key, value: record.encoded())
-    }
-
-    /// Renews a stale entry after the origin answered its revalidation with 304 (RFC 9111 §4.3.4): the stored
-    /// body is kept (nothing is fetched or transformed again), the 304's caching fields are merged into the stored
-    /// ones and decided again. Nil when the 304 names a different representation: the caller fetches in full.
-    private func revalidated(_ r: Resolved, stale: HotCache.Item, _ notModified: OriginContact,
-                             originTime: Duration) async -> FillResult? {
-        guard let decision = policy(for: r.source).freshen(
-            stored: stale.header.originHeaderLines, notModified: notModified.response.headers,
-            requestTime: notModified.requestTime, responseTime: notModified.responseTime)
-        else {
-            metrics.countRevalidation(result: "mismatch")
-            return nil
-        }
-        let header = stale.header.refreshed(fetchedAt: HybridClock.seconds(notModified.stamp), freshness: decision.freshness,
-                                            originHeaders: decision.cacheHeaderLines,
-                                            downstreamCacheControl: decision.downstreamCacheControl,
-                                            surrogateKeys: decision.surrogateKeys)
-        let item = HotCache.Item(header: header, body: stale.body)
-        var stored = false
-        var uncacheable: String?
-        if decision.storable {
-            do {
-                try await store.write(r.key, value: CacheEntry(header: header, body: Array(stale.body.readableBytesView)).encoded())
-                hot.put(r.key, item)
-                await recordOrigin(header)
-                stored = true
-            } catch {
-                logger.debug("revalidated entry not stored", metadata: ["edge.cache_key": "\(r.key)", "edge.error": "\(error)"])
-            }
-        } else {
-            // The 304 withdrew permission to store (no-store, private): serve this once and drop the copy.
-            hot.remove(r.key)
-            try? await store.remove(r.key)
-            uncacheable = decision.downstreamCacheControl ?? "private, no-cache"
-        }
-        metrics.countRevalidation(result: "not-modified")
-        let timing = String(format: "origin;dur=%.1f;desc=revalidated", originTime.inSeconds * 1000)
-        return FillResult(item: item, serverTiming: timing, uncacheable: uncacheable, stored: stored, revalidated: true)
     }
 
     /// Removes a purged entry from both tiers (the store in the background).
@@ -455,31 +428,110 @@ final class EdgeService: Sendable {
         }
     }
 
-    /// Fetches, transforms and stores a variant. With a `stale` copy that has validators, the fetch is
-    /// conditional, and a 304 renews the copy instead (no body fetched, nothing transformed).
-    private func fill(_ r: Resolved, stale: HotCache.Item? = nil, attempt: Int = 0) async throws -> FillResult {
+    /// Fetches, transforms and stores a variant, as `Fill.StateMachine` decides. With a `stale` copy that has
+    /// validators, the fetch is conditional, and a 304 renews the copy instead (no body fetched, nothing
+    /// transformed).
+    private func fill(_ r: Resolved, stale: HotCache.Item?, allocator: ByteBufferAllocator) async throws -> FillResult {
         // Until its result is stored (or given up), purges applied from now on outlive any sweep: they are what
         // the check after the write compares it with.
         let begun = purges.beginFill()
         defer { purges.endFill(begun) }
-        let maxBytes = config.maxSourceBytes
-        let originStart = ContinuousClock.now
-        let conditional = stale?.header.conditionalHeaders ?? []
-        var contact = try await contactOrigin(r, conditional: conditional)
-        if contact.response.status == 304, let stale {
-            let originTime = ContinuousClock.now - originStart
-            metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
-            if let renewed = await revalidated(r, stale: stale, contact, originTime: originTime) { return renewed }
-            contact = try await contactOrigin(r)
+        var machine = Fill.StateMachine(canRevalidate: !(stale?.header.conditionalHeaders.isEmpty ?? true))
+        // A fill that ended between this request's lookup and its joining has stored the entry: use it.
+        let landed = freshEntry(r.key, allocator: allocator)
+        var action = machine.start(landed: landed != nil)
+        var contact: OriginContact?
+        var originTime = Duration.zero
+        var decision: CacheDecision?
+        /// The result: the variant made (or the stale copy renewed), to serve and perhaps store.
+        var made: (item: HotCache.Item, entry: CacheEntry.Header, timing: String)?
+        var revalidated = false
+        var countedModified = false
+        while true {
+            switch action {
+            case .finishFromCache:
+                return FillResult(item: landed!, serverTiming: "", uncacheable: nil, stored: true, fromCache: true)
+            case .fetch(let conditional):
+                let start = ContinuousClock.now
+                let answer = try await contactOrigin(r, conditional: conditional ? stale!.header.conditionalHeaders : [])
+                originTime = ContinuousClock.now - start
+                metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
+                contact = answer
+                action = machine.originAnswered(notModified: answer.response.status == 304)
+            case .freshen:
+                let notModified = contact!, stale = stale!
+                decision = policy(for: r.source).freshen(
+                    stored: stale.header.originHeaderLines, notModified: notModified.response.headers,
+                    requestTime: notModified.requestTime, responseTime: notModified.responseTime)
+                if let decision {
+                    metrics.countRevalidation(result: "not-modified")
+                    let header = stale.header.refreshed(
+                        fetchedAt: HybridClock.seconds(notModified.stamp), freshness: decision.freshness,
+                        originHeaders: decision.cacheHeaderLines, downstreamCacheControl: decision.downstreamCacheControl,
+                        surrogateKeys: decision.surrogateKeys)
+                    made = (HotCache.Item(header: header, body: stale.body), header,
+                            String(format: "origin;dur=%.1f;desc=revalidated", originTime.inSeconds * 1000))
+                    revalidated = true
+                } else {
+                    metrics.countRevalidation(result: "mismatch")
+                }
+                action = machine.freshened(sameRepresentation: decision != nil, storable: decision?.storable ?? false)
+            case .transform:
+                if machine.canRevalidate && !countedModified {
+                    metrics.countRevalidation(result: "modified")
+                    countedModified = true
+                }
+                let t = try await transform(r, contact!, originTime: originTime)
+                decision = t.decision
+                made = (t.item, t.item.header, t.timing)
+                action = machine.transformed(purged: purges.covers(t.item.header), storable: t.decision.storable,
+                                             complete: t.complete)
+            case .store:
+                let result = made!
+                let written: Fill.StoreResult
+                do {
+                    let value = CacheEntry(header: result.entry, body: Array(result.item.body.readableBytesView)).encoded()
+                    try await store.write(r.key, value: value)
+                    // Checked again once written: a purge applied meanwhile, whose sweep may have passed this key
+                    // already, must not leave it behind when its tombstone expires.
+                    let live = purges.ifLive(result.entry) { hot.put(r.key, result.item) }
+                    if live { await recordOrigin(result.entry) }
+                    written = .written(live: live)
+                } catch is CacheWriteRefused {
+                    logger.debug("variant too large to cache", metadata: ["edge.cache_key": "\(r.key)"])
+                    written = .notWritten
+                } catch {
+                    // A full map or disk: the image is still served, marked BYPASS; the request never fails for it.
+                    logger.error("cache write failed", metadata: ["edge.cache_key": "\(r.key)", "edge.error": "\(error)"])
+                    written = .notWritten
+                }
+                action = machine.stored(written)
+            case .bypass(let reason, let dropStored):
+                if dropStored {
+                    hot.remove(r.key)
+                    try? await store.remove(r.key)
+                }
+                let uncacheable = switch reason {
+                case .incomplete: "no-store"
+                case .originForbids: decision?.downstreamCacheControl ?? "private, no-cache"
+                }
+                return FillResult(item: made!.item, serverTiming: made!.timing, uncacheable: uncacheable, stored: false,
+                                  revalidated: revalidated)
+            case .finish(let stored):
+                return FillResult(item: made!.item, serverTiming: made!.timing, uncacheable: nil, stored: stored,
+                                  revalidated: revalidated)
+            }
         }
-        let fetched = contact.response
-        let (requestTime, responseTime, stamp) = (contact.requestTime, contact.responseTime, contact.stamp)
-        if !conditional.isEmpty { metrics.countRevalidation(result: "modified") }
-        let originTime = ContinuousClock.now - originStart
-        metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
+    }
 
-        // The watermark comes from the same source through the same fetcher and caps. As imgix does, one that
-        // cannot be fetched (missing, origin down) is left out; that rendering is then served but not stored.
+    /// A variant made from what the origin sent: the watermark fetched (from the same source, through the same
+    /// fetcher and caps), the transform run in its pool, the result's header with the origin's caching decision.
+    private func transform(_ r: Resolved, _ contact: OriginContact, originTime: Duration) async throws
+        -> (item: HotCache.Item, decision: CacheDecision, complete: Bool, timing: String) {
+        let fetched = contact.response
+        let maxBytes = config.maxSourceBytes
+        // As imgix does, a watermark that cannot be fetched (missing, origin down) is left out; that rendering is
+        // then served but not stored.
         var resources = TransformResources()
         var markMissing = false
         if let markPath = try r.spec.watermark.path(on: r.source), let reference = r.spec.watermark.reference {
@@ -496,8 +548,8 @@ final class EdgeService: Sendable {
             }
         }
 
-        let decision = policy(for: r.source).decide(status: 200, headers: fetched.headers, requestTime: requestTime,
-                                                    responseTime: responseTime)
+        let decision = policy(for: r.source).decide(status: 200, headers: fetched.headers, requestTime: contact.requestTime,
+                                                    responseTime: contact.responseTime)
         let limits = ImageLimits(maxSourcePixels: config.maxSourcePixels)
         let identity = r.spec.isIdentity(for: r.format)
         let keepMetadata = r.source.keepMetadata
@@ -532,44 +584,16 @@ final class EdgeService: Sendable {
 
         let digest = SHA256.hash(data: image.body)
         let etag = "\"" + Hex.encode(Array(digest).prefix(16)) + "\""
-        let entry = CacheEntry(contentType: image.contentType, etag: etag, fetchedAt: HybridClock.seconds(stamp),
+        let entry = CacheEntry(contentType: image.contentType, etag: etag, fetchedAt: HybridClock.seconds(contact.stamp),
                                freshness: decision.freshness, source: r.source.name, path: r.path.description,
                                variesOnAccept: r.variesOnAccept, clientHints: r.clientHints,
                                downstreamCacheControl: decision.downstreamCacheControl,
                                surrogateKeys: decision.surrogateKeys,
                                originHeaders: decision.cacheHeaderLines,
                                body: image.body)
-        // Purged while it was being made (its fetch started before the purge): make it again, once, from a fetch
-        // that starts after the purge; a second purge meanwhile leaves the result served to its waiters, unstored.
-        let purged = purges.covers(entry.header)
-        if purged && attempt == 0 { return try await fill(r, attempt: 1) }
-        let item = HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body))
-        var uncacheable: String?
-        var stored = false
-        if decision.storable && !markMissing && !purged {
-            do {
-                try await store.write(r.key, value: entry.encoded())
-                // Checked again once written: a purge applied meanwhile, whose sweep may have passed this key
-                // already, must not leave it behind when its tombstone expires.
-                if purges.ifLive(entry.header, { hot.put(r.key, item) }) {
-                    await recordOrigin(entry.header)
-                    stored = true
-                } else {
-                    try? await store.remove(r.key)
-                    uncacheable = "no-store"
-                }
-            } catch is CacheWriteRefused {
-                logger.debug("variant too large to cache", metadata: ["edge.cache_key": "\(r.key)"])
-            } catch {
-                // A full map or disk: the image is still served, marked BYPASS; the request never fails for it.
-                logger.error("cache write failed", metadata: ["edge.cache_key": "\(r.key)", "edge.error": "\(error)"])
-            }
-        } else {
-            uncacheable = markMissing || purged ? "no-store" : decision.downstreamCacheControl ?? "private, no-cache"
-        }
         let timing = String(format: "origin;dur=%.1f, queue;dur=%.1f, transform;dur=%.1f", originTime.inSeconds * 1000,
                             queueTime.inSeconds * 1000, transformTime.inSeconds * 1000)
-        return FillResult(item: item, serverTiming: timing, uncacheable: uncacheable, stored: stored)
+        return (HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body)), decision, !markMissing, timing)
     }
 
     /// The response for an entry: 304 for a matching If-None-Match, 206 / 416 for a Range, else 200.

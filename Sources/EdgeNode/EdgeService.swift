@@ -4,67 +4,8 @@ import EdgePrivacy
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import HTTPTypes
 import NIOCore
-import NIOHTTP1
-
-/// What the edge front needs from a request.
-struct EdgeRequest: Sendable {
-    var method: HTTPMethod
-    var uri: String
-    var host: Substring?
-    var accept: Substring?
-    var ifNoneMatch: Substring?
-    /// `Range` and `If-Range` (RFC 9110 §14.2, §13.1.5); honoured for GET only.
-    var range: Substring? = nil
-    var ifRange: Substring? = nil
-
-    /// The request's conditions on the answer: per request, never part of its (remembered) resolution.
-    var preconditions: Preconditions {
-        Preconditions(ifNoneMatch: ifNoneMatch, range: method == .GET ? range : nil, ifRange: ifRange)
-    }
-    /// Width / DPR / Save-Data request headers (used only where the URL opts in with `ch`).
-    var hints = ClientHints()
-}
-
-extension EdgeRequest {
-    /// The request a parsed head asks for.
-    init(_ head: RequestHead) {
-        self.init(method: head.method, uri: head.target, host: head.host.map { Substring($0) },
-                  accept: head.accept.map { Substring($0) }, ifNoneMatch: head.ifNoneMatch.map { Substring($0) },
-                  range: head.range.map { Substring($0) }, ifRange: head.ifRange.map { Substring($0) },
-                  hints: ClientHints(width: head.width.map { Substring($0) }, dpr: head.dpr.map { Substring($0) },
-                                     saveData: head.saveData.map { Substring($0) }))
-    }
-}
-
-/// If-None-Match, Range and If-Range of one request.
-struct Preconditions: Sendable {
-    var ifNoneMatch: Substring?
-    var range: Substring?
-    var ifRange: Substring?
-}
-
-/// A complete response, body included (HEAD responses carry it for Content-Length and drop it on write).
-struct EdgeResponse: Sendable {
-    var status: HTTPResponseStatus
-    var headers: HTTPHeaders
-    var body: ByteBuffer
-    /// Header lines already encoded (`name: value\r\n` each), sent after `headers`: a cached entry's lines
-    /// that do not change from one answer to the next.
-    var encodedLines: ByteBuffer? = nil
-    /// Whether `encodedLines` include `content-length`.
-    var encodedLinesFrame = false
-    /// The body as a sealed memory file (sent with sendfile) instead of `body`.
-    var file: BodyFile? = nil
-    /// A plain hit's keep-alive answer, already encoded and reused (`EdgeService.plainHit`): its status line and
-    /// header block, then its body when that is in memory (one buffer, one write); `headers` and `encodedLines`
-    /// are then empty. An answer to HEAD sends its head alone; a closing answer encodes its own head.
-    var encoded: HotCache.Item.PlainAnswer? = nil
-
-    var bodyLength: Int { file?.length ?? body.readableBytes }
-    /// Its `X-Cache` (HIT for a reused plain-hit head, whose headers are not kept apart), for the access log.
-    var cacheLabel: String { encoded != nil ? "HIT" : headers.first(name: "x-cache") ?? "-" }
-}
 
 /// The request flow of the edge front: route, parse, negotiate, key, look up, fill on a miss, respond.
 /// Steps up to the lookup run on the event loop with no I/O beyond one LMDB read; fills run on pools.
@@ -115,8 +56,8 @@ final class EdgeService: Sendable {
 
     /// Either the answer now (hit, error), or the work that produces it (miss).
     enum Outcome {
-        case done(EdgeResponse)
-        case pending(@Sendable () async -> EdgeResponse)
+        case done(EdgeAnswer)
+        case pending(@Sendable () async -> EdgeAnswer)
     }
 
     /// Everything a fill needs, resolved from the request.
@@ -154,8 +95,8 @@ final class EdgeService: Sendable {
         var lookup: Resolved
         // Steps 1–6 are a pure function of the request (and, through `expires`, of the clock): a repeated request
         // reuses its resolution instead of parsing, verifying and hashing again. Preconditions are per request.
-        guard request.method == .GET || request.method == .HEAD else {
-            return .done(errorResponse(EdgeError.methodNotAllowed, allocator: allocator))
+        guard request.method == .get || request.method == .head else {
+            return .done(errorResponse(EdgeError.methodNotAllowed))
         }
         let memoKey = ResolvedMemo.key(request)
         if let known = resolvedMemo.get(memoKey), known.expires.map({ now <= $0 }) ?? true {
@@ -164,14 +105,14 @@ final class EdgeService: Sendable {
             do {
                 lookup = try resolve(request)
             } catch {
-                return .done(errorResponse(error, allocator: allocator))
+                return .done(errorResponse(error))
             }
             resolvedMemo.put(memoKey, lookup)
         }
         let resolved = lookup
         // A customer switched the source off (here or on a peer): refused from that moment, memo or not.
         if purges.isDisabled(resolved.source.name) {
-            return .done(errorResponse(EdgeError.forbidden("source is disabled"), allocator: allocator))
+            return .done(errorResponse(EdgeError.forbidden("source is disabled")))
         }
         let conditions = request.preconditions
         // Look up: the memory tier (the body buffer is shared, not copied), then LMDB (the body is copied straight
@@ -199,7 +140,7 @@ final class EdgeService: Sendable {
         }
         switch action {
         case .serve(plain: true):
-            return .done(plainHit(cached!, now: now, resolved, allocator: allocator))
+            return .done(plainHit(cached!, now: now, resolved))
         case .serve(plain: false):
             return .done(Self.disposed(hit(cached!, cache: .hit, now: now, resolved, conditions), resolved.contentDisposition))
         case .readOriginRecord:
@@ -252,39 +193,27 @@ final class EdgeService: Sendable {
             case (.serve(let label, let timing), .success(let fill)):
                 var r = entryResponse(fill.item, cache: label.rawValue, now: clock(), resolved, conditions,
                                       timing: timing ? fill.serverTiming : nil)
-                if let cc = fill.uncacheable { r.headers.replaceOrAdd(name: "cache-control", value: cc) }
+                if let cc = fill.uncacheable { r.fields[.cacheControl] = cc }
                 metrics.countRequest(status: Int(r.status.code), cache: label.rawValue)
                 return Self.disposed(r, resolved.contentDisposition)
             case (.serveStale, .failure(let error)):
                 logger.debug("served stale on error", metadata: ["edge.status": "\((error as? EdgeError)?.status ?? 500)"])
                 return Self.disposed(hit(stale!, cache: .stale, now: clock(), resolved, conditions), resolved.contentDisposition)
             case (.reject, .failure(let error)):
-                return errorResponse(error, allocator: allocator)
+                return errorResponse(error)
             default:
                 preconditionFailure("an answer that does not fit how the fill ended")
             }
         }
     }
 
-    /// A fresh hit with no conditions — the answer most requests get: a 200 whose head differs from the last one
-    /// this entry sent only when its `Age` or `max-age` does (they count whole seconds), so the encoded answer
-    /// (head and body in one buffer) is kept on the entry and reused until they change, instead of being built
-    /// and encoded on every hit.
-    private func plainHit(_ item: HotCache.Item, now: Double, _ r: Resolved, allocator: ByteBufferAllocator) -> EdgeResponse {
+    /// A fresh hit with no conditions — the answer most requests get. Its fields depend on the entry, its `Age`
+    /// and its `max-age` alone (`PlainHit`): they are made only if the protocol adapter has no encoding of them.
+    private func plainHit(_ item: HotCache.Item, now: Double, _ r: Resolved) -> EdgeAnswer {
         let h = item.header
-        let age = h.freshness.ageSeconds(at: now)
-        let maxAge = h.downstreamCacheControl == nil ? Self.maxAge(h, now: now, r) : -1
         metrics.countRequest(status: 200, cache: "HIT")
-        if let answer = item.plainAnswer(age: age, maxAge: maxAge) {
-            return EdgeResponse(status: .ok, headers: [:], body: answer.body ?? ByteBuffer(), file: item.file,
-                                encoded: answer)
-        }
-        var response = entryResponse(item, cache: "HIT", now: now, r, Preconditions(), timing: nil)
-        let head = ResponseHead.encode(response, keepAlive: true, allocator: allocator)
-        let answer = item.keepPlainAnswer(head: head, age: age, maxAge: maxAge)
-        response.body = answer.body ?? response.body
-        response.encoded = answer
-        return response
+        return EdgeAnswer(plain: PlainHit(item: item, age: h.freshness.ageSeconds(at: now),
+                                          maxAge: h.downstreamCacheControl == nil ? Self.maxAge(h, now: now, r) : -1))
     }
 
     /// The `max-age` a hit promises downstream: the entry's remaining freshness, bounded by the URL's `expires`.
@@ -292,7 +221,7 @@ final class EdgeService: Sendable {
         Int(min(h.freshness.remainingLifetime(at: now), max(0, (r.expires ?? .infinity) - now)))
     }
 
-    private func hit(_ item: HotCache.Item, cache: Delivery.Label, now: Double, _ r: Resolved, _ c: Preconditions) -> EdgeResponse {
+    private func hit(_ item: HotCache.Item, cache: Delivery.Label, now: Double, _ r: Resolved, _ c: Preconditions) -> EdgeAnswer {
         let response = entryResponse(item, cache: cache.rawValue, now: now, r, c, timing: nil)
         metrics.countRequest(status: Int(response.status.code), cache: cache.rawValue)
         return response
@@ -300,7 +229,7 @@ final class EdgeService: Sendable {
 
     /// Steps 1–6 of the request: pure functions of the request and the configuration.
     func resolve(_ request: EdgeRequest) throws(EdgeError) -> Resolved {
-        guard request.method == .GET || request.method == .HEAD else { throw .methodNotAllowed }
+        guard request.method == .get || request.method == .head else { throw .methodNotAllowed }
         guard let source = router.route(host: request.host) else { throw .notFound("no source for this host") }
         // Signature and expiry over the raw request target, before any parsing or I/O.
         let verdict = try SignatureVerifier(source: source).verify(target: Substring(request.uri), now: clock())
@@ -329,10 +258,10 @@ final class EdgeService: Sendable {
     }
 
     /// Adds `Content-Disposition` (imgix `dl`) to a 200 response.
-    static func disposed(_ r: EdgeResponse, _ disposition: String?) -> EdgeResponse {
+    static func disposed(_ r: EdgeAnswer, _ disposition: String?) -> EdgeAnswer {
         guard let disposition, r.status == .ok else { return r }
         var r = r
-        r.headers.add(name: "content-disposition", value: disposition)
+        r.fields.append(HTTPField(name: .contentDisposition, value: disposition))
         return r
     }
 
@@ -596,20 +525,21 @@ final class EdgeService: Sendable {
         return (HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body)), decision, !markMissing, timing)
     }
 
-    /// The response for an entry: 304 for a matching If-None-Match, 206 / 416 for a Range, else 200.
+    /// The answer for an entry: 304 for a matching If-None-Match, 206 / 416 for a Range, else 200.
     func entryResponse(_ item: HotCache.Item, cache: String, now: Double, _ r: Resolved,
-                       _ c: Preconditions, timing: String?) -> EdgeResponse {
+                       _ c: Preconditions, timing: String?) -> EdgeAnswer {
         let h = item.header
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(8)
+        var fields = HTTPFields()
+        fields.reserveCapacity(12)
         // A URL's `expires` bounds the lifetime it may be cached for downstream.
-        headers.add(name: "cache-control", value: h.downstreamCacheControl ?? "public, max-age=\(Self.maxAge(h, now: now, r))")
-        headers.add(name: "age", value: h.freshness.ageHeader(at: now))
-        headers.add(name: "x-cache", value: cache)
-        if let timing { headers.add(name: "server-timing", value: timing) }
-        // The entry's own lines (etag, vary, content-type…) were encoded when it was read or filled.
+        fields.append(HTTPField(name: .cacheControl, value: h.downstreamCacheControl ?? "public, max-age=\(Self.maxAge(h, now: now, r))"))
+        fields.append(HTTPField(name: .age, value: h.freshness.ageHeader(at: now)))
+        fields.append(HTTPField(name: .xCache, value: cache))
+        if let timing { fields.append(HTTPField(name: .serverTiming, value: timing)) }
+        // The entry's own fields (etag, vary…) were made when it was read or filled.
+        fields.append(contentsOf: item.describing)
         if let inm = c.ifNoneMatch, Self.matches(ifNoneMatch: inm, etag: h.etag) {
-            return EdgeResponse(status: .notModified, headers: headers, body: ByteBuffer(), encodedLines: item.describing)
+            return EdgeAnswer(status: .notModified, fields: fields)
         }
         if let range = c.range {
             let length = item.bodyLength
@@ -620,19 +550,19 @@ final class EdgeService: Sendable {
                 // A slice of the shared buffer: no copy (a body kept as a file is read back first).
                 let body = item.body
                 let part = body.getSlice(at: body.readerIndex + bounds.lowerBound, length: bounds.count) ?? ByteBuffer()
-                headers.add(name: "accept-ranges", value: "bytes")
-                headers.add(name: "content-type", value: h.contentType)
-                headers.add(name: "content-range", value: "bytes \(bounds.lowerBound)-\(bounds.upperBound)/\(length)")
-                headers.add(name: "content-length", value: String(part.readableBytes))
-                return EdgeResponse(status: .partialContent, headers: headers, body: part, encodedLines: item.describing)
+                fields.append(HTTPField(name: .acceptRanges, value: "bytes"))
+                fields.append(HTTPField(name: .contentType, value: h.contentType))
+                fields.append(HTTPField(name: .contentRange, value: "bytes \(bounds.lowerBound)-\(bounds.upperBound)/\(length)"))
+                return EdgeAnswer(status: .partialContent, fields: fields, body: .buffer(part))
             case .unsatisfiable:
-                var e = Self.errorResponse(.rangeNotSatisfiable, allocator: ByteBufferAllocator())
-                e.headers.add(name: "content-range", value: "bytes */\(length)")
+                var e = Self.errorResponse(.rangeNotSatisfiable)
+                e.fields.append(HTTPField(name: .contentRange, value: "bytes */\(length)"))
                 return e
             }
         }
-        return EdgeResponse(status: .ok, headers: headers, body: item.buffer ?? ByteBuffer(), encodedLines: item.whole,
-                            encodedLinesFrame: true, file: item.file)
+        fields.append(HTTPField(name: .acceptRanges, value: "bytes"))
+        fields.append(HTTPField(name: .contentType, value: h.contentType))
+        return EdgeAnswer(status: .ok, fields: fields, body: item.file.map { .file($0) } ?? .buffer(item.buffer ?? ByteBuffer()))
     }
 
     /// The origin's Content-Type when it is a well-formed media type (parameters kept), else
@@ -664,7 +594,7 @@ final class EdgeService: Sendable {
         return false
     }
 
-    func errorResponse(_ error: any Error, allocator: ByteBufferAllocator) -> EdgeResponse {
+    func errorResponse(_ error: any Error) -> EdgeAnswer {
         let e = (error as? EdgeError) ?? .internalError(detail: "\(error)")
         if e.status >= 500 {
             logger.error("request failed", metadata: ["edge.status": "\(e.status)", "edge.detail": "\(e.detail ?? e.publicMessage)"])
@@ -672,18 +602,14 @@ final class EdgeService: Sendable {
             logger.debug("request refused", metadata: ["edge.status": "\(e.status)", "edge.detail": "\(e.detail ?? e.publicMessage)"])
         }
         metrics.countRequest(status: e.status, cache: "ERROR")
-        return Self.errorResponse(e, allocator: allocator)
+        return Self.errorResponse(e)
     }
 
-    static func errorResponse(_ e: EdgeError, allocator: ByteBufferAllocator) -> EdgeResponse {
-        let body = allocator.buffer(string: e.jsonBody)
-        var headers: HTTPHeaders = [
-            "content-type": "application/json",
-            "content-length": String(body.readableBytes),
-            "cache-control": "no-store",
-        ]
-        if e.status == 503 { headers.add(name: "retry-after", value: "1") }
-        return EdgeResponse(status: HTTPResponseStatus(statusCode: e.status), headers: headers, body: body)
+    /// An error's answer: its short public message as JSON, never cached.
+    static func errorResponse(_ e: EdgeError) -> EdgeAnswer {
+        var fields: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+        if e.status == 503 { fields[.retryAfter] = "1" }
+        return EdgeAnswer(status: HTTPResponse.Status(code: e.status), fields: fields, body: .buffer(ByteBuffer(string: e.jsonBody)))
     }
 }
 

@@ -1,4 +1,5 @@
 import EdgeCore
+import HTTPTypes
 import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
@@ -7,8 +8,8 @@ import Synchronization
 /// body buffer (no copy out of the map, no read transaction). Write-through and bounded in bytes (LRU).
 /// LMDB stays the source of truth; anything that removes or replaces an entry there must `remove` it here too.
 final class HotCache: Sendable {
-    /// One cached variant as the hit path answers it: its header, its body, and the header lines that describe
-    /// it, encoded once (they depend on the entry alone) so that a hit copies them instead of building them.
+    /// One cached variant as the hit path answers it: its header, its body, and the header fields that describe
+    /// it, made once (they depend on the entry alone) so that a hit copies them instead of building them.
     /// Immutable and shared (but for its last plain answer, which holds the body, under a lock of its own, and the
     /// purge check's mark, an atomic): a lookup costs one reference, not a copy of every field.
     final class Item: Sendable {
@@ -18,39 +19,38 @@ final class HotCache: Sendable {
         let file: BodyFile?
         let bodyLength: Int
         /// The memory the item holds, as the memory tier counts it against its bound: a body in a file counts its
-        /// length; a body in memory counts the buffer of its plain answer (a head of up to `headAllowance` bytes,
-        /// then the body), rounded up to a power of two as NIO rounds every buffer it allocates.
+        /// length; a body in memory counts the buffer of its plain answer (a prefix of up to `prefixAllowance`
+        /// bytes, then the body), rounded up to a power of two as NIO rounds every buffer it allocates.
         let memoryCost: Int
-        static let headAllowance = 1024
+        static let prefixAllowance = 1024
         /// `etag`, `vary`, `accept-ch` and, for what is not a raster image, `x-content-type-options` and
-        /// `content-security-policy`: the lines every answer from this entry carries (200, 206 and 304).
-        let describing: ByteBuffer
-        /// `describing`, then `accept-ranges`, `content-type` and `content-length`: the lines of a whole 200.
-        let whole: ByteBuffer
-        /// The entry's last plain hit, encoded: its head, and after it the body when that is in memory. The body
-        /// lives only here (`buffer` is a view of it), so a plain hit is one buffer and one write, and the entry
-        /// keeps one copy of its body. Replaced, never changed in place: answers still being written keep theirs.
+        /// `content-security-policy`: the fields every answer from this entry carries (200, 206 and 304).
+        let describing: [HTTPField]
+        /// The entry's last plain hit as a protocol adapter encoded it (`PlainHit`): the adapter's bytes, opaque
+        /// here, and after them the body when that is in memory. The body lives only here (`buffer` is a view of
+        /// it), so a plain hit can be one buffer and one write, and the entry keeps one copy of its body. Replaced,
+        /// never changed in place: answers still being written keep theirs.
         private let plain: NIOLockedValueBox<PlainAnswer>
         /// `PurgeService.covers(_:)`: how many tombstone insertions the item was last found alive after (-1: never
         /// checked).
         let passedPurges = Atomic<Int>(-1)
 
-        /// A plain hit's whole answer (`EdgeService.plainHit`), reused while its `Age` and `max-age` stay the same.
+        /// A plain hit's answer as an adapter encoded it, reused while its `Age` and `max-age` stay the same.
         struct PlainAnswer: Sendable {
-            /// nil until the first plain hit (`bytes` is then the body alone).
+            /// nil until the first plain answer is kept (`bytes` is then the body alone).
             var age: Int?
             /// -1 where the entry's Cache-Control is fixed (a source's `cacheControl`), not a counted max-age.
             var maxAge: Int
-            /// The head, then the body when it is in memory.
+            /// The adapter's prefix, then the body when it is in memory.
             var bytes: ByteBuffer
-            var headLength: Int
+            var prefixLength: Int
 
-            var head: ByteBuffer { bytes.getSlice(at: bytes.readerIndex, length: headLength) ?? ByteBuffer() }
-            var carriesBody: Bool { bytes.readableBytes > headLength }
+            var prefix: ByteBuffer { bytes.getSlice(at: bytes.readerIndex, length: prefixLength) ?? ByteBuffer() }
+            var carriesBody: Bool { bytes.readableBytes > prefixLength }
             /// The body, when `bytes` carries it.
             var body: ByteBuffer? {
                 carriesBody
-                    ? bytes.getSlice(at: bytes.readerIndex + headLength, length: bytes.readableBytes - headLength) : nil
+                    ? bytes.getSlice(at: bytes.readerIndex + prefixLength, length: bytes.readableBytes - prefixLength) : nil
             }
         }
 
@@ -67,16 +67,16 @@ final class HotCache: Sendable {
             return last.age == age && last.maxAge == maxAge ? last : nil
         }
 
-        /// Keeps `head` (a plain hit's, keep-alive) as the plain answer for this `Age` and `max-age`, the body
-        /// (when in memory) copied after it into a buffer allocated for the two; returns that answer.
-        func keepPlainAnswer(head: ByteBuffer, age: Int, maxAge: Int) -> PlainAnswer {
-            var bytes = head
+        /// Keeps `prefix` (an adapter's encoding of the plain answer for this `Age` and `max-age`), the body (when
+        /// in memory) copied after it into a buffer allocated for the two; returns that answer.
+        func keepPlainAnswer(prefix: ByteBuffer, age: Int, maxAge: Int) -> PlainAnswer {
+            var bytes = prefix
             if file == nil, let body = buffer {
-                bytes = ByteBufferAllocator().buffer(capacity: head.readableBytes + body.readableBytes)
-                bytes.writeImmutableBuffer(head)
+                bytes = ByteBufferAllocator().buffer(capacity: prefix.readableBytes + body.readableBytes)
+                bytes.writeImmutableBuffer(prefix)
                 bytes.writeImmutableBuffer(body)
             }
-            let answer = PlainAnswer(age: age, maxAge: maxAge, bytes: bytes, headLength: head.readableBytes)
+            let answer = PlainAnswer(age: age, maxAge: maxAge, bytes: bytes, prefixLength: prefix.readableBytes)
             plain.withLockedValue { $0 = answer }
             return answer
         }
@@ -86,50 +86,43 @@ final class HotCache: Sendable {
             capacity <= 1 ? capacity : 1 << (Int.bitWidth - (capacity - 1).leadingZeroBitCount)
         }
 
-        /// The same entry with its body moved into a sealed memory file (its encoded lines shared: the body's
-        /// bytes and length are the same); nil when no file can be made.
+        /// The same entry with its body moved into a sealed memory file (its fields shared: the body's bytes and
+        /// length are the same); nil when no file can be made.
         func inFile() -> Item? {
             guard file == nil, let buffer, let file = BodyFile(buffer) else { return nil }
-            return Item(header: header, file: file, describing: describing, whole: whole)
+            return Item(header: header, file: file, describing: describing)
         }
 
-        private init(header: CacheEntry.Header, file: BodyFile, describing: ByteBuffer, whole: ByteBuffer) {
+        private init(header: CacheEntry.Header, file: BodyFile, describing: [HTTPField]) {
             self.header = header
             self.file = file
             bodyLength = file.length
             memoryCost = file.length
-            plain = NIOLockedValueBox(PlainAnswer(age: nil, maxAge: -1, bytes: ByteBuffer(), headLength: 0))
+            plain = NIOLockedValueBox(PlainAnswer(age: nil, maxAge: -1, bytes: ByteBuffer(), prefixLength: 0))
             self.describing = describing
-            self.whole = whole
         }
 
         init(header: CacheEntry.Header, body: ByteBuffer) {
             self.header = header
             file = nil
             bodyLength = body.readableBytes
-            memoryCost = Self.allocationSize(body.readableBytes + Self.headAllowance)
-            plain = NIOLockedValueBox(PlainAnswer(age: nil, maxAge: -1, bytes: body, headLength: 0))
-            var lines: [(String, String)] = [("etag", header.etag)]
+            memoryCost = Self.allocationSize(body.readableBytes + Self.prefixAllowance)
+            plain = NIOLockedValueBox(PlainAnswer(age: nil, maxAge: -1, bytes: body, prefixLength: 0))
+            var fields = [HTTPField(name: .eTag, value: header.etag)]
             if header.clientHints.isEmpty {
-                if header.variesOnAccept { lines.append(("vary", "Accept")) }
+                if header.variesOnAccept { fields.append(HTTPField(name: .vary, value: "Accept")) }
             } else {
                 // imgix: the response names the hints it used, and caches downstream must vary on them.
-                lines.append(("vary", header.variesOnAccept ? "Accept, " + header.clientHints : header.clientHints))
-                lines.append(("accept-ch", header.clientHints))
+                fields.append(HTTPField(name: .vary, value: header.variesOnAccept ? "Accept, " + header.clientHints : header.clientHints))
+                fields.append(HTTPField(name: .acceptCH, value: header.clientHints))
             }
             // Passed-through files that are not raster images (HTML, PDF, SVG with scripts…) must not run as pages
             // of this host: no sniffing, no scripts, no plugins, a unique origin.
             if !header.contentType.hasPrefix("image/") || header.contentType.hasPrefix("image/svg") {
-                lines.append(("x-content-type-options", "nosniff"))
-                lines.append(("content-security-policy", "default-src 'none'; sandbox"))
+                fields.append(HTTPField(name: .xContentTypeOptions, value: "nosniff"))
+                fields.append(HTTPField(name: .contentSecurityPolicy, value: "default-src 'none'; sandbox"))
             }
-            describing = ResponseHead.lines(lines)
-            var whole = describing
-            whole.writeImmutableBuffer(ResponseHead.lines([
-                ("accept-ranges", "bytes"), ("content-type", header.contentType),
-                ("content-length", String(body.readableBytes)),
-            ]))
-            self.whole = whole
+            describing = fields
         }
     }
 

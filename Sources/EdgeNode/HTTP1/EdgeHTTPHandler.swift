@@ -122,7 +122,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .pending(let work):
             inFlight.begin()
             busy = true
-            let promise = context.eventLoop.makePromise(of: EdgeResponse.self)
+            let promise = context.eventLoop.makePromise(of: EdgeAnswer.self)
             promise.completeWithTask { await work() }
             promise.futureResult.assumeIsolated().whenComplete { result in
                 self.inFlight.end()
@@ -156,42 +156,55 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func write(context: ChannelHandlerContext, _ response: EdgeResponse, keepAlive: Bool, isHead: Bool,
+    private func write(context: ChannelHandlerContext, _ answer: EdgeAnswer, keepAlive: Bool, isHead: Bool,
                        arrival: Arrival?) {
         if let arrival, let log = service.accessLog {
             let elapsed = ContinuousClock.now - arrival.start
             log.record(AccessLogFormat.line(
                 time: Date().timeIntervalSince1970, client: arrival.client, method: arrival.method, host: arrival.host,
-                target: arrival.target, status: Int(response.status.code), bytes: isHead ? 0 : response.bodyLength,
-                cache: response.cacheLabel,
+                target: arrival.target, status: answer.status.code, bytes: isHead ? 0 : answer.bodyLength,
+                cache: answer.cacheLabel,
                 milliseconds: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15))
         }
-        // A reused plain hit with its body: the whole answer is one buffer.
-        if keepAlive && !isHead, let encoded = response.encoded, encoded.carriesBody {
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(encoded.bytes)), promise: nil)
-            return
-        }
-        let head = if let encoded = response.encoded {
-            keepAlive ? encoded.head : ResponseHead.closing(encoded.head, allocator: context.channel.allocator)
+        let head: ByteBuffer
+        var body = answer.body
+        if let plain = answer.plain {
+            // A plain hit: this adapter's encoding of it (head and body in one buffer) is kept on the entry and
+            // reused while its `Age` and `max-age` stay the same, instead of being made and encoded on every hit.
+            let encoded = plain.item.plainAnswer(age: plain.age, maxAge: plain.maxAge)
+                ?? plain.item.keepPlainAnswer(prefix: ResponseHead.encode(answer, keepAlive: true, allocator: context.channel.allocator),
+                                              age: plain.age, maxAge: plain.maxAge)
+            if keepAlive && !isHead && encoded.carriesBody {
+                context.writeAndFlush(wrapOutboundOut(.byteBuffer(encoded.bytes)), promise: nil)
+                return
+            }
+            head = keepAlive ? encoded.prefix : ResponseHead.closing(encoded.prefix, allocator: context.channel.allocator)
+            if let inMemory = encoded.body { body = .buffer(inMemory) }
         } else {
-            ResponseHead.encode(response, keepAlive: keepAlive, allocator: context.channel.allocator)
+            head = ResponseHead.encode(answer, keepAlive: keepAlive, allocator: context.channel.allocator)
         }
-        let sendsBody = !isHead && ResponseHead.allowsBody(response.status) && response.bodyLength > 0
+        let sendsBody = !isHead && EdgeAnswer.allowsBody(answer.status) && answer.bodyLength > 0
         // The last write of the answer, flushed; its future only where something waits for it (the file kept
         // open until it is written, the connection closed after it).
-        let last: IOData
+        var last = IOData.byteBuffer(head)
         // The body file this answer sends from, if it does.
         var sent: BodyFile?
         if sendsBody {
             context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
-            if let file = response.file, let region = file.region(on: context.eventLoop) {
-                last = .fileRegion(region)
-                sent = file
-            } else {
-                last = .byteBuffer(response.file?.read() ?? response.body)
+            if case .entry(let item) = body { body = item.file.map { .file($0) } ?? .buffer(item.buffer ?? ByteBuffer()) }
+            switch body {
+            case .file(let file):
+                if let region = file.region(on: context.eventLoop) {
+                    last = .fileRegion(region)
+                    sent = file
+                } else {
+                    last = .byteBuffer(file.read())
+                }
+            case .buffer(let buffer):
+                last = .byteBuffer(buffer)
+            case .empty, .entry:
+                last = .byteBuffer(ByteBuffer())
             }
-        } else {
-            last = .byteBuffer(head)
         }
         if keepAlive && sent == nil {
             context.writeAndFlush(wrapOutboundOut(last), promise: nil)
@@ -239,70 +252,8 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// connection closes (nothing more was read).
     private func answerMalformed(context: ChannelHandlerContext) {
         guard let error = malformed else { return }
-        write(context: context, EdgeService.errorResponse(error, allocator: context.channel.allocator),
+        write(context: context, EdgeService.errorResponse(error),
               keepAlive: false, isHead: false, arrival: nil)
-    }
-}
-
-/// Encodes a response's status line and header block (HTTP/1.1) into one buffer — its `headers`, then its
-/// `encodedLines` as they are — adding `content-length` where the response has none and may have a body, `server`, and `connection: close` when the connection ends. A
-/// header whose value could split the block (CR, LF or NUL in it) is left out: values that came from an origin
-/// or a URL never reach the wire raw.
-enum ResponseHead {
-    static func encode(_ r: EdgeResponse, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var b = allocator.buffer(capacity: 384)
-        b.writeStaticString("HTTP/1.1 ")
-        b.writeString(String(r.status.code))
-        b.writeStaticString(" ")
-        b.writeString(r.status.reasonPhrase)
-        b.writeStaticString("\r\n")
-        var hasLength = r.encodedLinesFrame
-        for (name, value) in r.headers {
-            if !hasLength && name.utf8.count == 14 && name.lowercased() == "content-length" { hasLength = true }
-            write(name, value, into: &b)
-        }
-        if let lines = r.encodedLines { b.writeImmutableBuffer(lines) }
-        if !hasLength && allowsBody(r.status) {
-            b.writeStaticString("content-length: ")
-            b.writeString(String(r.bodyLength))
-            b.writeStaticString("\r\n")
-        }
-        b.writeStaticString(keepAlive ? "server: imgedge\r\n\r\n" : "server: imgedge\r\nconnection: close\r\n\r\n")
-        return b
-    }
-
-    /// A keep-alive head (`encode(_:keepAlive: true, …)`) as the last answer on its connection: the same lines
-    /// and `connection: close`.
-    static func closing(_ head: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var b = allocator.buffer(capacity: head.readableBytes + 19)
-        b.writeImmutableBuffer(head.getSlice(at: head.readerIndex, length: head.readableBytes - 2) ?? head)
-        b.writeStaticString("connection: close\r\n\r\n")
-        return b
-    }
-
-    /// `name: value` lines, encoded once for many answers.
-    static func lines(_ pairs: [(String, String)]) -> ByteBuffer {
-        var b = ByteBuffer()
-        b.reserveCapacity(pairs.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
-        for (name, value) in pairs { write(name, value, into: &b) }
-        return b
-    }
-
-    private static func write(_ name: String, _ value: String, into b: inout ByteBuffer) {
-        guard isSafe(name) && isSafe(value) else { return }
-        b.writeString(name)
-        b.writeStaticString(": ")
-        b.writeString(value)
-        b.writeStaticString("\r\n")
-    }
-
-    /// 1xx, 204 and 304 answers have no body (RFC 9110 §6.4.1).
-    static func allowsBody(_ status: HTTPResponseStatus) -> Bool {
-        status.code >= 200 && status != .noContent && status != .notModified
-    }
-
-    static func isSafe(_ s: String) -> Bool {
-        !s.utf8.contains { $0 == 13 || $0 == 10 || $0 == 0 }
     }
 }
 

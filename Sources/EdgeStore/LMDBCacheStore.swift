@@ -645,13 +645,3 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         }
     }
 }
-
-/// An LMDB return code with the call that produced it.
-public struct LMDBError: Error, CustomStringConvertible {
-    public let code: Int32
-    public let call: String
-    static func check(_ rc: Int32, _ call: String) throws {
-        if rc != 0 { throw LMDBError(code: rc, call: call) }
-    }
-    public var description: String { "\(call): \(String(cString: mdb_strerror(code)))" }
-}

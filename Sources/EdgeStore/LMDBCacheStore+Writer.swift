@@ -1,5 +1,4 @@
 import EdgeCore
-import CLMDB
 import Foundation
 
 extension LMDBCacheStore {
@@ -156,14 +155,14 @@ extension LMDBCacheStore {
     /// A write submitted after `close()`.
     struct StoreClosed: Error {}
 
-    /// Flushes the environment's dirty pages to disk (`mdb_env_sync`) on a thread of its own, one flush at a time,
-    /// so that the writer goes on meanwhile; a request while one runs is dropped (the running one is about as
-    /// recent). Its own thread, not a dispatch queue: a flush must not wait for a pool that other work may fill.
-    /// With `MDB_NOSYNC` a commit only reaches the OS's page cache: a killed process loses nothing, and these
-    /// flushes bound what a crash of the machine can lose. `stop()` returns once no flush is running (the store
+    /// Flushes the environment's dirty pages to disk (`LMDBEnvironment.flush()`) on a thread of its own, one flush
+    /// at a time, so that the writer goes on meanwhile; a request while one runs is dropped (the running one is about
+    /// as recent). Its own thread, not a dispatch queue: a flush must not wait for a pool that other work may fill.
+    /// With `.noSync` (MDB_NOSYNC) a commit only reaches the OS's page cache: a killed process loses nothing, and
+    /// these flushes bound what a crash of the machine can lose. `stop()` returns once no flush is running (the store
     /// calls it before closing the environment).
     final class Flusher: @unchecked Sendable {
-        private let env: OpaquePointer
+        private let env: LMDBEnvironment
         private let condition = NSCondition()
         // Guarded by `condition`.
         private var requested = false
@@ -172,7 +171,7 @@ extension LMDBCacheStore {
         private var count = 0
         private let finished = DispatchSemaphore(value: 0)
 
-        init(env: OpaquePointer) {
+        init(env: LMDBEnvironment) {
             self.env = env
             let t = Thread { [self] in run() }
             t.name = "imgedge-lmdb-flush"
@@ -202,7 +201,7 @@ extension LMDBCacheStore {
                 requested = false
                 running = true
                 condition.unlock()
-                mdb_env_sync(env, 1)
+                try? env.flush()
                 condition.withLock {
                     running = false
                     count += 1

@@ -10,15 +10,13 @@ extension LMDBCacheStore {
         case delete([UInt8])
         /// Restore every entry found at open into the policy.
         case restore
-        /// Run a repair pass to its end (starting one if none is under way).
-        case repair
         /// Restore the policy, then save its snapshot.
         case snapshot
 
         var isWrite: Bool {
             switch self {
             case .put, .delete: true
-            case .restore, .repair, .snapshot: false
+            case .restore, .snapshot: false
             }
         }
 
@@ -39,10 +37,6 @@ extension LMDBCacheStore {
             switch ops[start] {
             case .restore:
                 results.append(Result { while try restoreStep(limit: 65_536) {} })
-                start += 1
-                continue
-            case .repair:
-                results.append(Result { while try repairStep() {} })
                 start += 1
                 continue
             case .snapshot:
@@ -174,7 +168,7 @@ extension LMDBCacheStore {
                         let k = Self.digestKey(key)
                         let tracked = lock.withLock { policy.remove(k) != nil }
                         try drop(txn, key, &t, tracked: tracked)
-                    case .restore, .repair, .snapshot: break
+                    case .restore, .snapshot: break
                     }
                 }
                 try Self.saveTotals(txn, metaDB, t)

@@ -10,7 +10,7 @@ extension LMDBCacheStore {
     /// the environment to disk at most once a second; the flush runs on its own thread, so the writes go on
     /// meanwhile (syncing a file with many dirty pages takes hundreds of milliseconds).
     final class Writer: @unchecked Sendable {
-        private struct Pending {
+        struct Pending {
             var operation: Operation
             var done: @Sendable (Result<Void, any Error>) -> Void
         }
@@ -38,15 +38,8 @@ extension LMDBCacheStore {
             }
         }
 
-        /// Queues `ops` together, so that they go in one batch if they fit in one, and returns each one's result.
-        func submit(all ops: [Operation]) async -> [Result<Void, any Error>] {
-            await withCheckedContinuation { (c: CheckedContinuation<[Result<Void, any Error>], Never>) in
-                let results = Results(count: ops.count) { c.resume(returning: $0) }
-                enqueue(ops.enumerated().map { i, op in Pending(operation: op) { results.set(i, $0) } })
-            }
-        }
-
-        private func enqueue(_ pending: [Pending]) {
+        /// Queues `pending` together: they go in one batch if they fit in one.
+        func enqueue(_ pending: [Pending]) {
             condition.lock()
             if stopping {
                 condition.unlock()
@@ -56,30 +49,6 @@ extension LMDBCacheStore {
             queue += pending
             condition.signal()
             condition.unlock()
-        }
-
-        /// Collects the results of operations queued together; calls `done` with them once all are in.
-        private final class Results: @unchecked Sendable {
-            private let lock = NSLock()
-            private var results: [Result<Void, any Error>?]
-            private var missing: Int
-            private let done: ([Result<Void, any Error>]) -> Void
-
-            init(count: Int, done: @escaping ([Result<Void, any Error>]) -> Void) {
-                results = Array(repeating: nil, count: count)
-                missing = count
-                self.done = done
-                if count == 0 { done([]) }
-            }
-
-            func set(_ i: Int, _ result: Result<Void, any Error>) {
-                let complete = lock.withLock { () -> Bool in
-                    results[i] = result
-                    missing -= 1
-                    return missing == 0
-                }
-                if complete { done(results.map { $0! }) }
-            }
         }
 
         /// Wakes the thread if it sleeps, to count the hits noted meanwhile.

@@ -65,8 +65,8 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     public struct Options: Sendable {
         /// S3-FIFO's knobs (the paper's defaults).
         public var policy: S3FIFO<DigestKey>.Configuration
-        /// Restore the entries found at open into the policy in the background (the default), or only when asked
-        /// (`restorePolicy()`) or as eviction reaches them.
+        /// Restore the entries found at open into the policy in the background (the default), or only as eviction
+        /// reaches them or an operation asks (`Operation.restore`, `.snapshot`: tests).
         public var restoresInBackground: Bool
         /// Records a repair pass examines per write transaction (so that fills never wait long for one).
         public var repairBatch: Int
@@ -124,7 +124,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         public var repairPasses: Int
         public var repaired: RepairReport
         public var lastRepairDuration: Duration?
-        /// Policy snapshots written since open (see `savePolicySnapshot`), and those that failed to write.
+        /// Policy snapshots written since open (see `takeSnapshot`), and those that failed to write.
         public var snapshotsSaved: Int
         public var snapshotsFailed: Int
         /// A snapshot found at open and not used (damaged, of another store, or newer than the store).
@@ -401,13 +401,6 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     /// What a value of `count` bytes is charged against `maxBytes` (its pages and index records).
     public func footprint(ofValueBytes count: Int) -> Int { layout.footprint(count) }
 
-    /// The queue of the policy holding `key`, nil when it does not track it (absent, or not restored yet).
-    public func queue(of key: CacheKey) -> S3FIFO<DigestKey>.Queue? {
-        let k = Self.digestKey(key.bytes)
-        applyPendingHits()
-        return lock.withLock { policy.queue(of: k) }
-    }
-
     /// Counts a hit on `key` for the eviction policy: a read from this store counts itself; a hit served from a
     /// copy held elsewhere (the node's memory tier) is reported here. The hit is only noted, under a lock of its
     /// own held for one append: the writer thread counts noted hits into the policy before it next decides
@@ -436,30 +429,11 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         }
     }
 
-    /// Returns once every entry found at open is tracked by the policy.
-    public func restorePolicy() async throws {
-        try await writer.submit(.restore)
-    }
-
-    /// Saves the policy's state now (restoring the entries found at open first, if that is not finished), and
-    /// returns once it is on disk. The writer saves one by itself `snapshotInterval` after an admission, after
-    /// `snapshotAdmissions` admissions, and at `close()`.
-    public func savePolicySnapshot() async throws {
-        try await writer.submit(.snapshot)
-    }
-
     /// The policy's state as a snapshot saves it: its residents in eviction order with their queue and
     /// frequency, and its ghost keys. For tests and diagnostics (it copies every tracked key).
     public func policyState() -> S3FIFO<DigestKey>.Snapshot {
         applyPendingHits()
         return lock.withLock { policy }.snapshot()
-    }
-
-    /// Runs a repair pass to its end (the one under way, or a new one) and returns: deletes the index records
-    /// and pieces no live entry holds and corrects the totals (see `RepairPass`). The writer runs passes by
-    /// itself when the store may need one; this is for tests, benchmarks and operators.
-    public func repair() async throws {
-        try await writer.submit(.repair)
     }
 
     public func read<T>(_ key: CacheKey, _ body: (UnsafeRawBufferPointer) -> T) -> T? {
@@ -584,14 +558,6 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
 
     public func remove(_ key: CacheKey) async throws {
         try await writer.submit(.delete(key.bytes))
-    }
-
-    /// Writes `values` in one batch (one transaction, unless one of them fails) and returns each write's result:
-    /// for tests of what a failing operation does to the others in its batch.
-    func write(batch values: [(CacheKey, [UInt8])]) async -> [Result<Void, any Error>] {
-        await writer.submit(all: values.map { key, value in
-            .put(key.bytes, value, value.withUnsafeBytes { Self.checksum($0) })
-        })
     }
 
     // MARK: - Totals

@@ -65,10 +65,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // What tests and benchmarks run the product against, never part of it: plain LRU (the baseline S3-FIFO is
+        // measured against) and a simulated network of gossip state machines. Only test targets and EdgeBench depend
+        // on it; a product module that did would ship simulation code in the node.
+        .target(name: "EdgeSimulation", dependencies: ["EdgeCore", "EdgeGossip"], swiftSettings: strict),
         // Offline benchmarks of EdgeCore's pure parts and the LMDB store (tools/bench/eviction, churn), and the bare-NIO
         // floor server tools/bench/hit compares against; not a product.
         .executableTarget(name: "EdgeBench", dependencies: [
-            "EdgeCore", "EdgeStore", "EdgeGossip",
+            "EdgeCore", "EdgeStore", "EdgeGossip", "EdgeSimulation",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -81,11 +85,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Tests/EdgeTestSupport", swiftSettings: strict),
-        .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
+        .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore", "EdgeSimulation", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgePrivacyTests", dependencies: ["EdgePrivacy", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
-        .testTarget(name: "EdgeGossipTests", dependencies: ["EdgeGossip", "EdgeCore"], swiftSettings: strict),
+        .testTarget(name: "EdgeGossipTests", dependencies: ["EdgeGossip", "EdgeCore", "EdgeSimulation"], swiftSettings: strict),
         .testTarget(name: "EdgeImagingTests", dependencies: ["EdgeImaging", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
-        .testTarget(name: "EdgeStoreTests", dependencies: ["EdgeStore", "EdgeCore", "EdgeTestSupport", "CLMDB"], swiftSettings: strict),
+        .testTarget(name: "EdgeStoreTests", dependencies: ["EdgeStore", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeOriginTests", dependencies: ["EdgeOrigin", "EdgeCore", "EdgeTestSupport"], swiftSettings: strict),
         .testTarget(name: "EdgeNodeTests", dependencies: [
             "EdgeNode", "EdgeCore", "EdgeGossip", "EdgeStore", "EdgeTestSupport",

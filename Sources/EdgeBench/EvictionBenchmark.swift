@@ -1,4 +1,5 @@
 import EdgeCore
+import EdgeSimulation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,5 +1,6 @@
 import EdgeCore
 import EdgeGossip
+import EdgeSimulation
 
 /// `EdgeBench gossip`: the gossip state machine on a simulated network of many nodes (the same code the node runs,
 /// datagrams delayed 1–1.5 ms, lost at the given rates). For each loss rate, purges are made one after another

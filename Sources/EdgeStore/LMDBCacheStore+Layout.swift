@@ -1,5 +1,5 @@
-internal import CLMDB
 internal import CZlib
+import Foundation
 
 extension LMDBCacheStore {
     /// How values are laid out in LMDB pages, and what each costs against `maxBytes`.
@@ -108,7 +108,7 @@ extension LMDBCacheStore {
     }
 
     /// The key of piece `index` of the value stored under `sequence`.
-    struct PieceKey {
+    struct PieceKey: ContiguousBytes {
         var bytes: (UInt64, UInt32)
 
         init(sequence: UInt64, index: Int) {
@@ -122,12 +122,27 @@ extension LMDBCacheStore {
                 && raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self) == bytes.1
         }
 
-        /// Calls `body` with the key as an `MDB_val`.
-        mutating func withValue<T>(_ body: (inout MDB_val) throws -> T) rethrows -> T {
-            try withUnsafeMutableBytes(of: &bytes) { b in
-                var v = MDB_val(mv_size: Layout.pieceKeySize, mv_data: b.baseAddress)
-                return try body(&v)
+        /// The key's 12 bytes (the tuple is padded to 16).
+        func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            try Swift.withUnsafeBytes(of: bytes) {
+                try body(UnsafeRawBufferPointer(rebasing: $0.prefix(Layout.pieceKeySize)))
             }
+        }
+    }
+
+    /// The key of the `order` record of `sequence`: the sequence big-endian, so that keys sort oldest first.
+    struct OrderKey: ContiguousBytes {
+        var bigEndian: UInt64
+
+        init(_ sequence: UInt64) { bigEndian = sequence.bigEndian }
+
+        /// The sequence an `order` key (or a piece key, which starts with it) names.
+        static func sequence(in raw: UnsafeRawBufferPointer) -> UInt64 {
+            UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self))
+        }
+
+        func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            try Swift.withUnsafeBytes(of: bigEndian, body)
         }
     }
 

@@ -1,4 +1,3 @@
-internal import CLMDB
 import EdgeCore
 import Foundation
 
@@ -50,29 +49,19 @@ extension LMDBCacheStore {
     /// Whether a repair pass is wanted. Read from `meta` on the writer's first idle step (never at open): a store
     /// written by a build without the flag is repaired once.
     func loadRepairFlag() throws -> Bool {
-        var txn: OpaquePointer?
-        try LMDBError.check(mdb_txn_begin(environment, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin")
-        defer { mdb_txn_abort(txn) }
-        let stored: UInt8? = Self.repairKey.withUnsafeBytes { kb in
-            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-            var v = MDB_val()
-            guard mdb_get(txn, metaDBI, &k, &v) == 0, v.mv_size == 1 else { return nil }
-            return v.mv_data.load(as: UInt8.self)
+        // Unreadable reads as absent.
+        let stored: UInt8? = try env.withReadTransaction { txn in
+            (try? txn.get(Self.repairKey, in: metaDB) { raw in raw.count == 1 ? raw[0] : nil }) ?? nil
         }
         if let stored { return stored != 0 }
         return lock.withLock { totals.entries > 0 }
     }
 
     /// Stores the flag in the transaction `txn`; with `initial`, only if none is stored.
-    static func saveRepairFlag(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ needed: Bool, initial: Bool = false) throws {
-        var byte: UInt8 = needed ? 1 : 0
-        try repairKey.withUnsafeBytes { kb in
-            try withUnsafeMutableBytes(of: &byte) { vb in
-                var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-                var v = MDB_val(mv_size: 1, mv_data: vb.baseAddress)
-                let rc = mdb_put(txn, dbi, &k, &v, initial ? UInt32(MDB_NOOVERWRITE) : 0)
-                if !(initial && rc == MDB_KEYEXIST) { try LMDBError.check(rc, "mdb_put meta") }
-            }
+    static func saveRepairFlag(_ txn: LMDBTransaction, _ meta: LMDBDatabase, _ needed: Bool,
+                               initial: Bool = false) throws {
+        _ = try withUnsafeBytes(of: needed ? UInt8(1) : 0) {
+            try txn.put($0, forKey: repairKey, in: meta, initial ? .noOverwrite : [])
         }
     }
 
@@ -127,47 +116,45 @@ extension LMDBCacheStore {
     /// Examines the next batch of `pass` in one write transaction and commits what it deleted. Returns whether
     /// the pass has more to do.
     private func repairTransaction(_ pass: inout RepairPass) throws -> Bool {
-        var txn: OpaquePointer?
-        try LMDBError.check(mdb_txn_begin(environment, nil, 0, &txn), "mdb_txn_begin")
         var t = lock.withLock { totals }
         let savedCold = cold
         var forget: [DigestKey] = []
         var restore: [S3FIFO<DigestKey>.Entry] = []
         var more = true
         do {
-            switch pass.phase {
-            case .order:
-                let records = try orderRecords(txn!, after: pass.cursor, limit: options.repairBatch)
-                for r in records {
-                    try repairOrderRecord(txn!, r, &pass, &t, &forget, &restore)
-                    pass.cursor = r.sequence
-                }
-                if records.count < options.repairBatch {
-                    // Every order record has been seen: the live entries are what the totals should say.
-                    pass.found.chargedBytesCorrected = t.chargedBytes - pass.live.chargedBytes
-                    t.entries = pass.live.entries
-                    t.valueBytes = pass.live.valueBytes
-                    t.chargedBytes = pass.live.chargedBytes
-                    pass.phase = .chunks
-                    pass.cursor = 0
-                }
-            case .chunks:
-                let sequences = try pieceSequences(txn!, after: pass.cursor, limit: options.repairBatch)
-                for sequence in sequences {
-                    if !abandonedPieces.contains(sequence), liveKey(txn!, sequence: sequence) == nil {
-                        pass.found.pieces += try deletePieces(txn!, sequence: sequence)
+            try env.withWriteTransaction { txn in
+                switch pass.phase {
+                case .order:
+                    let records = try orderRecords(txn, after: pass.cursor, limit: options.repairBatch)
+                    for r in records {
+                        try repairOrderRecord(txn, r, &pass, &t, &forget, &restore)
+                        pass.cursor = r.sequence
                     }
-                    pass.cursor = sequence
+                    if records.count < options.repairBatch {
+                        // Every order record has been seen: the live entries are what the totals should say.
+                        pass.found.chargedBytesCorrected = t.chargedBytes - pass.live.chargedBytes
+                        t.entries = pass.live.entries
+                        t.valueBytes = pass.live.valueBytes
+                        t.chargedBytes = pass.live.chargedBytes
+                        pass.phase = .chunks
+                        pass.cursor = 0
+                    }
+                case .chunks:
+                    let sequences = try pieceSequences(txn, after: pass.cursor, limit: options.repairBatch)
+                    for sequence in sequences {
+                        if !abandonedPieces.contains(sequence), liveKey(txn, sequence: sequence) == nil {
+                            pass.found.pieces += try deletePieces(txn, sequence: sequence)
+                        }
+                        pass.cursor = sequence
+                    }
+                    if sequences.count < options.repairBatch {
+                        more = false
+                        try Self.saveRepairFlag(txn, metaDB, repairNeeded ?? false)
+                    }
                 }
-                if sequences.count < options.repairBatch {
-                    more = false
-                    try Self.saveRepairFlag(txn!, metaDBI, repairNeeded ?? false)
-                }
+                try Self.saveTotals(txn, metaDB, t)
             }
-            try Self.saveTotals(txn!, metaDBI, t)
-            try LMDBError.check(mdb_txn_commit(txn), "mdb_txn_commit")
         } catch {
-            mdb_txn_abort(txn)
             cold = savedCold
             throw error
         }
@@ -189,37 +176,28 @@ extension LMDBCacheStore {
     }
 
     /// Up to `limit` order records after `sequence`, oldest first.
-    private func orderRecords(_ txn: OpaquePointer, after sequence: UInt64, limit: Int) throws -> [OrderRecord] {
-        var cursor: OpaquePointer?
-        try LMDBError.check(mdb_cursor_open(txn, orderDBI, &cursor), "mdb_cursor_open")
-        defer { mdb_cursor_close(cursor) }
-        var records: [OrderRecord] = []
-        var start = (sequence &+ 1).bigEndian
-        var k = MDB_val(), v = MDB_val()
-        var rc = withUnsafeMutableBytes(of: &start) { s in
-            k = MDB_val(mv_size: 8, mv_data: s.baseAddress)
-            return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
-        }
-        while rc == 0 && records.count < limit {
-            if k.mv_size == Layout.orderKeySize {
-                let sequence = UInt64(bigEndian: UnsafeRawBufferPointer(start: k.mv_data, count: 8).loadUnaligned(as: UInt64.self))
-                let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
-                // A record of the wrong size names nothing usable: an empty key makes it dangling.
-                let key = raw.count == Layout.orderValueSize ? Array(raw.prefix(Layout.keySize)) : []
-                let length = raw.count == Layout.orderValueSize
-                    ? Int(clamping: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: Layout.keySize, as: UInt64.self)))
-                    : 0
-                records.append(OrderRecord(sequence: sequence, key: key, length: length))
+    private func orderRecords(_ txn: LMDBTransaction, after sequence: UInt64, limit: Int) throws -> [OrderRecord] {
+        try txn.withCursor(orderDB) { cursor in
+            var records: [OrderRecord] = []
+            var record = try cursor.seek(atLeast: OrderKey(sequence &+ 1))
+            while let (k, raw) = record, records.count < limit {
+                if k.count == Layout.orderKeySize {
+                    // A record of the wrong size names nothing usable: an empty key makes it dangling.
+                    let key = raw.count == Layout.orderValueSize ? Array(raw.prefix(Layout.keySize)) : []
+                    let length = raw.count == Layout.orderValueSize
+                        ? Int(clamping: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: Layout.keySize, as: UInt64.self)))
+                        : 0
+                    records.append(OrderRecord(sequence: OrderKey.sequence(in: k), key: key, length: length))
+                }
+                record = try cursor.next()
             }
-            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+            return records
         }
-        if rc != 0 && rc != MDB_NOTFOUND { throw LMDBError(code: rc, call: "mdb_cursor_get order") }
-        return records
     }
 
     /// Counts a live order record, or deletes a dangling one with its pieces (and with its entry when no order
     /// record names that entry).
-    private func repairOrderRecord(_ txn: OpaquePointer, _ r: OrderRecord, _ pass: inout RepairPass, _ t: inout Totals,
+    private func repairOrderRecord(_ txn: LMDBTransaction, _ r: OrderRecord, _ pass: inout RepairPass, _ t: inout Totals,
                                    _ forget: inout [DigestKey], _ restore: inout [S3FIFO<DigestKey>.Entry]) throws {
         let entry = r.key.count == Layout.keySize ? header(txn, r.key) : nil
         if let entry, entry.sequence == r.sequence {
@@ -240,11 +218,7 @@ extension LMDBCacheStore {
         }
         // Dangling: nothing reaches these records any more.
         if !abandonedPieces.contains(r.sequence) { pass.found.pieces += try deletePieces(txn, sequence: r.sequence) }
-        var orderKey = r.sequence.bigEndian
-        try withUnsafeMutableBytes(of: &orderKey) { b in
-            var k = MDB_val(mv_size: 8, mv_data: b.baseAddress)
-            try Self.delete(txn, orderDBI, &k)
-        }
+        try txn.delete(OrderKey(r.sequence), in: orderDB)
         pass.found.orderRecords += 1
         if cold.holds(r.sequence) {
             cold.count -= 1
@@ -256,10 +230,7 @@ extension LMDBCacheStore {
             // The entry holds another sequence: a refill (leave it), or a damaged header that no order record
             // names, which eviction would never reach (delete it; its pieces, if any, go in the chunks phase).
             guard orderedLength(txn, sequence: entry.sequence, key: r.key) == nil else { return }
-            try r.key.withUnsafeBytes { kb in
-                var key = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-                try Self.delete(txn, entriesDBI, &key)
-            }
+            try txn.delete(r.key, in: entriesDB)
             pass.found.entries += 1
             t.entries = max(0, t.entries - 1)
         }
@@ -268,42 +239,29 @@ extension LMDBCacheStore {
     }
 
     /// Up to `limit` distinct sequences of `chunks` after `sequence`, in order (one cursor move per sequence).
-    private func pieceSequences(_ txn: OpaquePointer, after sequence: UInt64, limit: Int) throws -> [UInt64] {
-        var cursor: OpaquePointer?
-        try LMDBError.check(mdb_cursor_open(txn, chunksDBI, &cursor), "mdb_cursor_open")
-        defer { mdb_cursor_close(cursor) }
-        var sequences: [UInt64] = []
-        var next = sequence &+ 1
-        while sequences.count < limit && next != 0 {
-            var start = PieceKey(sequence: next, index: 0)
-            var v = MDB_val()
-            var found = MDB_val()
-            let rc = start.withValue { k in
-                let rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
-                found = k
-                return rc
+    private func pieceSequences(_ txn: LMDBTransaction, after sequence: UInt64, limit: Int) throws -> [UInt64] {
+        try txn.withCursor(chunksDB) { cursor in
+            var sequences: [UInt64] = []
+            var next = sequence &+ 1
+            while sequences.count < limit && next != 0 {
+                guard let found = try cursor.seek(atLeast: PieceKey(sequence: next, index: 0))?.key,
+                      found.count == Layout.pieceKeySize
+                else { break }
+                let s = OrderKey.sequence(in: found)
+                sequences.append(s)
+                next = s &+ 1
             }
-            if rc == MDB_NOTFOUND { break }
-            try LMDBError.check(rc, "mdb_cursor_get chunks")
-            guard found.mv_size == Layout.pieceKeySize else { break }
-            let s = UInt64(bigEndian: UnsafeRawBufferPointer(start: found.mv_data, count: 8).loadUnaligned(as: UInt64.self))
-            sequences.append(s)
-            next = s &+ 1
+            return sequences
         }
-        return sequences
     }
 
     /// The key of the live entry stored under `sequence`: its order record names the key, whose entry holds
     /// that sequence. Nil when there is none.
-    private func liveKey(_ txn: OpaquePointer, sequence: UInt64) -> [UInt8]? {
-        var orderKey = sequence.bigEndian
-        let key: [UInt8]? = withUnsafeMutableBytes(of: &orderKey) { b in
-            var k = MDB_val(mv_size: 8, mv_data: b.baseAddress)
-            var v = MDB_val()
-            guard mdb_get(txn, orderDBI, &k, &v) == 0, v.mv_size == Layout.orderValueSize else { return nil }
-            return Array(UnsafeRawBufferPointer(start: v.mv_data, count: Layout.keySize))
+    private func liveKey(_ txn: LMDBTransaction, sequence: UInt64) -> [UInt8]? {
+        let key = try? txn.get(OrderKey(sequence), in: orderDB) { raw -> [UInt8]? in
+            raw.count == Layout.orderValueSize ? Array(raw.prefix(Layout.keySize)) : nil
         }
-        guard let key, header(txn, key)?.sequence == sequence else { return nil }
+        guard let key = key ?? nil, header(txn, key)?.sequence == sequence else { return nil }
         return key
     }
 }

@@ -1,4 +1,3 @@
-internal import CLMDB
 import EdgeCore
 import Foundation
 
@@ -125,29 +124,20 @@ extension LMDBCacheStore {
     /// The store's identity (a random number made with the store), so that a snapshot of another store is never
     /// taken for this one's.
     func loadStoreID() -> UInt64? {
-        var txn: OpaquePointer?
-        guard mdb_txn_begin(environment, nil, UInt32(MDB_RDONLY), &txn) == 0 else { return nil }
-        defer { mdb_txn_abort(txn) }
-        return Self.storeIDKey.withUnsafeBytes { kb -> UInt64? in
-            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-            var v = MDB_val()
-            guard mdb_get(txn, metaDBI, &k, &v) == 0, v.mv_size == 8 else { return nil }
-            return UInt64(littleEndian: v.mv_data.loadUnaligned(as: UInt64.self))
+        let id = try? env.withReadTransaction { txn in
+            try txn.get(Self.storeIDKey, in: metaDB) { raw -> UInt64? in
+                raw.count == 8 ? UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)) : nil
+            }
         }
+        return id ?? nil
     }
 
     static let storeIDKey = Array("id".utf8)
 
     /// Gives a store its identity if it has none (in the transaction that opens it).
-    static func createStoreID(_ txn: OpaquePointer, _ dbi: MDB_dbi) throws {
-        var id = UInt64.random(in: 1...UInt64.max).littleEndian
-        try storeIDKey.withUnsafeBytes { kb in
-            try withUnsafeMutableBytes(of: &id) { vb in
-                var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-                var v = MDB_val(mv_size: 8, mv_data: vb.baseAddress)
-                let rc = mdb_put(txn, dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
-                if rc != MDB_KEYEXIST { try LMDBError.check(rc, "mdb_put meta") }
-            }
+    static func createStoreID(_ txn: LMDBTransaction, _ meta: LMDBDatabase) throws {
+        _ = try withUnsafeBytes(of: UInt64.random(in: 1...UInt64.max).littleEndian) {
+            try txn.put($0, forKey: storeIDKey, in: meta, .noOverwrite)
         }
     }
 
@@ -232,16 +222,15 @@ extension LMDBCacheStore {
     /// behind what the policy holds: those whose entry is still the one the snapshot saw.
     func restoreFromSnapshot(limit: Int) throws {
         guard let restore = snapshotRestore else { return }
-        var txn: OpaquePointer?
-        try LMDBError.check(mdb_txn_begin(environment, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin")
-        defer { mdb_txn_abort(txn) }
         var found: [S3FIFO<DigestKey>.Entry] = []
         var examined = 0
-        while cold.snapshotHi > cold.snapshotLo && examined < limit {
-            cold.snapshotHi -= 1
-            examined += 1
-            let entry = restore.residents[cold.snapshotHi]
-            if let h = entry.key.withDigest({ header(txn!, $0) }), h.sequence < restore.nextSequence { found.append(entry) }
+        try env.withReadTransaction { txn in
+            while cold.snapshotHi > cold.snapshotLo && examined < limit {
+                cold.snapshotHi -= 1
+                examined += 1
+                let entry = restore.residents[cold.snapshotHi]
+                if let h = entry.key.withDigest({ header(txn, $0) }), h.sequence < restore.nextSequence { found.append(entry) }
+            }
         }
         var restored = 0, charged = 0
         for slice in stride(from: 0, to: found.count, by: 512) {
@@ -263,7 +252,7 @@ extension LMDBCacheStore {
 
     /// Deletes the oldest of the snapshot's residents not restored yet whose entry is still the one it saw.
     /// Returns false when none is left.
-    func evictOldestFromSnapshot(_ txn: OpaquePointer, _ t: inout Totals) throws -> Bool {
+    func evictOldestFromSnapshot(_ txn: LMDBTransaction, _ t: inout Totals) throws -> Bool {
         guard let restore = snapshotRestore else { return false }
         while cold.snapshotLo < cold.snapshotHi {
             let entry = restore.residents[cold.snapshotLo]

@@ -1,5 +1,4 @@
 import EdgeCore
-import CLMDB
 import Foundation
 
 extension LMDBCacheStore {
@@ -11,7 +10,7 @@ extension LMDBCacheStore {
     /// the environment to disk at most once a second; the flush runs on its own thread, so the writes go on
     /// meanwhile (syncing a file with many dirty pages takes hundreds of milliseconds).
     final class Writer: @unchecked Sendable {
-        private struct Pending {
+        struct Pending {
             var operation: Operation
             var done: @Sendable (Result<Void, any Error>) -> Void
         }
@@ -39,15 +38,8 @@ extension LMDBCacheStore {
             }
         }
 
-        /// Queues `ops` together, so that they go in one batch if they fit in one, and returns each one's result.
-        func submit(all ops: [Operation]) async -> [Result<Void, any Error>] {
-            await withCheckedContinuation { (c: CheckedContinuation<[Result<Void, any Error>], Never>) in
-                let results = Results(count: ops.count) { c.resume(returning: $0) }
-                enqueue(ops.enumerated().map { i, op in Pending(operation: op) { results.set(i, $0) } })
-            }
-        }
-
-        private func enqueue(_ pending: [Pending]) {
+        /// Queues `pending` together: they go in one batch if they fit in one.
+        func enqueue(_ pending: [Pending]) {
             condition.lock()
             if stopping {
                 condition.unlock()
@@ -57,30 +49,6 @@ extension LMDBCacheStore {
             queue += pending
             condition.signal()
             condition.unlock()
-        }
-
-        /// Collects the results of operations queued together; calls `done` with them once all are in.
-        private final class Results: @unchecked Sendable {
-            private let lock = NSLock()
-            private var results: [Result<Void, any Error>?]
-            private var missing: Int
-            private let done: ([Result<Void, any Error>]) -> Void
-
-            init(count: Int, done: @escaping ([Result<Void, any Error>]) -> Void) {
-                results = Array(repeating: nil, count: count)
-                missing = count
-                self.done = done
-                if count == 0 { done([]) }
-            }
-
-            func set(_ i: Int, _ result: Result<Void, any Error>) {
-                let complete = lock.withLock { () -> Bool in
-                    results[i] = result
-                    missing -= 1
-                    return missing == 0
-                }
-                if complete { done(results.map { $0! }) }
-            }
         }
 
         /// Wakes the thread if it sleeps, to count the hits noted meanwhile.
@@ -156,14 +124,14 @@ extension LMDBCacheStore {
     /// A write submitted after `close()`.
     struct StoreClosed: Error {}
 
-    /// Flushes the environment's dirty pages to disk (`mdb_env_sync`) on a thread of its own, one flush at a time,
-    /// so that the writer goes on meanwhile; a request while one runs is dropped (the running one is about as
-    /// recent). Its own thread, not a dispatch queue: a flush must not wait for a pool that other work may fill.
-    /// With `MDB_NOSYNC` a commit only reaches the OS's page cache: a killed process loses nothing, and these
-    /// flushes bound what a crash of the machine can lose. `stop()` returns once no flush is running (the store
+    /// Flushes the environment's dirty pages to disk (`LMDBEnvironment.flush()`) on a thread of its own, one flush
+    /// at a time, so that the writer goes on meanwhile; a request while one runs is dropped (the running one is about
+    /// as recent). Its own thread, not a dispatch queue: a flush must not wait for a pool that other work may fill.
+    /// With `.noSync` (MDB_NOSYNC) a commit only reaches the OS's page cache: a killed process loses nothing, and
+    /// these flushes bound what a crash of the machine can lose. `stop()` returns once no flush is running (the store
     /// calls it before closing the environment).
     final class Flusher: @unchecked Sendable {
-        private let env: OpaquePointer
+        private let env: LMDBEnvironment
         private let condition = NSCondition()
         // Guarded by `condition`.
         private var requested = false
@@ -172,7 +140,7 @@ extension LMDBCacheStore {
         private var count = 0
         private let finished = DispatchSemaphore(value: 0)
 
-        init(env: OpaquePointer) {
+        init(env: LMDBEnvironment) {
             self.env = env
             let t = Thread { [self] in run() }
             t.name = "imgedge-lmdb-flush"
@@ -202,7 +170,7 @@ extension LMDBCacheStore {
                 requested = false
                 running = true
                 condition.unlock()
-                mdb_env_sync(env, 1)
+                try? env.flush()
                 condition.withLock {
                     running = false
                     count += 1

@@ -1,4 +1,3 @@
-internal import CLMDB
 public import EdgeCore
 import Foundation
 
@@ -66,8 +65,8 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     public struct Options: Sendable {
         /// S3-FIFO's knobs (the paper's defaults).
         public var policy: S3FIFO<DigestKey>.Configuration
-        /// Restore the entries found at open into the policy in the background (the default), or only when asked
-        /// (`restorePolicy()`) or as eviction reaches them.
+        /// Restore the entries found at open into the policy in the background (the default), or only as eviction
+        /// reaches them or an operation asks (`Operation.restore`, `.snapshot`: tests).
         public var restoresInBackground: Bool
         /// Records a repair pass examines per write transaction (so that fills never wait long for one).
         public var repairBatch: Int
@@ -125,7 +124,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         public var repairPasses: Int
         public var repaired: RepairReport
         public var lastRepairDuration: Duration?
-        /// Policy snapshots written since open (see `savePolicySnapshot`), and those that failed to write.
+        /// Policy snapshots written since open (see `takeSnapshot`), and those that failed to write.
         public var snapshotsSaved: Int
         public var snapshotsFailed: Int
         /// A snapshot found at open and not used (damaged, of another store, or newer than the store).
@@ -138,11 +137,11 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         public var diskFlushing: Bool
     }
 
-    private let env: OpaquePointer
-    var entriesDBI: MDB_dbi = 0
-    var chunksDBI: MDB_dbi = 0
-    var orderDBI: MDB_dbi = 0
-    var metaDBI: MDB_dbi = 0
+    let env: LMDBEnvironment
+    let entriesDB: LMDBDatabase
+    let chunksDB: LMDBDatabase
+    let orderDB: LMDBDatabase
+    let metaDB: LMDBDatabase
     let maxBytes: Int
     let options: Options
     let layout: Layout
@@ -259,56 +258,56 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         batchBytes = min(8 << 20, max(256 << 10, maxBytes / 64))
         evictionSlack = min(batchBytes, maxBytes / 64)
         writer = Writer()
-        var opened: OpaquePointer?
+        var opened: (env: LMDBEnvironment, databases: Databases)?
         var found: Totals?
         var pageSize = 4096
         var reads = 0
         // Twice at most: a store of another format is deleted, then made afresh.
         for attempt in 0..<2 {
             let env = try Self.openEnvironment(path: path, maxBytes: maxBytes)
-            var txn: OpaquePointer?
             do {
-                try LMDBError.check(mdb_txn_begin(env, nil, 0, &txn), "mdb_txn_begin")
-                try LMDBError.check(mdb_dbi_open(txn, "entries", UInt32(MDB_CREATE), &entriesDBI), "mdb_dbi_open entries")
-                try LMDBError.check(mdb_dbi_open(txn, "chunks", UInt32(MDB_CREATE), &chunksDBI), "mdb_dbi_open chunks")
-                try LMDBError.check(mdb_dbi_open(txn, "order", UInt32(MDB_CREATE), &orderDBI), "mdb_dbi_open order")
-                try LMDBError.check(mdb_dbi_open(txn, "meta", UInt32(MDB_CREATE), &metaDBI), "mdb_dbi_open meta")
-                // The databases' own records (counts, depth, page size): no entry is read.
-                var stat = MDB_stat()
-                try LMDBError.check(mdb_stat(txn, entriesDBI, &stat), "mdb_stat")
-                pageSize = Int(stat.ms_psize)
-                let empty = stat.ms_entries == 0
-                reads += 1
-                switch Self.loadTotals(txn!, metaDBI) {
-                case .valid(let totals) where (totals.entries == 0) == empty: found = totals
-                case .absent where empty: found = Totals()
-                default: found = nil
-                }
-                if let found {
-                    try Self.saveTotals(txn!, metaDBI, found)
+                let databases = try env.withWriteTransaction { txn in
+                    let databases = (entries: try txn.openDatabase("entries", create: true),
+                                     chunks: try txn.openDatabase("chunks", create: true),
+                                     order: try txn.openDatabase("order", create: true),
+                                     meta: try txn.openDatabase("meta", create: true))
+                    let meta = databases.meta
+                    // The databases' own records (counts, depth, page size): no entry is read.
+                    let stat = try txn.statistics(of: databases.entries)
+                    pageSize = stat.pageSize
+                    let empty = stat.entries == 0
+                    reads += 1
+                    switch Self.loadTotals(txn, meta) {
+                    case .valid(let totals) where (totals.entries == 0) == empty: found = totals
+                    case .absent where empty: found = Totals()
+                    default: found = nil
+                    }
+                    // Nothing is written to a store of another format.
+                    guard let found else { throw OtherFormat() }
+                    try Self.saveTotals(txn, meta, found)
                     // A new store has nothing to repair (an older one without the flag gets one pass).
-                    if empty { try Self.saveRepairFlag(txn!, metaDBI, false, initial: true) }
-                    try Self.createStoreID(txn!, metaDBI)
-                    try LMDBError.check(mdb_txn_commit(txn), "mdb_txn_commit")
-                    opened = env
-                    break
+                    if empty { try Self.saveRepairFlag(txn, meta, false, initial: true) }
+                    try Self.createStoreID(txn, meta)
+                    return databases
                 }
-                mdb_txn_abort(txn)
+                opened = (env, databases)
+                break
+            } catch is OtherFormat {
             } catch {
-                if txn != nil { mdb_txn_abort(txn) }
-                mdb_env_close(env)
+                env.close()
                 throw error
             }
             // Another format (or totals that disagree with the contents): start over with an empty file, so that
             // nothing of the old layout stays on disk (an older file may be twice the bound).
-            mdb_env_close(env)
+            env.close()
             guard attempt == 0 else { break }
             for file in ["data.mdb", "lock.mdb"] {
                 try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent(file))
             }
         }
-        guard let env = opened, let totals = found else { throw LMDBError(code: MDB_INCOMPATIBLE, call: "open") }
-        self.env = env
+        guard let opened, let totals = found else { throw LMDBError.incompatible("open") }
+        env = opened.env
+        (entriesDB, chunksDB, orderDB, metaDB) = opened.databases
         flusher = Flusher(env: env)
         layout = Layout(pageSize: pageSize)
         self.totals = totals
@@ -325,24 +324,18 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         writer.start(store: self)
     }
 
-    private static func openEnvironment(path: String, maxBytes: Int) throws -> OpaquePointer {
-        var env: OpaquePointer?
-        try LMDBError.check(mdb_env_create(&env), "mdb_env_create")
-        do {
-            try LMDBError.check(mdb_env_set_maxdbs(env, 4), "mdb_env_set_maxdbs")
-            // The file stays within maxBytes + headroom; the map leaves as much again before MAP_FULL.
-            try LMDBError.check(mdb_env_set_mapsize(env, Self.mapSize(maxBytes: maxBytes)), "mdb_env_set_mapsize")
-            try LMDBError.check(mdb_env_set_maxreaders(env, 1024), "mdb_env_set_maxreaders")
-            // NOTLS: async code hops threads, so read transactions must not be tied to one.
-            // NOSYNC: a killed process loses nothing (pages are in the OS cache); the flusher syncs once a second
-            // while writes go on.
-            let flags = UInt32(MDB_NOTLS | MDB_NORDAHEAD | MDB_NOSYNC)
-            try LMDBError.check(mdb_env_open(env, path, flags, 0o644), "mdb_env_open")
-        } catch {
-            mdb_env_close(env)
-            throw error
-        }
-        return env!
+    private typealias Databases = (entries: LMDBDatabase, chunks: LMDBDatabase, order: LMDBDatabase, meta: LMDBDatabase)
+
+    /// Thrown inside the opening transaction to abort it: the file holds a store of another format.
+    private struct OtherFormat: Error {}
+
+    private static func openEnvironment(path: String, maxBytes: Int) throws -> LMDBEnvironment {
+        // The file stays within maxBytes + headroom; the map leaves as much again before MAP_FULL.
+        // No thread-local storage: async code hops threads, so read transactions must not be tied to one.
+        // No sync: a killed process loses nothing (pages are in the OS cache); the flusher syncs once a second
+        // while writes go on.
+        try LMDBEnvironment(path: path, flags: [.noThreadLocalStorage, .noReadAhead, .noSync],
+                            mapSize: Self.mapSize(maxBytes: maxBytes), maxDatabases: 4, maxReaders: 1024)
     }
 
     static func mapSize(maxBytes: Int) -> Int {
@@ -351,16 +344,15 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
 
     /// A file left larger than this map (by an older format or a larger bound) needs a larger map to take writes.
     private func ensureMapRoom() {
-        var info = MDB_envinfo()
-        mdb_env_info(env, &info)
-        let inUse = (Int(info.me_last_pgno) + 1) * layout.pageSize
+        let info = env.info
+        let inUse = (info.lastPage + 1) * layout.pageSize
         let wanted = inUse + 2 * Self.headroom(maxBytes: maxBytes) + (32 << 20)
-        if wanted > info.me_mapsize { mdb_env_set_mapsize(env, wanted) }
+        if wanted > info.mapSize { try? env.setMapSize(wanted) }
     }
 
     deinit {
         shutDown()
-        mdb_env_close(env)
+        env.close()
     }
 
     /// Stops the writer after the queued writes, saves the policy's snapshot (unless restoring it from the last
@@ -377,7 +369,7 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
             snapshotQueue.sync { if let final { save(final) } }
         }
         flusher.stop()
-        mdb_env_sync(env, 1)
+        try? env.flush()
     }
 
     public var usage: CacheUsage {
@@ -388,16 +380,15 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     public var fileLimit: Int { maxBytes + Self.headroom(maxBytes: maxBytes) }
 
     public var statistics: Statistics {
-        var info = MDB_envinfo()
-        mdb_env_info(env, &info)
+        let info = env.info
         let flushes = flusher.state
         return lock.withLock {
             Statistics(entries: totals.entries, valueBytes: totals.valueBytes, chargedBytes: totals.chargedBytes,
                        unrestoredEntries: unrestored, smallQueueEntries: policy.count(in: .small),
                        mainQueueEntries: policy.count(in: .main), ghostKeys: policy.ghostCount,
                        writeTransactions: writeTransactions, recordsReadAtOpen: recordsReadAtOpen,
-                       pageSize: layout.pageSize, mappedBytesInUse: (Int(info.me_last_pgno) + 1) * layout.pageSize,
-                       lastTransactionID: Int(info.me_last_txnid), isolatedBatches: faults.isolatedBatches,
+                       pageSize: layout.pageSize, mappedBytesInUse: (info.lastPage + 1) * layout.pageSize,
+                       lastTransactionID: info.lastTransactionID, isolatedBatches: faults.isolatedBatches,
                        failedOperations: faults.failedOperations, abandonedRecords: faults.abandonedRecords,
                        repairing: repairing, repairPasses: repairPasses, repaired: repairFound,
                        lastRepairDuration: lastRepairDuration, snapshotsSaved: snapshotsSaved,
@@ -409,13 +400,6 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
 
     /// What a value of `count` bytes is charged against `maxBytes` (its pages and index records).
     public func footprint(ofValueBytes count: Int) -> Int { layout.footprint(count) }
-
-    /// The queue of the policy holding `key`, nil when it does not track it (absent, or not restored yet).
-    public func queue(of key: CacheKey) -> S3FIFO<DigestKey>.Queue? {
-        let k = Self.digestKey(key.bytes)
-        applyPendingHits()
-        return lock.withLock { policy.queue(of: k) }
-    }
 
     /// Counts a hit on `key` for the eviction policy: a read from this store counts itself; a hit served from a
     /// copy held elsewhere (the node's memory tier) is reported here. The hit is only noted, under a lock of its
@@ -445,18 +429,6 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         }
     }
 
-    /// Returns once every entry found at open is tracked by the policy.
-    public func restorePolicy() async throws {
-        try await writer.submit(.restore)
-    }
-
-    /// Saves the policy's state now (restoring the entries found at open first, if that is not finished), and
-    /// returns once it is on disk. The writer saves one by itself `snapshotInterval` after an admission, after
-    /// `snapshotAdmissions` admissions, and at `close()`.
-    public func savePolicySnapshot() async throws {
-        try await writer.submit(.snapshot)
-    }
-
     /// The policy's state as a snapshot saves it: its residents in eviction order with their queue and
     /// frequency, and its ghost keys. For tests and diagnostics (it copies every tracked key).
     public func policyState() -> S3FIFO<DigestKey>.Snapshot {
@@ -464,124 +436,117 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         return lock.withLock { policy }.snapshot()
     }
 
-    /// Runs a repair pass to its end (the one under way, or a new one) and returns: deletes the index records
-    /// and pieces no live entry holds and corrects the totals (see `RepairPass`). The writer runs passes by
-    /// itself when the store may need one; this is for tests, benchmarks and operators.
-    public func repair() async throws {
-        try await writer.submit(.repair)
-    }
-
     public func read<T>(_ key: CacheKey, _ body: (UnsafeRawBufferPointer) -> T) -> T? {
-        var txn: OpaquePointer?
-        guard mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) == 0 else { return nil }
-        defer { mdb_txn_abort(txn) }
         let layout = layout
-        let found: T?? = key.bytes.withUnsafeBytes { kb -> T?? in
-            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-            var v = MDB_val()
-            guard mdb_get(txn, entriesDBI, &k, &v) == 0 else { return .some(nil) }
-            let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
-            guard let header = Header(raw, layout: layout) else { return nil }
-            if header.pieces == 0 {
-                let value = UnsafeRawBufferPointer(rebasing: raw[Layout.headerSize...])
-                guard Self.checksum(value) == header.crc else { return nil }
-                return .some(body(value))
+        let found: Lookup<T>
+        do {
+            found = try env.withReadTransaction { txn in
+                // An LMDB error reads as a miss, as an absent key does.
+                let lookup = try? txn.get(key.bytes, in: entriesDB) { raw -> Lookup<T> in
+                    guard let header = Header(raw, layout: layout) else { return .damaged }
+                    if header.pieces == 0 {
+                        let value = UnsafeRawBufferPointer(rebasing: raw[Layout.headerSize...])
+                        guard Self.checksum(value) == header.crc else { return .damaged }
+                        return .found(body(value))
+                    }
+                    return withUnsafeTemporaryAllocation(byteCount: header.length, alignment: 16) { buffer in
+                        guard readPieces(txn, header, into: buffer) else { return .damaged }
+                        return .found(body(UnsafeRawBufferPointer(buffer)))
+                    }
+                }
+                return lookup ?? .absent
             }
-            return withUnsafeTemporaryAllocation(byteCount: header.length, alignment: 16) { buffer -> T?? in
-                guard readPieces(txn!, header, into: buffer) else { return nil }
-                return .some(body(UnsafeRawBufferPointer(buffer)))
-            }
-        }
-        guard let found else {
-            // Damaged: never served, and removed (off this thread; the writer does it).
-            Task { [weak self] in try? await self?.remove(key) }
+        } catch {
             return nil
         }
-        if found != nil { recordHit(key) }
-        return found
+        switch found {
+        case .absent:
+            return nil
+        case .damaged:
+            // Never served, and removed (off this thread; the writer does it).
+            Task { [weak self] in try? await self?.remove(key) }
+            return nil
+        case .found(let value):
+            recordHit(key)
+            return value
+        }
+    }
+
+    /// What `read` found under a key.
+    private enum Lookup<T> {
+        case absent
+        /// A record whose header or checksum is wrong, or a piece missing.
+        case damaged
+        case found(T)
     }
 
     /// Visits up to `limit` stored values in key order, starting after `start` (nil: from the first), each with
     /// its first bytes (up to `prefix`; the pieces of a large value are read only as far as that). One read-only
     /// transaction, no policy effect (a sweep is not a hit). Returns the last key visited, nil when the scan
-    /// reached the end. Checksums are not checked: the bytes are a hint for a sweep, and damaged values are
-    /// found and dropped when read.
+    /// reached the end (or LMDB failed). Checksums are not checked: the bytes are a hint for a sweep, and damaged
+    /// values are found and dropped when read.
     public func scan(after start: [UInt8]?, limit: Int, prefix: Int,
                      _ visit: (CacheKey, UnsafeRawBufferPointer) -> Void) -> [UInt8]? {
-        var txn: OpaquePointer?
-        guard mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn) == 0 else { return nil }
-        defer { mdb_txn_abort(txn) }
-        var cursor: OpaquePointer?
-        guard mdb_cursor_open(txn, entriesDBI, &cursor) == 0 else { return nil }
-        defer { mdb_cursor_close(cursor) }
-        var k = MDB_val()
-        var v = MDB_val()
-        var rc: Int32
-        if let start {
-            rc = start.withUnsafeBytes { sb in
-                k = MDB_val(mv_size: sb.count, mv_data: UnsafeMutableRawPointer(mutating: sb.baseAddress))
-                return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
-            }
-            if rc == 0, UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size).elementsEqual(start) {
-                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
-            }
-        } else {
-            rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-        }
-        var last: [UInt8]?
-        var visited = 0
         let layout = layout
-        while rc == 0, visited < limit {
-            let key = Array(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size))
-            let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
-            if let cacheKey = CacheKey(bytes: key), let header = Header(raw, layout: layout) {
-                if header.pieces == 0 {
-                    visit(cacheKey, UnsafeRawBufferPointer(rebasing: raw[Layout.headerSize...].prefix(prefix)))
+        let last = try? env.withReadTransaction { txn in
+            try txn.withCursor(entriesDB) { cursor -> [UInt8]? in
+                // A move that fails ends the scan, as the end of the database does.
+                func move(_ step: () throws -> LMDBCursor.Record?) -> LMDBCursor.Record? { (try? step()) ?? nil }
+                var record: LMDBCursor.Record?
+                if let start {
+                    record = move { try cursor.seek(atLeast: start) }
+                    if let r = record, r.key.elementsEqual(start) { record = move { try cursor.next() } }
                 } else {
-                    let wanted = min(prefix, header.length)
-                    withUnsafeTemporaryAllocation(byteCount: wanted, alignment: 16) { buffer in
-                        if readPieces(txn!, header, into: buffer) { visit(cacheKey, UnsafeRawBufferPointer(buffer)) }
-                    }
+                    record = move { try cursor.first() }
                 }
+                var last: [UInt8]?
+                var visited = 0
+                while let (k, v) = record, visited < limit {
+                    let key = Array(k)
+                    if let cacheKey = CacheKey(bytes: key), let header = Header(v, layout: layout) {
+                        if header.pieces == 0 {
+                            visit(cacheKey, UnsafeRawBufferPointer(rebasing: v[Layout.headerSize...].prefix(prefix)))
+                        } else {
+                            let wanted = min(prefix, header.length)
+                            withUnsafeTemporaryAllocation(byteCount: wanted, alignment: 16) { buffer in
+                                if readPieces(txn, header, into: buffer) { visit(cacheKey, UnsafeRawBufferPointer(buffer)) }
+                            }
+                        }
+                    }
+                    last = key
+                    visited += 1
+                    record = move { try cursor.next() }
+                }
+                return record == nil ? nil : last
             }
-            last = key
-            visited += 1
-            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
         }
-        return rc == 0 ? last : nil
+        return last ?? nil
     }
 
     /// Copies the value `header` describes into `buffer`: all of it (a buffer of its length), checked against its
     /// CRC, or only its first `buffer.count` bytes (a shorter buffer: the pieces that hold them), unchecked. False
-    /// when a piece is missing or misplaced, or the checksum fails.
-    private func readPieces(_ txn: OpaquePointer, _ header: Header, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        var cursor: OpaquePointer?
-        guard mdb_cursor_open(txn, chunksDBI, &cursor) == 0 else { return false }
-        defer { mdb_cursor_close(cursor) }
+    /// when a piece is missing or misplaced, the checksum fails, or LMDB fails.
+    private func readPieces(_ txn: LMDBTransaction, _ header: Header, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        let layout = layout
         let whole = buffer.count == header.length
-        var crc: UInt32 = 0
-        for i in 0..<header.pieces {
-            let range = layout.piece(i, of: header.pieces, length: header.length)
-            guard range.lowerBound < buffer.count else { break }
-            var pieceKey = PieceKey(sequence: header.sequence, index: i)
-            var v = MDB_val()
-            var rc: Int32
-            if i == 0 {
-                rc = pieceKey.withValue { k in mdb_cursor_get(cursor, &k, &v, MDB_SET_KEY) }
-            } else {
+        let read = try? txn.withCursor(chunksDB) { cursor -> Bool in
+            var crc: UInt32 = 0
+            for i in 0..<header.pieces {
+                let range = layout.piece(i, of: header.pieces, length: header.length)
+                guard range.lowerBound < buffer.count else { break }
+                let pieceKey = PieceKey(sequence: header.sequence, index: i)
                 // The pieces are consecutive keys.
-                var k = MDB_val()
-                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
-                if rc == 0 && !pieceKey.matches(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)) {
-                    rc = MDB_NOTFOUND
+                let record = try i == 0 ? cursor.seek(exactly: pieceKey) : cursor.next()
+                guard let record, i == 0 || pieceKey.matches(record.key), record.value.count == range.count else {
+                    return false
                 }
+                let piece = UnsafeRawBufferPointer(rebasing: record.value.prefix(buffer.count - range.lowerBound))
+                UnsafeMutableRawBufferPointer(rebasing: buffer[range.lowerBound..<(range.lowerBound + piece.count)]).copyMemory(from: piece)
+                if whole { crc = Self.checksum(piece, continuing: crc) }
             }
-            guard rc == 0, v.mv_size == range.count else { return false }
-            let piece = UnsafeRawBufferPointer(start: v.mv_data, count: min(range.count, buffer.count - range.lowerBound))
-            UnsafeMutableRawBufferPointer(rebasing: buffer[range.lowerBound..<(range.lowerBound + piece.count)]).copyMemory(from: piece)
-            if whole { crc = Self.checksum(piece, continuing: crc) }
+            return !whole || crc == header.crc
         }
-        return !whole || crc == header.crc
+        return read ?? false
     }
 
     public func write(_ key: CacheKey, value: [UInt8]) async throws {
@@ -595,16 +560,6 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         try await writer.submit(.delete(key.bytes))
     }
 
-    /// Writes `values` in one batch (one transaction, unless one of them fails) and returns each write's result:
-    /// for tests of what a failing operation does to the others in its batch.
-    func write(batch values: [(CacheKey, [UInt8])]) async -> [Result<Void, any Error>] {
-        await writer.submit(all: values.map { key, value in
-            .put(key.bytes, value, value.withUnsafeBytes { Self.checksum($0) })
-        })
-    }
-
-    var environment: OpaquePointer { env }
-
     // MARK: - Totals
 
     /// What `meta` says about the store.
@@ -616,42 +571,26 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
         case valid(Totals)
     }
 
-    static func loadTotals(_ txn: OpaquePointer, _ dbi: MDB_dbi) -> StoredTotals {
-        Array("totals".utf8).withUnsafeBytes { kb -> StoredTotals in
-            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-            var v = MDB_val()
-            guard mdb_get(txn, dbi, &k, &v) == 0 else { return .absent }
-            let raw = UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)
+    static let totalsKey = Array("totals".utf8)
+
+    /// What `meta` says; unreadable reads as absent.
+    static func loadTotals(_ txn: LMDBTransaction, _ meta: LMDBDatabase) -> StoredTotals {
+        let stored = try? txn.get(totalsKey, in: meta) { raw -> StoredTotals in
             guard raw.count == 40 else { return .foreign }
             func word(_ i: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
             guard word(0) == format else { return .foreign }
             return .valid(Totals(entries: Int(word(1)), valueBytes: Int(word(2)), chargedBytes: Int(word(3)),
                                  nextSequence: word(4)))
         }
+        return stored ?? .absent
     }
 
-    static func saveTotals(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ t: Totals) throws {
+    static func saveTotals(_ txn: LMDBTransaction, _ meta: LMDBDatabase, _ t: Totals) throws {
         var record: [UInt8] = []
         record.reserveCapacity(40)
         for v in [format, UInt64(t.entries), UInt64(t.valueBytes), UInt64(t.chargedBytes), t.nextSequence] {
             withUnsafeBytes(of: v.littleEndian) { record += $0 }
         }
-        try Array("totals".utf8).withUnsafeBytes { kb in
-            try record.withUnsafeBytes { vb in
-                var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
-                var v = MDB_val(mv_size: vb.count, mv_data: UnsafeMutableRawPointer(mutating: vb.baseAddress))
-                try LMDBError.check(mdb_put(txn, dbi, &k, &v, 0), "mdb_put meta")
-            }
-        }
+        try txn.put(record, forKey: totalsKey, in: meta)
     }
-}
-
-/// An LMDB return code with the call that produced it.
-public struct LMDBError: Error, CustomStringConvertible {
-    public let code: Int32
-    public let call: String
-    static func check(_ rc: Int32, _ call: String) throws {
-        if rc != 0 { throw LMDBError(code: rc, call: call) }
-    }
-    public var description: String { "\(call): \(String(cString: mdb_strerror(code)))" }
 }

@@ -1,4 +1,5 @@
 import EdgeCore
+import EdgeSimulation
 import EdgeTestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import EdgeCore
 @testable import EdgeGossip
+import EdgeSimulation
 import Testing
 
 /// The gossip state machine on a simulated network (mock clock, seeded loss): dissemination, dedup, fan-out,

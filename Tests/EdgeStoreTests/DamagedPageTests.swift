@@ -1,4 +1,3 @@
-import CLMDB
 import EdgeCore
 @testable import EdgeStore
 import EdgeTestSupport
@@ -14,14 +13,7 @@ import Testing
 func breakOverflowPointer(storeAt path: String, key k: CacheKey, piece: Int? = nil) throws -> Int {
     var nodeKey = k.bytes
     if let piece {
-        let record: [UInt8]? = try withRawStore(at: path, readOnly: true) { db in
-            nodeKey.withUnsafeMutableBytes { kp in
-                var kv = MDB_val(mv_size: kp.count, mv_data: kp.baseAddress)
-                var vv = MDB_val()
-                guard mdb_get(db.txn, db.entries, &kv, &vv) == 0 else { return nil }
-                return Array(UnsafeRawBufferPointer(start: vv.mv_data, count: vv.mv_size))
-            }
-        }
+        let record = try withRawStore(at: path, readOnly: true) { db in try db.txn.get(k.bytes, in: db.entries) { Array($0) } }
         nodeKey = pieceKey(sequenceIn: try #require(record), piece: piece)
     }
     // A leaf node: data size (4 bytes), flags (F_BIGDATA = 1), key size, key, then the overflow page number.

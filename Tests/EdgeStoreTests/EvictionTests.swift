@@ -1,6 +1,5 @@
-import CLMDB
 import EdgeCore
-import EdgeStore
+@testable import EdgeStore
 import EdgeTestSupport
 import Foundation
 import Testing
@@ -202,31 +201,14 @@ import Testing
     @Test func storeOfAnotherFormatIsEmptied() async throws {
         let dir = try TemporaryDirectory()
         // A format-2 store: totals (format, entries, bytes, next sequence) and one large entry.
-        var env: OpaquePointer?
-        #expect(mdb_env_create(&env) == 0)
-        mdb_env_set_maxdbs(env, 4)
-        mdb_env_set_mapsize(env, 64 << 20)
-        #expect(mdb_env_open(env, dir.path, UInt32(MDB_NOTLS), 0o644) == 0)
-        var txn: OpaquePointer?
-        #expect(mdb_txn_begin(env, nil, 0, &txn) == 0)
-        var meta: MDB_dbi = 0, entries: MDB_dbi = 0
-        #expect(mdb_dbi_open(txn, "meta", UInt32(MDB_CREATE), &meta) == 0)
-        #expect(mdb_dbi_open(txn, "entries", UInt32(MDB_CREATE), &entries) == 0)
-        func put(_ dbi: MDB_dbi, _ k: [UInt8], _ v: [UInt8]) {
-            var k = k, v = v
-            k.withUnsafeMutableBytes { kb in
-                v.withUnsafeMutableBytes { vb in
-                    var kv = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
-                    var vv = MDB_val(mv_size: vb.count, mv_data: vb.baseAddress)
-                    #expect(mdb_put(txn, dbi, &kv, &vv, 0) == 0)
-                }
-            }
+        let env = try LMDBEnvironment(path: dir.path, flags: [.noThreadLocalStorage], mapSize: 64 << 20, maxDatabases: 4)
+        try env.withWriteTransaction { txn in
+            let totals = [UInt64(2), 1, 8 << 20, 2].flatMap { w in withUnsafeBytes(of: w.littleEndian) { Array($0) } }
+            try txn.put(totals, forKey: Array("totals".utf8), in: try txn.openDatabase("meta", create: true))
+            try txn.put([UInt8](repeating: 1, count: 8 << 20), forKey: key("old").bytes,
+                        in: try txn.openDatabase("entries", create: true))
         }
-        let totals = [UInt64(2), 1, 8 << 20, 2].flatMap { w in withUnsafeBytes(of: w.littleEndian) { Array($0) } }
-        put(meta, Array("totals".utf8), totals)
-        put(entries, key("old").bytes, [UInt8](repeating: 1, count: 8 << 20))
-        #expect(mdb_txn_commit(txn) == 0)
-        mdb_env_close(env)
+        env.close()
 
         let store = try LMDBCacheStore(path: dir.path, maxBytes: 1 << 20)
         defer { store.close() }

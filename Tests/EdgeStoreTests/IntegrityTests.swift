@@ -1,41 +1,29 @@
-import CLMDB
 import EdgeCore
-import EdgeStore
+@testable import EdgeStore
 import EdgeTestSupport
 import Foundation
 import Testing
 
 /// The store's databases, as `withRawStore` opens them.
 struct RawStore {
-    var txn: OpaquePointer
-    var entries: MDB_dbi = 0
-    var chunks: MDB_dbi = 0
-    var order: MDB_dbi = 0
-    var meta: MDB_dbi = 0
+    var txn: LMDBTransaction
+    var entries: LMDBDatabase
+    var chunks: LMDBDatabase
+    var order: LMDBDatabase
+    var meta: LMDBDatabase
 }
 
 /// Opens a closed store's file directly, as another program would, and runs `body` in one transaction: a write
 /// transaction committed after it, or with `readOnly` a read-only one.
 func withRawStore<T>(at path: String, readOnly: Bool = false, _ body: (RawStore) throws -> T) throws -> T {
-    var env: OpaquePointer?
-    #expect(mdb_env_create(&env) == 0)
-    defer { mdb_env_close(env) }
-    mdb_env_set_maxdbs(env, 4)
-    #expect(mdb_env_open(env, path, UInt32(MDB_NOTLS | (readOnly ? MDB_RDONLY : 0)), 0o644) == 0)
-    var txn: OpaquePointer?
-    #expect(mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn) == 0)
-    var store = RawStore(txn: try #require(txn))
-    for (name, dbi) in [("entries", \RawStore.entries), ("chunks", \.chunks), ("order", \.order), ("meta", \.meta)] {
-        #expect(mdb_dbi_open(txn, name, 0, &store[keyPath: dbi]) == 0)
+    let env = try LMDBEnvironment(path: path, flags: readOnly ? [.noThreadLocalStorage, .readOnly] : [.noThreadLocalStorage],
+                                  maxDatabases: 4)
+    defer { env.close() }
+    func run(_ txn: LMDBTransaction) throws -> T {
+        try body(RawStore(txn: txn, entries: try txn.openDatabase("entries"), chunks: try txn.openDatabase("chunks"),
+                          order: try txn.openDatabase("order"), meta: try txn.openDatabase("meta")))
     }
-    do {
-        let result = try body(store)
-        if readOnly { mdb_txn_abort(txn) } else { #expect(mdb_txn_commit(txn) == 0) }
-        return result
-    } catch {
-        mdb_txn_abort(txn)
-        throw error
-    }
+    return try readOnly ? env.withReadTransaction(run) : env.withWriteTransaction(run)
 }
 
 /// Flips one byte of a stored value behind the store's back, as a torn write or a bad disk would: at `offset` in
@@ -43,31 +31,15 @@ func withRawStore<T>(at path: String, readOnly: Bool = false, _ body: (RawStore)
 /// a larger value.
 func damage(storeAt path: String, key k: CacheKey, piece: Int? = nil, at offset: Int) throws {
     try withRawStore(at: path) { db in
-        var kb = k.bytes
-        let record: [UInt8]? = kb.withUnsafeMutableBytes { kp in
-            var kv = MDB_val(mv_size: kp.count, mv_data: kp.baseAddress)
-            var vv = MDB_val()
-            guard mdb_get(db.txn, db.entries, &kv, &vv) == 0 else { return nil }
-            return Array(UnsafeRawBufferPointer(start: vv.mv_data, count: vv.mv_size))
-        }
-        let stored = try #require(record)
-        var (dbi, storedKey) = (db.entries, kb)
+        let stored = try #require(try db.txn.get(k.bytes, in: db.entries) { Array($0) })
+        var (dbi, storedKey) = (db.entries, k.bytes)
         if let piece {
             storedKey = pieceKey(sequenceIn: stored, piece: piece)
             dbi = db.chunks
         }
-        let rc: Int32 = storedKey.withUnsafeMutableBytes { kp in
-            var kv = MDB_val(mv_size: kp.count, mv_data: kp.baseAddress)
-            var vv = MDB_val()
-            guard mdb_get(db.txn, dbi, &kv, &vv) == 0 else { return -1 }
-            var copy = Array(UnsafeRawBufferPointer(start: vv.mv_data, count: vv.mv_size))
-            copy[offset] ^= 0xff
-            return copy.withUnsafeMutableBytes { cp in
-                var nv = MDB_val(mv_size: cp.count, mv_data: cp.baseAddress)
-                return mdb_put(db.txn, dbi, &kv, &nv, 0)
-            }
-        }
-        #expect(rc == 0)
+        var copy = try #require(try db.txn.get(storedKey, in: dbi) { Array($0) })
+        copy[offset] ^= 0xff
+        try db.txn.put(copy, forKey: storedKey, in: dbi)
     }
 }
 
@@ -134,22 +106,21 @@ func pieceKey(sequenceIn record: [UInt8], piece: Int) -> [UInt8] {
 /// `chunks` and `order`.
 func recordCounts(storeAt path: String) throws -> (entries: Int, namedPieces: Int, pieces: Int, order: Int) {
     try withRawStore(at: path, readOnly: true) { db in
-        func each(_ dbi: MDB_dbi, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
-            var cursor: OpaquePointer?
-            guard mdb_cursor_open(db.txn, dbi, &cursor) == 0 else { return -1 }
-            defer { mdb_cursor_close(cursor) }
-            var k = MDB_val(), v = MDB_val(), n = 0
-            var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-            while rc == 0 {
-                body(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-                n += 1
-                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+        func each(_ dbi: LMDBDatabase, _ body: (UnsafeRawBufferPointer) -> Void) throws -> Int {
+            try db.txn.withCursor(dbi) { cursor in
+                var n = 0
+                var record = try cursor.first()
+                while let r = record {
+                    body(r.value)
+                    n += 1
+                    record = try cursor.next()
+                }
+                return n
             }
-            return n
         }
         var named = 0
-        let entries = each(db.entries) { named += Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 20, as: UInt32.self))) }
-        return (entries, named, each(db.chunks) { _ in }, each(db.order) { _ in })
+        let entries = try each(db.entries) { named += Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 20, as: UInt32.self))) }
+        return (entries, named, try each(db.chunks) { _ in }, try each(db.order) { _ in })
     }
 }
 

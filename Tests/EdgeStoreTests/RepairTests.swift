@@ -1,33 +1,19 @@
-import CLMDB
 import EdgeCore
-import EdgeStore
+@testable import EdgeStore
 import EdgeTestSupport
 import Foundation
 import Testing
 
-/// Deletes the record stored under `key` in `dbi`.
-func deleteRecord(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: [UInt8]) {
-    var key = key
-    key.withUnsafeMutableBytes { kb in
-        var k = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
-        #expect(mdb_del(txn, dbi, &k, nil) == 0)
-    }
+/// Deletes the record stored under `key` in `db`.
+func deleteRecord(_ txn: LMDBTransaction, _ db: LMDBDatabase, _ key: [UInt8]) throws {
+    #expect(try txn.delete(key, in: db))
 }
 
 /// Gives the `entries` record of `key` another sequence number, as a damaged header would have.
-func setSequence(_ txn: OpaquePointer, _ entries: MDB_dbi, _ key: CacheKey, to sequence: UInt64) {
-    var kb = key.bytes
-    kb.withUnsafeMutableBytes { kp in
-        var k = MDB_val(mv_size: kp.count, mv_data: kp.baseAddress)
-        var v = MDB_val()
-        #expect(mdb_get(txn, entries, &k, &v) == 0)
-        var record = Array(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-        withUnsafeBytes(of: sequence.littleEndian) { record.replaceSubrange(0..<8, with: $0) }
-        record.withUnsafeMutableBytes { rb in
-            var nv = MDB_val(mv_size: rb.count, mv_data: rb.baseAddress)
-            #expect(mdb_put(txn, entries, &k, &nv, 0) == 0)
-        }
-    }
+func setSequence(_ txn: LMDBTransaction, _ entries: LMDBDatabase, _ key: CacheKey, to sequence: UInt64) throws {
+    var record = try #require(try txn.get(key.bytes, in: entries) { Array($0) })
+    withUnsafeBytes(of: sequence.littleEndian) { record.replaceSubrange(0..<8, with: $0) }
+    try txn.put(record, forKey: key.bytes, in: entries)
 }
 
 /// Waits (up to 10 s) until the store has completed `passes` repair passes.
@@ -55,10 +41,10 @@ func waitForRepair(_ store: LMDBCacheStore, passes: Int = 1) async throws {
         let lost = Set(stride(from: 0, to: 300, by: 7))
         let renumbered = Set(stride(from: 3, to: 300, by: 11)).subtracting(lost)
         try withRawStore(at: dir.path) { db in
-            for i in lost { deleteRecord(db.txn, db.entries, key("k\(i)").bytes) }
-            for i in renumbered { setSequence(db.txn, db.entries, key("k\(i)"), to: 1_000_000 + UInt64(i)) }
+            for i in lost { try deleteRecord(db.txn, db.entries, key("k\(i)").bytes) }
+            for i in renumbered { try setSequence(db.txn, db.entries, key("k\(i)"), to: 1_000_000 + UInt64(i)) }
             // A store written before the repair flag existed: the first idle step runs a pass.
-            deleteRecord(db.txn, db.meta, Array("repair".utf8))
+            try deleteRecord(db.txn, db.meta, Array("repair".utf8))
         }
         let leakedPieces = lost.union(renumbered).filter { sizes[$0] == 40_000 }.count * 10
         let kept = (0..<300).filter { !lost.contains($0) && !renumbered.contains($0) }
@@ -127,8 +113,8 @@ func waitForRepair(_ store: LMDBCacheStore, passes: Int = 1) async throws {
             store.close()
         }
         try withRawStore(at: dir.path) { db in
-            for i in stride(from: 0, to: 1500, by: 5) { deleteRecord(db.txn, db.entries, key("old\(i)").bytes) }
-            deleteRecord(db.txn, db.meta, Array("repair".utf8))
+            for i in stride(from: 0, to: 1500, by: 5) { try deleteRecord(db.txn, db.entries, key("old\(i)").bytes) }
+            try deleteRecord(db.txn, db.meta, Array("repair".utf8))
         }
         do {
             // Small batches: many short transactions between the writes.

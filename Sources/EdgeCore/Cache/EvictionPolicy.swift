@@ -35,15 +35,17 @@ extension Admission: Sendable where Key: Sendable {}
 /// intrusive doubly linked FIFO lists, so every operation is O(1) and an entry costs one slot plus one
 /// dictionary entry (no per-object allocation beyond the key itself). Inlinable, like the policies, so that a
 /// policy used from another module is specialised for its key type (unspecialised, a hit costs several times more).
+/// What a policy needs of it is `package`: the LRU baseline in EdgeSimulation is built on it too, so that the
+/// benchmarks compare policies, not storage.
 @usableFromInline
-struct SlotTable<Key: Hashable> {
+package struct SlotTable<Key: Hashable> {
     /// One tracked key. `newer`/`older` link it within its list (-1 ends a list). `hash` is the key's hash as the
     /// policy keeps it for its own use (S3FIFO: for its frequency sketch, so that a hit hashes the key only once);
     /// it fits in what would be padding after the links, so a slot is no larger for it.
     @usableFromInline
-    struct Slot {
-        @usableFromInline var key: Key
-        @usableFromInline var size: Int
+    package struct Slot {
+        @usableFromInline package var key: Key
+        @usableFromInline package var size: Int
         @usableFromInline var newer: Int32
         @usableFromInline var older: Int32
         @usableFromInline var hash: UInt32
@@ -64,11 +66,11 @@ struct SlotTable<Key: Hashable> {
 
     /// One FIFO list: `head` is the newest slot, `tail` the oldest.
     @usableFromInline
-    struct List {
+    package struct List {
         @usableFromInline var head: Int32 = -1
-        @usableFromInline var tail: Int32 = -1
-        @usableFromInline var count = 0
-        @usableFromInline var bytes = 0
+        @usableFromInline package internal(set) var tail: Int32 = -1
+        @usableFromInline package internal(set) var count = 0
+        @usableFromInline package internal(set) var bytes = 0
 
         @inlinable init() {}
     }
@@ -76,17 +78,17 @@ struct SlotTable<Key: Hashable> {
     // Mutated only through the methods below, which keep the lists, the index and the totals consistent.
     @usableFromInline var slots: [Slot] = []
     @usableFromInline var index: [Key: Int32] = [:]
-    @usableFromInline var lists: [List]
+    @usableFromInline package internal(set) var lists: [List]
 
     @inlinable
-    init(lists: Int) {
+    package init(lists: Int) {
         self.lists = Array(repeating: List(), count: lists)
     }
 
     /// The slot index of `key`, if tracked.
-    @inlinable func find(_ key: Key) -> Int32? { index[key] }
+    @inlinable package func find(_ key: Key) -> Int32? { index[key] }
 
-    @inlinable subscript(i: Int32) -> Slot { slots[Int(i)] }
+    @inlinable package subscript(i: Int32) -> Slot { slots[Int(i)] }
 
     /// Sets the access frequency of slot `i` (in place: no copy of the key).
     @inlinable mutating func setFrequency(_ i: Int32, _ frequency: UInt8) {
@@ -101,7 +103,7 @@ struct SlotTable<Key: Hashable> {
 
     /// Tracks a new key at the head of `list`.
     @inlinable @discardableResult
-    mutating func insert(_ key: Key, size: Int, hash: UInt32 = 0, frequency: UInt8, list: UInt8) -> Int32 {
+    package mutating func insert(_ key: Key, size: Int, hash: UInt32 = 0, frequency: UInt8, list: UInt8) -> Int32 {
         let i = track(key, size: size, hash: hash, frequency: frequency, list: list)
         link(i, at: list)
         return i
@@ -126,13 +128,13 @@ struct SlotTable<Key: Hashable> {
     }
 
     /// Moves slot `i` to the head of `list` (its own or another).
-    @inlinable mutating func moveToHead(_ i: Int32, of list: UInt8) {
+    @inlinable package mutating func moveToHead(_ i: Int32, of list: UInt8) {
         unlink(i)
         link(i, at: list)
     }
 
     /// Stops tracking slot `i`; the last slot moves into its place so the array stays dense.
-    @inlinable mutating func delete(_ i: Int32) {
+    @inlinable package mutating func delete(_ i: Int32) {
         unlink(i)
         index.removeValue(forKey: slots[Int(i)].key)
         let last = Int32(slots.count - 1)
@@ -154,7 +156,7 @@ struct SlotTable<Key: Hashable> {
     }
 
     /// The slots of `list`, oldest first.
-    @inlinable func walk(_ list: UInt8) -> [Slot] {
+    @inlinable package func walk(_ list: UInt8) -> [Slot] {
         var out: [Slot] = []
         out.reserveCapacity(lists[Int(list)].count)
         var i = lists[Int(list)].tail

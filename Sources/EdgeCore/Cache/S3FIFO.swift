@@ -176,19 +176,6 @@ public struct S3FIFO<Key: Hashable>: EvictionPolicy {
         return Queue(rawValue: table[i].list)
     }
 
-    /// Whether `key` was evicted from `S` recently enough to be remembered.
-    @inlinable public func isGhost(_ key: Key) -> Bool {
-        guard let i = table.find(key) else { return false }
-        return table[i].list == Self.ghostList
-    }
-
-    /// How often `key` was asked for lately, as the frequency sketch estimates it with the hits its slot has not
-    /// passed on yet: an overestimate where keys collide in the sketch, halved at each aging.
-    @inlinable public func estimatedFrequency(of key: Key) -> Int {
-        guard let i = table.find(key) else { return Int(sketch.estimate(UInt64(Self.sketchHash(key)))) }
-        return Int(sketch.estimate(UInt64(table[i].hash))) + Int(table[i].frequency)
-    }
-
     /// Counts the hit in the object's slot only (one byte): the sketch learns of it when the object is next weighed.
     @inlinable public mutating func recordHit(_ key: Key) -> Bool {
         guard let i = table.find(key) else { return false }

@@ -1,4 +1,5 @@
 public import EdgeCore
+public import EdgeGossip
 
 /// Many gossip state machines on a simulated network: seeded, so every run is the same; datagrams are delayed,
 /// lost with a given probability, or cut by partitions; nodes can be stopped and started. Time is simulated

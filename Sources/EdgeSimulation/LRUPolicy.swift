@@ -1,3 +1,5 @@
+public import EdgeCore
+
 /// Plain least-recently-used eviction in bytes: the baseline S3-FIFO is measured against (`EdgeBench eviction`).
 /// Every hit moves the object to the head of one list; admission evicts from the tail until the object fits.
 public struct LRUPolicy<Key: Hashable>: EvictionPolicy {

@@ -9,11 +9,13 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A running node: the edge front and the admin listener over one cache, origin and image pipeline.
 public final class EdgeNodeServer: Sendable {
-    /// Ports actually bound (useful with port 0 in tests).
-    public let httpPort: Int
+    /// Ports actually bound (useful with port 0 in tests); nil for a listener that is off.
+    public let httpPort: Int?
+    public let httpsPort: Int?
     public let adminPort: Int
     /// The gossip UDP port (nil: no gossip).
     public let gossipPort: Int?
@@ -30,6 +32,8 @@ public final class EdgeNodeServer: Sendable {
     private let inFlight: InFlightCounter
     private let logger: Logger
     private let stopped = NIOLockedValueBox(false)
+    /// The HTTPS listener's certificates (nil: no HTTPS).
+    private let certificates: CertificateStore?
 
     /// Opens the cache, starts libvips and curl, binds both listeners. `clock` (seconds since 1970) decides
     /// freshness and `expires`; tests pass their own.
@@ -57,6 +61,7 @@ public final class EdgeNodeServer: Sendable {
         let inFlight = InFlightCounter()
         let connections = ConnectionLimiter(max: config.maxConnections)
         var gossip: GossipService?
+        var certificates: CertificateStore?
         do {
             if let secret = config.gossip.secret {
                 let g = try await GossipService.start(settings: config.gossip, secret: secret, purges: purges, group: group,
@@ -67,21 +72,35 @@ public final class EdgeNodeServer: Sendable {
                     logger.warning("serving before catching up with a peer", metadata: ["edge.gossip": "\(g.address)"])
                 }
             }
-            let edge = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 1024)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelInitializer { channel in
-                    guard connections.open() else { return channel.close() }
-                    channel.closeFuture.whenComplete { _ in connections.close() }
-                    return channel.eventLoop.makeCompletedFuture {
-                        // One handler that decodes requests, answers them in order, times out idle connections and
-                        // encodes its answers itself (see EdgeHTTPHandler): a hit passes through nothing else.
-                        try channel.pipeline.syncOperations.addHandler(
-                            EdgeHTTPHandler(service: service, inFlight: inFlight, idleTimeout: idleTimeout))
-                    }
-                }
-                .bind(host: config.httpHost, port: config.httpPort).get()
+            let encoder = ResponseHead(hsts: config.https.hsts)
+            var edgeChannels: [any Channel] = []
+            if config.https.isEnabled {
+                let certs = try CertificateStore(settings: config.https, logger: logger)
+                certificates = certs
+                let tls = try certs.makeContext(alpn: ["http/1.1"])
+                let settings = EdgeHTTPHandler.Settings(idleTimeout: idleTimeout, encoder: encoder, secure: true)
+                let handshake = TimeAmount.nanoseconds(Int64(config.https.handshakeTimeout * 1e9))
+                edgeChannels.append(try await Self.bind(group: group, host: config.https.host, port: config.https.port,
+                                                        connections: connections) { channel in
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    try channel.pipeline.syncOperations.addHandler(HandshakeDeadline(timeout: handshake))
+                    try channel.pipeline.syncOperations.addHandler(
+                        EdgeHTTPHandler(service: service, inFlight: inFlight, settings: settings))
+                })
+                certs.start(interval: config.https.reloadInterval)
+            }
+            if config.httpEnabled {
+                let settings = EdgeHTTPHandler.Settings(
+                    idleTimeout: idleTimeout, encoder: encoder,
+                    redirectToHTTPSPort: config.redirectToHTTPS ? edgeChannels.last?.localAddress?.port : nil)
+                edgeChannels.append(try await Self.bind(group: group, host: config.httpHost, port: config.httpPort,
+                                                        connections: connections) { channel in
+                    // One handler that decodes requests, answers them in order, times out idle connections and
+                    // encodes its answers itself (see EdgeHTTPHandler): a hit passes through nothing else.
+                    try channel.pipeline.syncOperations.addHandler(
+                        EdgeHTTPHandler(service: service, inFlight: inFlight, settings: settings))
+                })
+            }
             let ready = NIOLockedValueBox(true)
             let view = AdminView(service: service, gossip: gossip, sweeper: sweeper, audit: audit, store: store,
                                  grantKey: try Self.grantKey(config), isReady: { ready.withLockedValue { $0 } })
@@ -95,17 +114,22 @@ public final class EdgeNodeServer: Sendable {
                     }
                 }
                 .bind(host: config.adminHost, port: config.adminPort).get()
-            let server = EdgeNodeServer(group: group, adminGroup: adminGroup, channels: [edge, admin], service: service, gossip: gossip,
-                                        sweeper: sweeper, audit: audit, store: store,
-                                        inFlight: inFlight, logger: logger,
-                                        httpPort: edge.localAddress?.port ?? config.httpPort,
+            let secure = config.https.isEnabled ? edgeChannels.first : nil
+            let plain = config.httpEnabled ? edgeChannels.last : nil
+            let server = EdgeNodeServer(group: group, adminGroup: adminGroup, channels: edgeChannels + [admin],
+                                        service: service, gossip: gossip, sweeper: sweeper, audit: audit, store: store,
+                                        inFlight: inFlight, logger: logger, certificates: certificates,
+                                        httpPort: plain.map { $0.localAddress?.port ?? config.httpPort },
+                                        httpsPort: secure.map { $0.localAddress?.port ?? config.https.port },
                                         adminPort: admin.localAddress?.port ?? config.adminPort)
-            logger.info("serving", metadata: ["edge.http": "\(config.httpHost):\(server.httpPort)",
+            logger.info("serving", metadata: ["edge.http": "\(server.httpPort.map { "\(config.httpHost):\($0)" } ?? "off")",
+                                              "edge.https": "\(server.httpsPort.map { "\(config.https.host):\($0)" } ?? "off")",
                                               "edge.admin": "\(config.adminHost):\(server.adminPort)",
                                               "edge.cache": "\(config.cachePath)",
                                               "edge.sources": "\(config.sources.map(\.name).joined(separator: ","))"])
             return server
         } catch {
+            certificates?.stop()
             await audit.shutdown()
             await sweeper.shutdown()
             await gossip?.shutdown()
@@ -117,8 +141,12 @@ public final class EdgeNodeServer: Sendable {
         }
     }
 
-    private init(group: MultiThreadedEventLoopGroup, adminGroup: MultiThreadedEventLoopGroup, channels: [any Channel], service: EdgeService, gossip: GossipService?,
-                 sweeper: PurgeSweeper, audit: AuditLog, store: LMDBCacheStore, inFlight: InFlightCounter, logger: Logger, httpPort: Int, adminPort: Int) {
+    private init(group: MultiThreadedEventLoopGroup, adminGroup: MultiThreadedEventLoopGroup, channels: [any Channel],
+                 service: EdgeService, gossip: GossipService?, sweeper: PurgeSweeper, audit: AuditLog,
+                 store: LMDBCacheStore, inFlight: InFlightCounter, logger: Logger, certificates: CertificateStore?,
+                 httpPort: Int?, httpsPort: Int?, adminPort: Int) {
+        self.certificates = certificates
+        self.httpsPort = httpsPort
         self.group = group
         self.adminGroup = adminGroup
         self.channels = channels
@@ -150,9 +178,31 @@ public final class EdgeNodeServer: Sendable {
         return key
     }
 
+    /// An edge listener: each accepted connection counted against `limits.maxConnections` (past it, closed at
+    /// once), its pipeline made by `pipeline`.
+    private static func bind(group: MultiThreadedEventLoopGroup, host: String, port: Int, connections: ConnectionLimiter,
+                             pipeline: @escaping @Sendable (any Channel) throws -> Void) async throws -> any Channel {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                guard connections.open() else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in connections.close() }
+                return channel.eventLoop.makeCompletedFuture { try pipeline(channel) }
+            }
+            .bind(host: host, port: port).get()
+    }
+
+    /// Reads the HTTPS certificates again (SIGHUP): new handshakes get what loaded, open connections keep theirs.
+    /// Returns how many certificates failed to load (each keeps the one it had).
+    @discardableResult
+    public func reloadCertificates() -> Int { certificates?.reload() ?? 0 }
+
     /// Stops accepting, lets in-flight requests finish (up to `drain`), then closes everything and flushes the cache.
     public func shutdown(drain: Duration = .seconds(30)) async {
         guard stopped.withLockedValue({ s in defer { s = true }; return !s }) else { return }
+        certificates?.stop()
         for c in channels { try? await c.close() }
         let deadline = ContinuousClock.now + drain
         while inFlight.value > 0, ContinuousClock.now < deadline {

@@ -55,7 +55,8 @@ struct ConfigReader {
     /// Top-level sections and their scalar keys; anything else is an unknown key.
     static let schema: [String: Set<String>] = [
         "node": ["id", "defaultSource"],
-        "http": ["host", "port"],
+        "http": ["host", "port", "enabled", "redirectToHTTPS"],
+        "https": ["host", "port", "certificates", "hsts", "reloadInterval", "handshakeTimeout"],
         "admin": ["host", "port", "keys"],
         "cache": ["path", "maxBytes", "memoryBytes", "defaultTTL", "sweepInterval"],
         "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
@@ -125,6 +126,15 @@ struct ConfigReader {
         if let v = value("node", "defaultSource") { config.defaultSource = string(v, "node.defaultSource") }
         if let v = value("http", "host") { config.httpHost = string(v, "http.host") ?? config.httpHost }
         if let v = value("http", "port") { config.httpPort = port(v, "http.port") ?? config.httpPort }
+        if let v = value("http", "enabled") { config.httpEnabled = bool(v, "http.enabled") ?? config.httpEnabled }
+        if let v = value("http", "redirectToHTTPS") { config.redirectToHTTPS = bool(v, "http.redirectToHTTPS") ?? false }
+        config.https = https(sections["https"] ?? [:])
+        if config.redirectToHTTPS && !config.https.isEnabled {
+            problem("http.redirectToHTTPS", "needs https.certificates: there is no HTTPS listener to redirect to")
+        }
+        if !config.httpEnabled && !config.https.isEnabled {
+            problem("http.enabled", "with http off, https.certificates must be set: the node would serve nothing")
+        }
         if let v = value("admin", "host") { config.adminHost = string(v, "admin.host") ?? config.adminHost }
         if let v = value("admin", "port") { config.adminPort = port(v, "admin.port") ?? config.adminPort }
         if let v = sections["admin"]?["keys"] { config.adminKeys = adminKeys(v) }

@@ -8,9 +8,14 @@ public struct NodeConfig: Sendable {
     public var nodeID: String
     /// `node.defaultSource`: the source for requests whose Host matches none.
     public var defaultSource: String?
-    /// `http.host`, `http.port`: the edge front.
+    /// `http.host`, `http.port`: the edge front in clear (HTTP/1.1); `http.enabled: false` turns it off.
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
+    public var httpEnabled = true
+    /// `http.redirectToHTTPS`: the clear listener answers every request with a 301 to the same URL over HTTPS.
+    public var redirectToHTTPS = false
+    /// `https.*`: the edge front over TLS.
+    public var https = HTTPSSettings()
     /// `admin.host`, `admin.port`: health, readiness, metrics, stats.
     public var adminHost = "127.0.0.1"
     public var adminPort = 8081

@@ -77,7 +77,10 @@ struct Serve: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["edge.error": "\(error)"])
             throw ExitCode(1)
         }
-        await SignalWaiter.waitForTermination()
+        await SignalWaiter.waitForTermination(onHangup: {
+            logger.info("SIGHUP: reloading certificates")
+            server.reloadCertificates()
+        })
         logger.info("draining")
         await server.shutdown()
     }
@@ -90,7 +93,9 @@ struct CheckConfig: ParsableCommand {
     func run() throws {
         do {
             let c = try NodeConfig.load(file: options.config)
-            print("\(options.config): ok (\(c.sources.count) sources, edge \(c.httpHost):\(c.httpPort), admin \(c.adminHost):\(c.adminPort))")
+            let http = c.httpEnabled ? "\(c.httpHost):\(c.httpPort)" : "off"
+            let https = c.https.isEnabled ? "\(c.https.host):\(c.https.port) (\(c.https.certificates.count) certificates)" : "off"
+            print("\(options.config): ok (\(c.sources.count) sources, edge http \(http), https \(https), admin \(c.adminHost):\(c.adminPort))")
         } catch let e as ConfigError {
             for p in e.problems { FileHandle.standardError.write(Data("\(options.config): \(p)\n".utf8)) }
             throw ExitCode(2)
@@ -98,9 +103,10 @@ struct CheckConfig: ParsableCommand {
     }
 }
 
-/// Waits for SIGTERM or SIGINT (SIGHUP is ignored: reloading is not supported yet and must not kill the node).
+/// Waits for SIGTERM or SIGINT; SIGHUP meanwhile runs `onHangup` (it reloads the HTTPS certificates; sources
+/// and keys are read only at start) and never ends the node.
 enum SignalWaiter {
-    static func waitForTermination() async {
+    static func waitForTermination(onHangup: @escaping @Sendable () -> Void) async {
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         signal(SIGHUP, SIG_IGN)
@@ -116,6 +122,10 @@ enum SignalWaiter {
                 s.resume()
                 sources.append(s)
             }
+            let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
+            hangup.setEventHandler(handler: onHangup)
+            hangup.resume()
+            sources.append(hangup)
             Retainer.keep(sources)
         }
     }

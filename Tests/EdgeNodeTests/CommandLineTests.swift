@@ -81,4 +81,62 @@ import Testing
         p.terminate()  // SIGTERM
         #expect(await p.exit() == 0)
     }
+
+    /// Should serve HTTPS from the certificates in its configuration and read them again on SIGHUP without
+    /// stopping; exit 0 on SIGTERM after that.
+    @Test func httpsReloadsOnSIGHUP() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let certs = try TestCertificates()
+        let issued = try certs.issue("images", hosts: ["images.test"])
+        try dir.write("images/a.jpg", bytes: try Corpus.bytes("basics/jpeg_baseline_testorig.jpg"))
+        try dir.write("node.yaml", bytes: Array("""
+        node: {defaultSource: files}
+        http: {port: 0}
+        https: {port: 0, certificates: [{cert: \(issued.cert), key: \(issued.key)}]}
+        admin: {port: 0}
+        cache: {path: cache}
+        sources:
+          - {name: files, kind: folder, root: images}
+        """.utf8))
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the executable first (tools/test does)")
+        let p = try SpawnedProcess(Self.binary, ["serve", "--config", dir.path + "/node.yaml", "--log-format", "json"],
+                                   captureStdout: false)
+        let reader = p.stderr!
+        let port: Int? = try await OffPool.run {
+            var buffer = Data()
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                let chunk = reader.availableData
+                if chunk.isEmpty { return nil }
+                buffer += chunk
+                for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
+                    guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                          obj["message"] as? String == "serving", let https = obj["edge.https"] as? String else { continue }
+                    return https.split(separator: ":").last.flatMap { Int($0) }
+                }
+            }
+            return nil
+        }
+        let bound = try #require(port)
+        func san() async throws -> [String] {
+            let r = try await ChildProcess.run("/usr/bin/python3", [HTTPSNodeTests.probeScript, "--port", String(bound),
+                                                                   "--cafile", certs.caPath, "--servername", "images.test",
+                                                                   "--path", "/a.jpg?w=20"])
+            let obj = try JSONSerialization.jsonObject(with: Data((r.stdout.split(separator: "\n").last ?? "").utf8)) as? [String: Any]
+            #expect((obj?["first"] as? [String: Any])?["status"] as? Int == 200, "\(r.stdout) \(r.stderr)")
+            return obj?["san"] as? [String] ?? []
+        }
+        #expect(try await san() == ["images.test"])
+        try certs.issue("images", hosts: ["images.test", "after-sighup.images.test"])
+        kill(p.pid, SIGHUP)
+        var after: [String] = []
+        for _ in 0..<40 where after.count < 2 {
+            try await Task.sleep(for: .milliseconds(100))
+            after = try await san()
+        }
+        #expect(after == ["images.test", "after-sighup.images.test"])
+        p.terminate()
+        #expect(await p.exit() == 0)
+    }
 }

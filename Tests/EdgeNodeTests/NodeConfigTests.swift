@@ -214,3 +214,74 @@ import Testing
         }
     }
 }
+
+/// `https.*`: listener keys, and every problem with the certificate files reported at once.
+@Suite struct HTTPSConfigTests {
+    /// Should read the listener, its certificates (paths resolved against the file's folder), HSTS, the reload
+    /// interval and the redirect.
+    @Test func readsKeys() throws {
+        let certs = try TestCertificates()
+        try certs.issue("images", hosts: ["images.example.com"])
+        try certs.issue("cdn", hosts: ["*.cdn.example.com"], key: .rsa)
+        let yaml = """
+        http: {redirectToHTTPS: true}
+        https:
+          host: 0.0.0.0
+          port: 9443
+          hsts: max-age=31536000
+          reloadInterval: 5m
+          certificates:
+            - {cert: images.pem, key: images.key, hosts: [images.example.com]}
+            - {cert: cdn.pem, key: cdn.key, hosts: ["*.cdn.example.com"]}
+        """
+        let c = try NodeConfig.parse(yaml: yaml, baseDirectory: certs.dir.path, environment: [:], cores: 2)
+        #expect(c.https.host == "0.0.0.0" && c.https.port == 9443 && c.https.isEnabled)
+        #expect(c.https.certificates.map(\.cert) == [certs.dir.path + "/images.pem", certs.dir.path + "/cdn.pem"])
+        #expect(c.https.certificates[1].hosts == ["*.cdn.example.com"])
+        #expect(c.https.hsts == "max-age=31536000" && c.https.reloadInterval == 300 && c.redirectToHTTPS)
+        #expect(c.httpEnabled)
+    }
+
+    /// Should report a missing file, a file that is not PEM, a key that is not the certificate's, an expired
+    /// certificate and a host listed twice — all in one go, each under its entry.
+    @Test func reportsEveryCertificateProblem() throws {
+        let certs = try TestCertificates()
+        try certs.issue("good", hosts: ["a.example.com"])
+        try certs.issue("other", hosts: ["b.example.com"])
+        try certs.issue("old", hosts: ["c.example.com"], notBefore: Date().addingTimeInterval(-86_400 * 10),
+                        notAfter: Date().addingTimeInterval(-86_400))
+        try "garbage".write(toFile: certs.dir.path + "/garbage.pem", atomically: true, encoding: .utf8)
+        let yaml = """
+        https:
+          certificates:
+            - {cert: missing.pem, key: good.key, hosts: [a.example.com]}
+            - {cert: garbage.pem, key: good.key}
+            - {cert: good.pem, key: other.key, hosts: [A.example.com]}
+            - {cert: old.pem, key: old.key}
+            - {key: good.key, colour: red}
+            - {cert: good.pem, key: good.key, hosts: ["*.*.example.com"]}
+        http: {enabled: false}
+        """
+        let error = try #require(throws: ConfigError.self) {
+            try NodeConfig.parse(yaml: yaml, baseDirectory: certs.dir.path, environment: [:], cores: 2)
+        }
+        let text = error.problems.map(\.description)
+        func has(_ key: String, _ fragment: String) -> Bool { text.contains { $0.hasPrefix(key + ":") && $0.contains(fragment) } }
+        #expect(has("https.certificates[0]", "missing.pem does not exist"), "\(text)")
+        #expect(has("https.certificates[1]", "holds no PEM certificate"), "\(text)")
+        #expect(has("https.certificates[2]", "is not the key of the certificate"), "\(text)")
+        #expect(has("https.certificates[3]", "expired on"), "\(text)")
+        #expect(has("https.certificates[4].cert", "required") && has("https.certificates[4].colour", "unknown key"), "\(text)")
+        #expect(has("https.certificates[5].hosts", "is not a host name"), "\(text)")
+        #expect(has("https.certificates", "host a.example.com is listed by more than one certificate"), "\(text)")
+        #expect(!text.contains { $0.hasPrefix("http.enabled") }, "certificates are given, so HTTPS is on: \(text)")
+    }
+
+    /// Should refuse a redirect to HTTPS, or no clear listener, when there is no HTTPS listener.
+    @Test func redirectNeedsHTTPS() throws {
+        let error = try #require(throws: ConfigError.self) {
+            try NodeConfig.parse(yaml: "http: {redirectToHTTPS: true, enabled: false}", baseDirectory: "/tmp", environment: [:])
+        }
+        #expect(error.problems.map(\.key).sorted() == ["http.enabled", "http.redirectToHTTPS"])
+    }
+}

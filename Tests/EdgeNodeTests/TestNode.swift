@@ -16,7 +16,9 @@ final class TestNode: Sendable {
     let filesDir: TemporaryDirectory
     let config: NodeConfig
 
-    var port: Int { server.httpPort }
+    /// The clear listener's port (the test node always has one); `httpsPort` when the test turned HTTPS on.
+    var port: Int { server.httpPort ?? -1 }
+    var httpsPort: Int? { server.httpsPort }
     var adminPort: Int { server.adminPort }
 
     static func start(origin existing: TestOrigin? = nil, cacheDir existingCache: TemporaryDirectory? = nil,

@@ -13,13 +13,16 @@ public final class SpawnedProcess: @unchecked Sendable {
     /// The read ends of the child's standard output and error, when asked for.
     public let stdout: FileHandle?
     public let stderr: FileHandle?
+    /// The write end of the child's standard input, when asked for (else it reads /dev/null).
+    public let stdin: FileHandle?
     private let lock = NSLock()
     private static let spawning = NSLock()
     private var status: Int32?
 
-    /// Starts `executable` with `arguments` and this process's environment; standard input is /dev/null, and
-    /// standard output and error go to pipes when asked for (else they are the test process's own).
-    public init(_ executable: String, _ arguments: [String], captureStdout: Bool = true, captureStderr: Bool = true) throws {
+    /// Starts `executable` with `arguments` and this process's environment; standard input is /dev/null unless
+    /// `pipeStdin`, and standard output and error go to pipes when asked for (else they are the test process's own).
+    public init(_ executable: String, _ arguments: [String], captureStdout: Bool = true, captureStderr: Bool = true,
+                pipeStdin: Bool = false) throws {
         // One spawn at a time in this process, with its pipes made close-on-exec under the same lock (Glibc's
         // module has no pipe2): no other child can be started between a pipe's creation and its flag.
         Self.spawning.lock()
@@ -27,16 +30,22 @@ public final class SpawnedProcess: @unchecked Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         var childEnds: [Int32] = []
         defer { for fd in childEnds { close(fd) } }
-        func pipeFor(_ target: Int32) throws -> FileHandle {
+        /// A pipe whose `childEnd` (0: read, 1: write) becomes the child's `target`; returns the other end.
+        func pipeFor(_ target: Int32, childEnd: Int = 1) throws -> FileHandle {
             var fds: [Int32] = [-1, -1]
             guard pipe(&fds) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
             for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-            childEnds.append(fds[1])
-            posix_spawn_file_actions_adddup2(&actions, fds[1], target)
-            return FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
+            childEnds.append(fds[childEnd])
+            posix_spawn_file_actions_adddup2(&actions, fds[childEnd], target)
+            return FileHandle(fileDescriptor: fds[1 - childEnd], closeOnDealloc: true)
+        }
+        if pipeStdin {
+            stdin = try pipeFor(0, childEnd: 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            stdin = nil
         }
         let out = captureStdout ? try pipeFor(1) : nil
         let err = captureStderr ? try pipeFor(2) : nil

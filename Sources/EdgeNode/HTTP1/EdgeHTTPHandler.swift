@@ -16,7 +16,21 @@ import NIOHTTP1
 /// one is worked on, the complete ones behind it wait here and reading stops), a request the decoder refuses is
 /// answered with the decoder's error (400, 413, 414, 431, 505) and the connection closed, and a connection idle for
 /// `idleTimeout` with no request in progress is closed.
+///
+/// Behind TLS (`Settings.secure`) bodies kept as files are read into buffers to be encrypted, not sent with
+/// sendfile; on a plain listener that redirects to HTTPS (`http.redirectToHTTPS`) every request is answered with a
+/// 301 to the same URL over HTTPS.
 final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    /// What a listener's connections share.
+    struct Settings: Sendable {
+        var idleTimeout: TimeAmount
+        var encoder = ResponseHead()
+        /// The connection is TLS: no file regions (the bytes must pass through the TLS handler).
+        var secure = false
+        /// `http.redirectToHTTPS`: the HTTPS port to send every request to (nil: serve).
+        var redirectToHTTPSPort: Int?
+    }
+
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
@@ -26,7 +40,8 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Bytes received and not yet decoded (a partial head); nil when every byte was used.
     private var received: ByteBuffer?
     private let inFlight: InFlightCounter
-    private let idleTimeout: TimeAmount
+    private let settings: Settings
+    private var idleTimeout: TimeAmount { settings.idleTimeout }
     /// A request's answer is being worked on off the event loop; requests behind it wait in `waiting`.
     private var busy = false
     private var waiting = CircularBuffer<RequestHead>()
@@ -40,10 +55,10 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var lastActivity = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
 
-    init(service: EdgeService, inFlight: InFlightCounter, idleTimeout: TimeAmount) {
+    init(service: EdgeService, inFlight: InFlightCounter, settings: Settings) {
         self.service = service
         self.inFlight = inFlight
-        self.idleTimeout = idleTimeout
+        self.settings = settings
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -115,6 +130,10 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let arrival = service.accessLog == nil ? nil : Arrival(
             start: .now, client: context.remoteAddress?.ipAddress ?? "-", method: head.method.rawValue,
             host: head.host ?? "", target: head.target)
+        if let port = settings.redirectToHTTPSPort {
+            return write(context: context, Self.redirect(head, toPort: port), keepAlive: keepAlive, isHead: isHead,
+                         arrival: arrival)
+        }
         let request = EdgeRequest(head)
         switch service.respond(to: request, allocator: context.channel.allocator) {
         case .done(let response):
@@ -172,7 +191,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // A plain hit: this adapter's encoding of it (head and body in one buffer) is kept on the entry and
             // reused while its `Age` and `max-age` stay the same, instead of being made and encoded on every hit.
             let encoded = plain.item.plainAnswer(age: plain.age, maxAge: plain.maxAge)
-                ?? plain.item.keepPlainAnswer(prefix: ResponseHead.encode(answer, keepAlive: true, allocator: context.channel.allocator),
+                ?? plain.item.keepPlainAnswer(prefix: settings.encoder.encode(answer, keepAlive: true, allocator: context.channel.allocator),
                                               age: plain.age, maxAge: plain.maxAge)
             if keepAlive && !isHead && encoded.carriesBody {
                 context.writeAndFlush(wrapOutboundOut(.byteBuffer(encoded.bytes)), promise: nil)
@@ -181,7 +200,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             head = keepAlive ? encoded.prefix : ResponseHead.closing(encoded.prefix, allocator: context.channel.allocator)
             if let inMemory = encoded.body { body = .buffer(inMemory) }
         } else {
-            head = ResponseHead.encode(answer, keepAlive: keepAlive, allocator: context.channel.allocator)
+            head = settings.encoder.encode(answer, keepAlive: keepAlive, allocator: context.channel.allocator)
         }
         let sendsBody = !isHead && EdgeAnswer.allowsBody(answer.status) && answer.bodyLength > 0
         // The last write of the answer, flushed; its future only where something waits for it (the file kept
@@ -194,7 +213,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if case .entry(let item) = body { body = item.file.map { .file($0) } ?? .buffer(item.buffer ?? ByteBuffer()) }
             switch body {
             case .file(let file):
-                if let region = file.region(on: context.eventLoop) {
+                if !settings.secure, let region = file.region(on: context.eventLoop) {
                     last = .fileRegion(region)
                     sent = file
                 } else {
@@ -246,6 +265,21 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         service.logger.debug("closing a connection after an error", metadata: ["edge.error": "\(error)"])
         closing = true
         context.close(promise: nil)
+    }
+
+    /// `http.redirectToHTTPS`: 301 to the same host (its port replaced) and target over HTTPS; 400 without a Host.
+    static func redirect(_ head: RequestHead, toPort port: Int) -> EdgeAnswer {
+        guard let host = head.host.map(Self.hostWithoutPort), !host.isEmpty else {
+            return EdgeService.errorResponse(.badRequest("a Host header is required"))
+        }
+        let location = "https://" + host + (port == 443 ? "" : ":\(port)") + head.target
+        return EdgeAnswer(status: .movedPermanently, fields: [.location: location, .cacheControl: "max-age=3600"])
+    }
+
+    /// `images.example.com` of `images.example.com:8080`, `[::1]` of `[::1]:8080`.
+    static func hostWithoutPort(_ host: String) -> String {
+        if host.hasPrefix("[") { return host.firstIndex(of: "]").map { String(host[...$0]) } ?? host }
+        return host.split(separator: ":", maxSplits: 1).first.map(String.init) ?? host
     }
 
     /// The decoder's refusal, answered after the answers to the complete requests before it; then the

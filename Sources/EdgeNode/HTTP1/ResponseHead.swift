@@ -4,15 +4,33 @@ import NIOHTTP1
 
 /// Encodes an answer's status line and header block (HTTP/1.1, RFC 9112) into one buffer: its fields (names in
 /// lower case; `HTTPField` has already made every value safe to send, so none can split the block), then
-/// `content-length` where the status allows a body, `server`, and `connection: close` when the connection ends.
-enum ResponseHead {
-    static func encode(_ a: EdgeAnswer, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+/// `content-length` where the status allows a body, `server`, `strict-transport-security` when `https.hsts` is
+/// set, and `connection: close` when the connection ends.
+struct ResponseHead: Sendable {
+    /// The lines that end every head, encoded once: keep-alive, and closing.
+    private let end: ByteBuffer
+    private let closingEnd: ByteBuffer
+
+    init(hsts: String? = nil) {
+        var end = ByteBuffer(string: "server: imgedge\r\n")
+        if let hsts {
+            let field = HTTPField(name: .strictTransportSecurity, value: hsts)
+            end.writeString("strict-transport-security: \(field.value)\r\n")
+        }
+        var closingEnd = end
+        end.writeString("\r\n")
+        closingEnd.writeString("connection: close\r\n\r\n")
+        self.end = end
+        self.closingEnd = closingEnd
+    }
+
+    func encode(_ a: EdgeAnswer, keepAlive: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
         encode(status: a.status, fields: a.headerFields, bodyLength: a.bodyLength, keepAlive: keepAlive,
                allocator: allocator)
     }
 
-    static func encode(status: HTTPResponse.Status, fields: HTTPFields, bodyLength: Int, keepAlive: Bool,
-                       allocator: ByteBufferAllocator) -> ByteBuffer {
+    func encode(status: HTTPResponse.Status, fields: HTTPFields, bodyLength: Int, keepAlive: Bool,
+                allocator: ByteBufferAllocator) -> ByteBuffer {
         var b = allocator.buffer(capacity: 384)
         b.writeStaticString("HTTP/1.1 ")
         b.writeString(String(status.code))
@@ -30,7 +48,7 @@ enum ResponseHead {
             b.writeString(String(bodyLength))
             b.writeStaticString("\r\n")
         }
-        b.writeStaticString(keepAlive ? "server: imgedge\r\n\r\n" : "server: imgedge\r\nconnection: close\r\n\r\n")
+        b.writeImmutableBuffer(keepAlive ? end : closingEnd)
         return b
     }
 

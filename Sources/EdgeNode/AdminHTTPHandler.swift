@@ -429,13 +429,16 @@ struct AdminView: Sendable {
         let tombstones = service.purges.tombstoneCounts
         let sweeps = sweeper.statistics
         let revalidations = NodeMetrics.revalidationResults.map { "\"\($0)\":\(rv[$0] ?? 0)" }.joined(separator: ",")
+        let connectionEvents = service.metrics.connections.totals.sorted { $0.key < $1.key }
+            .map { "\"\(JSONText.escape($0.key))\":\($0.value)" }.joined(separator: ",")
         return """
         {"node":"\(JSONText.escape(service.config.nodeID))","entries":\(u.entries),"bytes":\(u.bytes),\
         "maxBytes":\(service.config.cacheMaxBytes),"memoryEntries":\(m.entries),"memoryBytes":\(m.bytes),"hits":\(c.hits),"misses":\(c.misses),\
         "hitRatio":\((ratio * 10000).rounded() / 10000),"fillsInFlight":\(service.coalescer.inFlight),\
         "transformsRunning":\(service.transformPool.runningCount),"revalidations":{\(revalidations)},\
         "tombstones":\(tombstones.active),"tombstonesExpired":\(tombstones.expired),"sweeps":\(sweeps.sweeps),\
-        "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"gossip":\(gossipJSON())}
+        "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"gossip":\(gossipJSON()),\
+        "connections":{\(connectionEvents)}}
         """
     }
 

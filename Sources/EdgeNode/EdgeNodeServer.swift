@@ -8,8 +8,10 @@ public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// A running node: the edge front and the admin listener over one cache, origin and image pipeline.
 public final class EdgeNodeServer: Sendable {
@@ -34,6 +36,8 @@ public final class EdgeNodeServer: Sendable {
     private let stopped = NIOLockedValueBox(false)
     /// The HTTPS listener's certificates (nil: no HTTPS).
     private let certificates: CertificateStore?
+    /// HTTP/2 connections, drained at shutdown.
+    private let registry: ConnectionRegistry
 
     /// Opens the cache, starts libvips and curl, binds both listeners. `clock` (seconds since 1970) decides
     /// freshness and `expires`; tests pass their own.
@@ -60,6 +64,7 @@ public final class EdgeNodeServer: Sendable {
         let idleTimeout = TimeAmount.nanoseconds(Int64(config.idleTimeout * 1e9))
         let inFlight = InFlightCounter()
         let connections = ConnectionLimiter(max: config.maxConnections)
+        let registry = ConnectionRegistry()
         var gossip: GossipService?
         var certificates: CertificateStore?
         do {
@@ -77,15 +82,28 @@ public final class EdgeNodeServer: Sendable {
             if config.https.isEnabled {
                 let certs = try CertificateStore(settings: config.https, logger: logger)
                 certificates = certs
-                let tls = try certs.makeContext(alpn: ["http/1.1"])
+                let tls = try certs.makeContext(alpn: ["h2", "http/1.1"])
                 let settings = EdgeHTTPHandler.Settings(idleTimeout: idleTimeout, encoder: encoder, secure: true)
+                let h2 = HTTP2Setup(service: service, inFlight: inFlight, registry: registry, idleTimeout: idleTimeout,
+                                    stream: HTTP2StreamHandler.Settings(hsts: config.https.hsts,
+                                                                        sendTimeout: .nanoseconds(Int64(config.sendTimeout * 1e9))),
+                                    maxConcurrentStreams: config.https.maxConcurrentStreams)
                 let handshake = TimeAmount.nanoseconds(Int64(config.https.handshakeTimeout * 1e9))
                 edgeChannels.append(try await Self.bind(group: group, host: config.https.host, port: config.https.port,
                                                         connections: connections) { channel in
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     try channel.pipeline.syncOperations.addHandler(HandshakeDeadline(timeout: handshake))
-                    try channel.pipeline.syncOperations.addHandler(
-                        EdgeHTTPHandler(service: service, inFlight: inFlight, settings: settings))
+                    // ALPN: h2 when the client offers it, else HTTP/1.1 (also for clients that offer nothing).
+                    try channel.pipeline.syncOperations.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            if case .negotiated("h2") = result {
+                                try h2.configure(channel)
+                            } else {
+                                try channel.pipeline.syncOperations.addHandler(
+                                    EdgeHTTPHandler(service: service, inFlight: inFlight, settings: settings))
+                            }
+                        }
+                    })
                 })
                 certs.start(interval: config.https.reloadInterval)
             }
@@ -118,7 +136,7 @@ public final class EdgeNodeServer: Sendable {
             let plain = config.httpEnabled ? edgeChannels.last : nil
             let server = EdgeNodeServer(group: group, adminGroup: adminGroup, channels: edgeChannels + [admin],
                                         service: service, gossip: gossip, sweeper: sweeper, audit: audit, store: store,
-                                        inFlight: inFlight, logger: logger, certificates: certificates,
+                                        inFlight: inFlight, logger: logger, certificates: certificates, registry: registry,
                                         httpPort: plain.map { $0.localAddress?.port ?? config.httpPort },
                                         httpsPort: secure.map { $0.localAddress?.port ?? config.https.port },
                                         adminPort: admin.localAddress?.port ?? config.adminPort)
@@ -144,8 +162,9 @@ public final class EdgeNodeServer: Sendable {
     private init(group: MultiThreadedEventLoopGroup, adminGroup: MultiThreadedEventLoopGroup, channels: [any Channel],
                  service: EdgeService, gossip: GossipService?, sweeper: PurgeSweeper, audit: AuditLog,
                  store: LMDBCacheStore, inFlight: InFlightCounter, logger: Logger, certificates: CertificateStore?,
-                 httpPort: Int?, httpsPort: Int?, adminPort: Int) {
+                 registry: ConnectionRegistry, httpPort: Int?, httpsPort: Int?, adminPort: Int) {
         self.certificates = certificates
+        self.registry = registry
         self.httpsPort = httpsPort
         self.group = group
         self.adminGroup = adminGroup
@@ -194,6 +213,42 @@ public final class EdgeNodeServer: Sendable {
             .bind(host: host, port: port).get()
     }
 
+    /// How an HTTPS connection that chose h2 is set up: NIO's HTTP/2 handler with the node's limits (its own
+    /// defences against rapid reset, CONTINUATION, control-frame and empty-DATA floods, and oversized header
+    /// blocks), a connection manager (idle timeout, drain, stalls, error counts), and an `HTTP2StreamHandler` per
+    /// stream.
+    struct HTTP2Setup: Sendable {
+        let service: EdgeService
+        let inFlight: InFlightCounter
+        let registry: ConnectionRegistry
+        let idleTimeout: TimeAmount
+        let stream: HTTP2StreamHandler.Settings
+        let maxConcurrentStreams: Int
+
+        func configure(_ channel: any Channel) throws {
+            let manager = HTTP2ConnectionManager(idleTimeout: idleTimeout, events: service.metrics.connections)
+            let bound = NIOLoopBound(manager, eventLoop: channel.eventLoop)
+            var connection = NIOHTTP2Handler.ConnectionConfiguration()
+            connection.initialSettings = [
+                HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams),
+                HTTP2Setting(parameter: .maxHeaderListSize, value: RequestHeadParser.maxHeaderBytes),
+                HTTP2Setting(parameter: .initialWindowSize, value: 65535),
+            ]
+            let (service, inFlight, stream) = (service, inFlight, stream)
+            try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                mode: .server, connectionConfiguration: connection, streamConfiguration: .init(),
+                streamDelegate: HTTP2ConnectionManager.StreamDelegate(manager: bound)
+            ) { streamChannel in
+                streamChannel.eventLoop.makeCompletedFuture {
+                    try streamChannel.pipeline.syncOperations.addHandler(
+                        HTTP2StreamHandler(service: service, inFlight: inFlight, settings: stream, manager: bound))
+                }
+            }
+            try channel.pipeline.syncOperations.addHandler(manager)
+            registry.add(channel) { channel.eventLoop.execute { bound.value.drain() } }
+        }
+    }
+
     /// Reads the HTTPS certificates again (SIGHUP): new handshakes get what loaded, open connections keep theirs.
     /// Returns how many certificates failed to load (each keeps the one it had).
     @discardableResult
@@ -204,8 +259,10 @@ public final class EdgeNodeServer: Sendable {
         guard stopped.withLockedValue({ s in defer { s = true }; return !s }) else { return }
         certificates?.stop()
         for c in channels { try? await c.close() }
+        // HTTP/2 connections are told (GOAWAY) and close once their streams in flight are answered.
+        registry.drainAll()
         let deadline = ContinuousClock.now + drain
-        while inFlight.value > 0, ContinuousClock.now < deadline {
+        while inFlight.value > 0 || registry.count > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
         await gossip?.shutdown()

@@ -13,6 +13,7 @@ extension ConfigReader {
         if let v = value("port") { h.port = port(v, "https.port") ?? h.port }
         if let v = value("hsts") { h.hsts = string(v, "https.hsts").flatMap { $0.isEmpty ? nil : $0 } }
         if let v = value("reloadInterval") { h.reloadInterval = duration(v, "https.reloadInterval").map { max(1, $0) } ?? h.reloadInterval }
+        if let v = value("maxConcurrentStreams") { h.maxConcurrentStreams = integer(v, "https.maxConcurrentStreams", 1...10_000) ?? h.maxConcurrentStreams }
         if let v = value("handshakeTimeout") { h.handshakeTimeout = duration(v, "https.handshakeTimeout").map { max(0.1, $0) } ?? h.handshakeTimeout }
         guard let list = section["certificates"], !(list is NSNull) else { return h }
         guard let items = list as? [Any] else {

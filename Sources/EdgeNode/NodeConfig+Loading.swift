@@ -55,8 +55,8 @@ struct ConfigReader {
     /// Top-level sections and their scalar keys; anything else is an unknown key.
     static let schema: [String: Set<String>] = [
         "node": ["id", "defaultSource"],
-        "http": ["host", "port", "enabled", "redirectToHTTPS"],
-        "https": ["host", "port", "certificates", "hsts", "reloadInterval", "handshakeTimeout"],
+        "http": ["host", "port", "enabled", "redirectToHTTPS", "sendTimeout"],
+        "https": ["host", "port", "certificates", "hsts", "reloadInterval", "handshakeTimeout", "maxConcurrentStreams"],
         "admin": ["host", "port", "keys"],
         "cache": ["path", "maxBytes", "memoryBytes", "defaultTTL", "sweepInterval"],
         "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
@@ -127,6 +127,7 @@ struct ConfigReader {
         if let v = value("http", "host") { config.httpHost = string(v, "http.host") ?? config.httpHost }
         if let v = value("http", "port") { config.httpPort = port(v, "http.port") ?? config.httpPort }
         if let v = value("http", "enabled") { config.httpEnabled = bool(v, "http.enabled") ?? config.httpEnabled }
+        if let v = value("http", "sendTimeout") { config.sendTimeout = duration(v, "http.sendTimeout").map { max(0.1, $0) } ?? config.sendTimeout }
         if let v = value("http", "redirectToHTTPS") { config.redirectToHTTPS = bool(v, "http.redirectToHTTPS") ?? false }
         config.https = https(sections["https"] ?? [:])
         if config.redirectToHTTPS && !config.https.isEnabled {

@@ -21,6 +21,8 @@ final class NodeMetrics: Sendable {
     private let revalidations: [String: CoreMetrics.Counter]
     /// Results of revalidating stale entries, for tests and /v1/stats.
     private let revalidationCounts = NIOLockedValueBox<[String: Int]>([:])
+    /// Edge connections' events besides requests.
+    let connections: ConnectionEvents
 
     struct RequestLabel: Hashable {
         var status: Int
@@ -46,6 +48,7 @@ final class NodeMetrics: Sendable {
         }
         revalidations = r
         okHits = Self.requestCounter(status: 200, cache: "HIT", factory: f)
+        connections = ConnectionEvents(factory: f)
     }
 
     /// not-modified: the origin answered 304; modified: it sent a new body; mismatch: its 304 named another

@@ -6,8 +6,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Build and run time needs. libvips-dev pulls the loaders/savers (jpeg, png, webp, gif, heif/avif, tiff);
 # libvips-tools (vipsheader) and libimage-exiftool-perl let the tests inspect outputs (dimensions, metadata);
-# python3-venv lets tools/test install imgix's Python client library to build signed URLs.
-IMGEDGE_PACKAGES=(python3-venv pkg-config libvips-dev liblmdb-dev libcurl4-openssl-dev zlib1g-dev libvips-tools libimage-exiftool-perl curl ca-certificates fonts-dejavu-core icc-profiles-free)
+# python3-venv lets tools/test install imgix's Python client library to build signed URLs (and brings python3, whose
+# ssl module is the HTTPS tests' OpenSSL client); nghttp2-client (h2load) is the HTTP/2 tests' peer, and curl
+# (built with nghttp2) their HTTP/2 client.
+IMGEDGE_PACKAGES=(python3-venv pkg-config libvips-dev liblmdb-dev libcurl4-openssl-dev zlib1g-dev libvips-tools libimage-exiftool-perl curl ca-certificates fonts-dejavu-core icc-profiles-free nghttp2-client)
 
 imgedge_install_packages() {
   local missing=() p

@@ -177,14 +177,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func write(context: ChannelHandlerContext, _ answer: EdgeAnswer, keepAlive: Bool, isHead: Bool,
                        arrival: Arrival?) {
-        if let arrival, let log = service.accessLog {
-            let elapsed = ContinuousClock.now - arrival.start
-            log.record(AccessLogFormat.line(
-                time: Date().timeIntervalSince1970, client: arrival.client, method: arrival.method, host: arrival.host,
-                target: arrival.target, status: answer.status.code, bytes: isHead ? 0 : answer.bodyLength,
-                cache: answer.cacheLabel,
-                milliseconds: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15))
-        }
+        if let arrival { Self.log(service, arrival, answer, isHead: isHead) }
         let head: ByteBuffer
         var body = answer.body
         if let plain = answer.plain {
@@ -265,6 +258,17 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         service.logger.debug("closing a connection after an error", metadata: ["edge.error": "\(error)"])
         closing = true
         context.close(promise: nil)
+    }
+
+    /// Writes the access log's line for an answer (when there is an access log).
+    static func log(_ service: EdgeService, _ arrival: Arrival, _ answer: EdgeAnswer, isHead: Bool) {
+        guard let log = service.accessLog else { return }
+        let elapsed = ContinuousClock.now - arrival.start
+        log.record(AccessLogFormat.line(
+            time: Date().timeIntervalSince1970, client: arrival.client, method: arrival.method, host: arrival.host,
+            target: arrival.target, status: answer.status.code, bytes: isHead ? 0 : answer.bodyLength,
+            cache: answer.cacheLabel,
+            milliseconds: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15))
     }
 
     /// `http.redirectToHTTPS`: 301 to the same host (its port replaced) and target over HTTPS; 400 without a Host.

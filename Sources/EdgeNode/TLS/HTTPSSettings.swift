@@ -28,6 +28,9 @@ public struct HTTPSSettings: Sendable, Equatable {
     public var reloadInterval: Double = 60
     /// `https.handshakeTimeout`: a connection that has not completed its TLS handshake after this long is closed.
     public var handshakeTimeout: Double = 10
+    /// `https.maxConcurrentStreams`: HTTP/2 streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS);
+    /// more are refused with RST_STREAM (REFUSED_STREAM).
+    public var maxConcurrentStreams = 100
 
     public init() {}
 

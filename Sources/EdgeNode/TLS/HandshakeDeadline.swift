@@ -22,12 +22,13 @@ final class HandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Passed on first: the handlers behind (ALPN) act on the same event.
+        context.fireUserInboundEventTriggered(event)
         if let e = event as? TLSUserEvent, case .handshakeCompleted = e {
             deadline?.cancel()
             deadline = nil
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -84,9 +84,10 @@ public final class EdgeNodeServer: Sendable {
                 certificates = certs
                 let tls = try certs.makeContext(alpn: ["h2", "http/1.1"])
                 let settings = EdgeHTTPHandler.Settings(idleTimeout: idleTimeout, encoder: encoder, secure: true)
-                let h2 = HTTP2Setup(service: service, inFlight: inFlight, registry: registry, idleTimeout: idleTimeout,
-                                    stream: HTTP2StreamHandler.Settings(hsts: config.https.hsts,
-                                                                        sendTimeout: .nanoseconds(Int64(config.sendTimeout * 1e9))),
+                let h2 = HTTP2Setup(service: service, inFlight: inFlight, registry: registry,
+                                    settings: HTTP2EdgeHandler.Settings(idleTimeout: idleTimeout,
+                                                                        sendTimeout: .nanoseconds(Int64(config.sendTimeout * 1e9)),
+                                                                        hsts: config.https.hsts),
                                     maxConcurrentStreams: config.https.maxConcurrentStreams)
                 let handshake = TimeAmount.nanoseconds(Int64(config.https.handshakeTimeout * 1e9))
                 edgeChannels.append(try await Self.bind(group: group, host: config.https.host, port: config.https.port,
@@ -215,36 +216,25 @@ public final class EdgeNodeServer: Sendable {
 
     /// How an HTTPS connection that chose h2 is set up: NIO's HTTP/2 handler with the node's limits (its own
     /// defences against rapid reset, CONTINUATION, control-frame and empty-DATA floods, and oversized header
-    /// blocks), a connection manager (idle timeout, drain, stalls, error counts), and an `HTTP2StreamHandler` per
-    /// stream.
+    /// blocks), then the edge's `HTTP2EdgeHandler`, which answers the streams and runs the connection's life.
     struct HTTP2Setup: Sendable {
         let service: EdgeService
         let inFlight: InFlightCounter
         let registry: ConnectionRegistry
-        let idleTimeout: TimeAmount
-        let stream: HTTP2StreamHandler.Settings
+        let settings: HTTP2EdgeHandler.Settings
         let maxConcurrentStreams: Int
 
         func configure(_ channel: any Channel) throws {
-            let manager = HTTP2ConnectionManager(idleTimeout: idleTimeout, events: service.metrics.connections)
-            let bound = NIOLoopBound(manager, eventLoop: channel.eventLoop)
-            var connection = NIOHTTP2Handler.ConnectionConfiguration()
-            connection.initialSettings = [
+            let settings: HTTP2Settings = [
                 HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams),
                 HTTP2Setting(parameter: .maxHeaderListSize, value: RequestHeadParser.maxHeaderBytes),
                 HTTP2Setting(parameter: .initialWindowSize, value: 65535),
             ]
-            let (service, inFlight, stream) = (service, inFlight, stream)
-            try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                mode: .server, connectionConfiguration: connection, streamConfiguration: .init(),
-                streamDelegate: HTTP2ConnectionManager.StreamDelegate(manager: bound)
-            ) { streamChannel in
-                streamChannel.eventLoop.makeCompletedFuture {
-                    try streamChannel.pipeline.syncOperations.addHandler(
-                        HTTP2StreamHandler(service: service, inFlight: inFlight, settings: stream, manager: bound))
-                }
-            }
-            try channel.pipeline.syncOperations.addHandler(manager)
+            try channel.pipeline.syncOperations.addHandler(TLSWriteCoalescer())
+            try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .server, initialSettings: settings))
+            let edge = HTTP2EdgeHandler(service: service, inFlight: inFlight, settings: self.settings)
+            try channel.pipeline.syncOperations.addHandler(edge)
+            let bound = NIOLoopBound(edge, eventLoop: channel.eventLoop)
             registry.add(channel) { channel.eventLoop.execute { bound.value.drain() } }
         }
     }

@@ -31,6 +31,25 @@ final class HotCache: Sendable {
         /// it), so a plain hit can be one buffer and one write, and the entry keeps one copy of its body. Replaced,
         /// never changed in place: answers still being written keep theirs.
         private let plain: NIOLockedValueBox<PlainAnswer>
+        /// Another adapter's own prepared form of the plain answer (HTTP/2 keeps its header list here, as HTTP/1.1
+        /// keeps its encoding in `plain`), reused while `Age` and `max-age` stay the same; opaque here.
+        private let prepared = NIOLockedValueBox<Prepared?>(nil)
+
+        struct Prepared: Sendable {
+            var age: Int
+            var maxAge: Int
+            var value: any Sendable
+        }
+
+        /// The prepared form kept for this `Age` and `max-age`, if it is one of type `T`.
+        func prepared<T: Sendable>(age: Int, maxAge: Int, as type: T.Type) -> T? {
+            prepared.withLockedValue { p in p.flatMap { $0.age == age && $0.maxAge == maxAge ? $0.value as? T : nil } }
+        }
+
+        func keepPrepared(_ value: any Sendable, age: Int, maxAge: Int) {
+            prepared.withLockedValue { $0 = Prepared(age: age, maxAge: maxAge, value: value) }
+        }
+
         /// `PurgeService.covers(_:)`: how many tombstone insertions the item was last found alive after (-1: never
         /// checked).
         let passedPurges = Atomic<Int>(-1)

@@ -3,7 +3,7 @@ import Testing
 
 /// An HTTP/2 connection's life without sockets or clocks: idle timer, drain, stalls.
 @Suite struct HTTP2ConnectionStateMachineTests {
-    typealias Machine = HTTP2ConnectionManager.StateMachine
+    typealias Machine = HTTP2EdgeHandler.StateMachine
 
     /// Should run the idle timer only while no stream is open, and close with an orderly GOAWAY when it fires.
     @Test func idle() {

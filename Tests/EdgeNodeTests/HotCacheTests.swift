@@ -112,3 +112,18 @@ import Testing
         #expect(now >= before - 0.001 && now <= after + 0.001)
     }
 }
+
+/// The slot another adapter keeps its prepared plain answer in (HTTP/2: its header list).
+@Suite struct PreparedAnswerTests {
+    /// Should give back what was kept only for the same Age and max-age, and only as the type kept.
+    @Test func keptPerAgeAndType() {
+        let item = HotCache.Item(header: HotCacheTests.item(1).header, body: ByteBuffer(repeating: 1, count: 10))
+        #expect(item.prepared(age: 0, maxAge: 60, as: String.self) == nil)
+        item.keepPrepared("fields", age: 0, maxAge: 60)
+        #expect(item.prepared(age: 0, maxAge: 60, as: String.self) == "fields")
+        #expect(item.prepared(age: 1, maxAge: 60, as: String.self) == nil && item.prepared(age: 0, maxAge: 59, as: String.self) == nil)
+        #expect(item.prepared(age: 0, maxAge: 60, as: Int.self) == nil)
+        item.keepPrepared("later", age: 1, maxAge: 59)
+        #expect(item.prepared(age: 0, maxAge: 60, as: String.self) == nil && item.prepared(age: 1, maxAge: 59, as: String.self) == "later")
+    }
+}

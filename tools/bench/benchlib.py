@@ -251,3 +251,24 @@ def http_load(port, path_for, concurrency, duration, max_requests=100_000, check
         t.join()
     elapsed = time.perf_counter() - start
     return len(latencies) / elapsed, latencies, errors
+
+
+def variant_near(fetch, target):
+    """A JPEG variant of conf/demo/kimono.jpg (served as /photo.jpg) whose size is within a few percent of target
+    bytes: bisection on width, then q. `fetch(path)` returns the body. Returns (path, body)."""
+    best = None
+    for q in (80, 95, 100):
+        lo, hi = 16, 722
+        while lo <= hi:
+            w = (lo + hi) // 2
+            body = fetch(f"/photo.jpg?w={w}&q={q}&fm=jpg")
+            if best is None or abs(len(body) - target) < abs(len(best[1]) - target):
+                best = (f"/photo.jpg?w={w}&q={q}&fm=jpg", body)
+            if len(body) < target:
+                lo = w + 1
+            else:
+                hi = w - 1
+        if abs(len(best[1]) - target) <= target * 0.05:
+            break
+    return best
+

@@ -1,4 +1,4 @@
-extension HTTP2ConnectionManager {
+extension HTTP2EdgeHandler {
     /// An HTTP/2 connection's life after the handshake: its open streams, when it is idle, how it ends. Events in
     /// (streams opened and closed, the idle timer, a drain, a stalled stream), actions out; no sockets, no clock.
     struct StateMachine: Sendable {

@@ -6,6 +6,7 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
         case forbidden
         case notFound
         case methodNotAllowed
+        case requestTimeout
         case uriTooLong
         case payloadTooLarge
         case headersTooLarge
@@ -41,6 +42,7 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .forbidden: 403
         case .notFound: 404
         case .methodNotAllowed: 405
+        case .requestTimeout: 408
         case .uriTooLong: 414
         case .payloadTooLarge: 413
         case .headersTooLarge: 431
@@ -73,6 +75,8 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
     }
     public static let methodNotAllowed = EdgeError(.methodNotAllowed, "only GET and HEAD are allowed")
     public static let uriTooLong = EdgeError(.uriTooLong, "request line too long")
+    /// A request that did not arrive whole in time (`http.headerTimeout`).
+    public static let requestTimeout = EdgeError(.requestTimeout, "the request did not arrive in time")
     public static let headersTooLarge = EdgeError(.headersTooLarge, "request headers too large")
     public static let httpVersionNotSupported = EdgeError(.httpVersionNotSupported, "only HTTP/1.0 and HTTP/1.1 are served here")
     public static let rangeNotSatisfiable = EdgeError(.rangeNotSatisfiable, "range not satisfiable")

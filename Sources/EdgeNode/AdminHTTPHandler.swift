@@ -438,7 +438,8 @@ struct AdminView: Sendable {
         "transformsRunning":\(service.transformPool.runningCount),"revalidations":{\(revalidations)},\
         "tombstones":\(tombstones.active),"tombstonesExpired":\(tombstones.expired),"sweeps":\(sweeps.sweeps),\
         "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"gossip":\(gossipJSON()),\
-        "connections":{\(connectionEvents)}}
+        "connections":{"open":\(service.metrics.connections.openCount),"max":\(service.metrics.connections.maxCount),\
+        "events":{\(connectionEvents)}}}
         """
     }
 

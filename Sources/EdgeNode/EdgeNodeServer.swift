@@ -62,8 +62,10 @@ public final class EdgeNodeServer: Sendable {
         let adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         // Idle keep-alive connections are closed after this long without a request.
         let idleTimeout = TimeAmount.nanoseconds(Int64(config.idleTimeout * 1e9))
+        let headerTimeout = TimeAmount.nanoseconds(Int64(config.headerTimeout * 1e9))
         let inFlight = InFlightCounter()
-        let connections = ConnectionLimiter(max: config.maxConnections)
+        let connections = service.metrics.connections
+        connections.limit(config.maxConnections ?? Self.defaultMaxConnections(config))
         let registry = ConnectionRegistry()
         var gossip: GossipService?
         var certificates: CertificateStore?
@@ -83,15 +85,17 @@ public final class EdgeNodeServer: Sendable {
                 let certs = try CertificateStore(settings: config.https, logger: logger)
                 certificates = certs
                 let tls = try certs.makeContext(alpn: ["h2", "http/1.1"])
-                let settings = EdgeHTTPHandler.Settings(idleTimeout: idleTimeout, encoder: encoder, secure: true)
+                let settings = EdgeHTTPHandler.Settings(idleTimeout: idleTimeout, encoder: encoder, secure: true,
+                                                        headerTimeout: headerTimeout, events: service.metrics.connections)
                 let h2 = HTTP2Setup(service: service, inFlight: inFlight, registry: registry,
                                     settings: HTTP2EdgeHandler.Settings(idleTimeout: idleTimeout,
                                                                         sendTimeout: .nanoseconds(Int64(config.sendTimeout * 1e9)),
                                                                         hsts: config.https.hsts),
-                                    maxConcurrentStreams: config.https.maxConcurrentStreams)
+                                    maxConcurrentStreams: config.https.maxConcurrentStreams,
+                                    headerTimeout: headerTimeout, events: service.metrics.connections)
                 let handshake = TimeAmount.nanoseconds(Int64(config.https.handshakeTimeout * 1e9))
                 edgeChannels.append(try await Self.bind(group: group, host: config.https.host, port: config.https.port,
-                                                        connections: connections) { channel in
+                                                        connections: connections, refusal: nil) { channel in
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     try channel.pipeline.syncOperations.addHandler(HandshakeDeadline(timeout: handshake))
                     // ALPN: h2 when the client offers it, else HTTP/1.1 (also for clients that offer nothing).
@@ -111,9 +115,10 @@ public final class EdgeNodeServer: Sendable {
             if config.httpEnabled {
                 let settings = EdgeHTTPHandler.Settings(
                     idleTimeout: idleTimeout, encoder: encoder,
-                    redirectToHTTPSPort: config.redirectToHTTPS ? edgeChannels.last?.localAddress?.port : nil)
+                    redirectToHTTPSPort: config.redirectToHTTPS ? edgeChannels.last?.localAddress?.port : nil,
+                    headerTimeout: headerTimeout, events: service.metrics.connections)
                 edgeChannels.append(try await Self.bind(group: group, host: config.httpHost, port: config.httpPort,
-                                                        connections: connections) { channel in
+                                                        connections: connections, refusal: Self.busyAnswer) { channel in
                     // One handler that decodes requests, answers them in order, times out idle connections and
                     // encodes its answers itself (see EdgeHTTPHandler): a hit passes through nothing else.
                     try channel.pipeline.syncOperations.addHandler(
@@ -198,23 +203,31 @@ public final class EdgeNodeServer: Sendable {
         return key
     }
 
-    /// An edge listener: each accepted connection counted against `limits.maxConnections` (past it, closed at
-    /// once), its pipeline made by `pipeline`.
-    private static func bind(group: MultiThreadedEventLoopGroup, host: String, port: Int, connections: ConnectionLimiter,
+    /// An edge listener: each accepted connection counted against `http.maxConnections`; past it, one that can
+    /// be answered in clear gets `refusal` (a 503) and every one is closed at once. Its pipeline made by `pipeline`.
+    private static func bind(group: MultiThreadedEventLoopGroup, host: String, port: Int, connections: ConnectionEvents,
+                             refusal: [UInt8]?,
                              pipeline: @escaping @Sendable (any Channel) throws -> Void) async throws -> any Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                guard connections.open() else { return channel.close() }
+                guard connections.open() else {
+                    connections.count("refused_max_connections")
+                    guard let refusal else { return channel.close() }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RefusingHandler(answer: refusal))
+                    }
+                }
                 channel.closeFuture.whenComplete { _ in connections.close() }
                 return channel.eventLoop.makeCompletedFuture { try pipeline(channel) }
             }
             .bind(host: host, port: port).get()
     }
 
-    /// How an HTTPS connection that chose h2 is set up: NIO's HTTP/2 handler with the node's limits (its own
+    /// How an HTTPS connection that chose h2 is set up: `http.headerTimeout` on what the client has begun
+    /// sending (HTTP2FrameDeadline), NIO's HTTP/2 handler with the node's limits (its own
     /// defences against rapid reset, CONTINUATION, control-frame and empty-DATA floods, and oversized header
     /// blocks), then the edge's `HTTP2EdgeHandler`, which answers the streams and runs the connection's life.
     struct HTTP2Setup: Sendable {
@@ -223,6 +236,8 @@ public final class EdgeNodeServer: Sendable {
         let registry: ConnectionRegistry
         let settings: HTTP2EdgeHandler.Settings
         let maxConcurrentStreams: Int
+        let headerTimeout: TimeAmount
+        let events: ConnectionEvents
 
         func configure(_ channel: any Channel) throws {
             let settings: HTTP2Settings = [
@@ -231,12 +246,34 @@ public final class EdgeNodeServer: Sendable {
                 HTTP2Setting(parameter: .initialWindowSize, value: 65535),
             ]
             try channel.pipeline.syncOperations.addHandler(TLSWriteCoalescer())
+            try channel.pipeline.syncOperations.addHandler(HTTP2FrameDeadline(timeout: headerTimeout, events: events))
             try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .server, initialSettings: settings))
             let edge = HTTP2EdgeHandler(service: service, inFlight: inFlight, settings: self.settings)
             try channel.pipeline.syncOperations.addHandler(edge)
             let bound = NIOLoopBound(edge, eventLoop: channel.eventLoop)
             registry.add(channel) { channel.eventLoop.execute { bound.value.drain() } }
         }
+    }
+
+    /// The answer a connection over `http.maxConnections` gets before it is closed.
+    static let busyAnswer: [UInt8] = {
+        let body = EdgeError.overloaded.jsonBody
+        return Array(("HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n"
+            + "cache-control: no-store\r\ncontent-length: \(body.utf8.count)\r\nserver: imgedge\r\nconnection: close\r\n\r\n"
+            + body).utf8)
+    }()
+
+    /// `http.maxConnections` when the configuration does not say: the open-file limit (raised to its hard limit
+    /// at start), less what the node keeps open besides connections — 1,024 for the cache, logs, origin
+    /// connections, pools and listeners, and up to three descriptors for each body the memory tier may keep as a
+    /// file (one of its own, one per event loop that sends it) — and at least 64. Past the open-file limit,
+    /// accepting would fail and connections would be cut at random; below it they are refused cleanly.
+    static func defaultMaxConnections(_ config: NodeConfig) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        let files = config.cacheMemoryBytes / BodyFile.minimumBytes * (1 + System.coreCount)
+        let open = limit.rlim_cur == rlim_t.max ? 1_000_000 : Int(min(limit.rlim_cur, 1_000_000))
+        return max(64, open - 1024 - files)
     }
 
     /// Reads the HTTPS certificates again (SIGHUP): new handshakes get what loaded, open connections keep theirs.
@@ -267,20 +304,20 @@ public final class EdgeNodeServer: Sendable {
     }
 }
 
-/// Counts open edge connections; past the bound, new ones are closed at once.
-final class ConnectionLimiter: Sendable {
-    private let count = NIOLockedValueBox(0)
-    private let max: Int
-    init(max: Int) { self.max = max }
+/// Answers a connection past `http.maxConnections` with its canned 503 as soon as it is active, then closes it.
+final class RefusingHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let answer: [UInt8]
 
-    func open() -> Bool {
-        count.withLockedValue { n in
-            guard n < max else { return false }
-            n += 1
-            return true
+    init(answer: [UInt8]) { self.answer = answer }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(NIOAny(ByteBuffer(bytes: answer))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
         }
     }
-    func close() { count.withLockedValue { $0 -= 1 } }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
 
 /// Seconds since 1970 from the system's real-time clock: what `Date()` reads, without its wrapping (the hit path

@@ -55,7 +55,7 @@ struct ConfigReader {
     /// Top-level sections and their scalar keys; anything else is an unknown key.
     static let schema: [String: Set<String>] = [
         "node": ["id", "defaultSource"],
-        "http": ["host", "port", "enabled", "redirectToHTTPS", "sendTimeout"],
+        "http": ["host", "port", "enabled", "redirectToHTTPS", "sendTimeout", "headerTimeout", "maxConnections"],
         "https": ["host", "port", "certificates", "hsts", "reloadInterval", "handshakeTimeout", "maxConcurrentStreams"],
         "admin": ["host", "port", "keys"],
         "cache": ["path", "maxBytes", "memoryBytes", "defaultTTL", "sweepInterval"],
@@ -151,6 +151,8 @@ struct ConfigReader {
         if let v = value("limits", "maxConcurrentFetches") { config.maxConcurrentFetches = integer(v, "limits.maxConcurrentFetches", 1...1024) ?? config.maxConcurrentFetches }
         if let v = value("limits", "maxQueuedFetches") { config.maxQueuedFetches = integer(v, "limits.maxQueuedFetches", 0...100_000) ?? config.maxQueuedFetches }
         if let v = value("limits", "maxConnections") { config.maxConnections = integer(v, "limits.maxConnections", 1...1_000_000) ?? config.maxConnections }
+        if let v = value("http", "maxConnections") { config.maxConnections = integer(v, "http.maxConnections", 1...1_000_000) ?? config.maxConnections }
+        if let v = value("http", "headerTimeout") { config.headerTimeout = duration(v, "http.headerTimeout").map { max(0.1, $0) } ?? config.headerTimeout }
         if let v = value("limits", "fillTimeout") { config.fillTimeout = duration(v, "limits.fillTimeout").map { max(0.05, $0) } ?? config.fillTimeout }
         if let v = value("origin", "connectTimeout") { config.originConnectTimeout = duration(v, "origin.connectTimeout") ?? config.originConnectTimeout }
         if let v = value("origin", "timeout") { config.originTimeout = duration(v, "origin.timeout") ?? config.originTimeout }

@@ -41,8 +41,12 @@ public struct NodeConfig: Sendable {
     public var maxConcurrentFetches = 32
     /// `limits.maxQueuedFetches`: origin fetches waiting before new ones get 503.
     public var maxQueuedFetches = 256
-    /// `limits.maxConnections`: open edge connections; more are closed at once.
-    public var maxConnections = 4096
+    /// `http.maxConnections` (also `limits.maxConnections`): open edge connections, both listeners together; more
+    /// are answered 503 (clear) or closed (TLS) at once. nil: from the open-file limit, less what the node needs
+    /// besides (`EdgeNodeServer.defaultMaxConnections`).
+    public var maxConnections: Int?
+    /// `http.headerTimeout`: from a request's first byte to its last (head, and a body the node skips).
+    public var headerTimeout: Double = 10
     /// `limits.fillTimeout`: how long a request waits for a fill (its own or another's) before a 504; the fill
     /// itself goes on and its result is cached.
     public var fillTimeout: Double = 60

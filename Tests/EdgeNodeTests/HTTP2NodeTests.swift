@@ -170,7 +170,7 @@ import Testing
         #expect(answered != nil, "\(name): the bystander was not answered")
         let after = try await Self.curl(node, certs, "/a.jpg?w=40")
         #expect(after.status == 200, "\(name)")
-        let events = try #require(try await node.stats()["connections"] as? [String: Int])
+        let events = try #require((try await node.stats()["connections"] as? [String: Any])?["events"] as? [String: Int])
         #expect(events.keys.contains { $0.hasPrefix("h2_error_") }, "\(name): \(events)")
         await bystander.close()
     }
@@ -192,8 +192,36 @@ import Testing
         #expect(goAway?.goAwayCode == Raw.ErrorCode.enhanceYourCalm)
         #expect(!client.frames().contains { $0.type == Raw.FrameType.data })
         #expect(try await client.waitForClose())
-        let events = try #require(try await node.stats()["connections"] as? [String: Int])
+        let events = try #require((try await node.stats()["connections"] as? [String: Any])?["events"] as? [String: Int])
         #expect(events["h2_send_stalled"] == 1 && events["h2_goaway_enhance_your_calm"] == 1, "\(events)")
+    }
+
+    /// Should close an HTTP/2 connection whose client has begun a frame, or a header block, and not finished it
+    /// within `http.headerTimeout` (an h2 slowloris), count it, and leave a connection that sent whole frames and
+    /// then waits alone.
+    @Test func slowFramesAreCutOff() async throws {
+        let certs = try TestCertificates()
+        let node = try await Self.start(certs) { $0.headerTimeout = 0.5 }
+        defer { Task { await node.stopAll() } }
+        let port = try #require(node.httpsPort)
+        let request = Raw.get("/a.jpg?w=40", stream: 1)
+        // Half a HEADERS frame; a HEADERS frame without END_HEADERS whose CONTINUATION never comes.
+        let halfFrame = try await Raw.connect(port: port, caPath: certs.caPath, serverName: "images.test")
+        try await halfFrame.send(Array(request.prefix(12)))
+        let openBlock = try await Raw.connect(port: port, caPath: certs.caPath, serverName: "images.test")
+        try await openBlock.send(Raw.frame(Raw.FrameType.headers, Raw.Flag.endStream, 1, Array(request.dropFirst(9))))
+        let waiting = try await Raw.connect(port: port, caPath: certs.caPath, serverName: "images.test")
+        #expect(try await halfFrame.waitForClose(timeout: .seconds(10)))
+        #expect(try await openBlock.waitForClose(timeout: .seconds(10)))
+        #expect(!openBlock.frames().contains { $0.type == Raw.FrameType.headers })
+        // The connection that sent only whole frames is still served.
+        #expect(waiting.isOpen)
+        try await waiting.send(request)
+        let answered = try await waiting.waitFor { $0.type == Raw.FrameType.headers && $0.stream == 1 }
+        #expect(answered != nil)
+        let events = try #require((try await node.stats()["connections"] as? [String: Any])?["events"] as? [String: Int])
+        #expect(events["header_timeout"] == 2, "\(events)")
+        await waiting.close()
     }
 
     /// Should hold clients to `https.maxConcurrentStreams`: one that keeps to the SETTINGS is served in full (h2load

@@ -38,6 +38,20 @@ import Testing
         #expect(c.sources[1].ttl == 86_400)
     }
 
+    /// Should read the connection limits: `http.headerTimeout` and `http.maxConnections` (none: derived from the
+    /// open-file limit at start), `limits.maxConnections` as the former name, and refuse values out of range.
+    @Test func connectionKeys() throws {
+        let plain = try NodeConfig.parse(yaml: "cache: {path: /tmp/x}\n", baseDirectory: "/etc", environment: [:])
+        #expect(plain.headerTimeout == 10 && plain.maxConnections == nil)
+        let c = try NodeConfig.parse(yaml: "http: {headerTimeout: 3s, maxConnections: 500}\ncache: {path: /tmp/x}\n",
+                                     baseDirectory: "/etc", environment: [:])
+        #expect(c.headerTimeout == 3 && c.maxConnections == 500)
+        let former = try NodeConfig.parse(yaml: "limits: {maxConnections: 7}\ncache: {path: /tmp/x}\n", baseDirectory: "/etc", environment: [:])
+        #expect(former.maxConnections == 7)
+        let keys = Set(problems("http: {headerTimeout: soon, maxConnections: 0}\n").map(\.key))
+        #expect(keys.isSuperset(of: ["http.headerTimeout", "http.maxConnections"]), "\(keys)")
+    }
+
     /// Should let IMGEDGE_SECTION_KEY environment variables override the file.
     @Test func environmentOverrides() throws {
         let yaml = "http: {port: 8080}\ncache: {path: /tmp/x}\n"

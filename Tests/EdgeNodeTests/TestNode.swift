@@ -34,6 +34,9 @@ final class TestNode: Sendable {
         config.httpPort = 0
         config.adminPort = 0
         config.cacheMaxBytes = 64 << 20
+        // Tests that write a head in pieces on a busy machine (the suite runs tests side by side on two cores) may
+        // take longer than the default's 10 s; the tests of the timeout set their own.
+        config.headerTimeout = 120
         configure(&config)
         var logger = given ?? Logger(label: "test-node")
         if given == nil { logger.logLevel = .critical }

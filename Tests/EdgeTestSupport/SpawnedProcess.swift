@@ -17,6 +17,12 @@ public final class SpawnedProcess: @unchecked Sendable {
     public let stdin: FileHandle?
     private let lock = NSLock()
     private static let spawning = NSLock()
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np`, looked up at run time.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
     private var status: Int32?
 
     /// Starts `executable` with `arguments` and this process's environment; standard input is /dev/null unless
@@ -49,6 +55,12 @@ public final class SpawnedProcess: @unchecked Sendable {
         }
         let out = captureStdout ? try pipeFor(1) : nil
         let err = captureStderr ? try pipeFor(2) : nil
+        // Nothing else of this process's goes to the child: NIO makes its sockets without SOCK_CLOEXEC on Linux,
+        // and a child holding a copy of a test's client socket keeps that connection open after the test closes
+        // it (the server never sees the close).
+        // (glibc 2.34+ has the call; Swift's Glibc module does not export it.)
+        guard let closeFrom = Self.addCloseFrom else { throw POSIXError(.ENOSYS) }
+        _ = closeFrom(&actions, 3)
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         var child: pid_t = 0

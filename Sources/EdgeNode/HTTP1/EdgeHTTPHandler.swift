@@ -29,6 +29,10 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var secure = false
         /// `http.redirectToHTTPS`: the HTTPS port to send every request to (nil: serve).
         var redirectToHTTPSPort: Int?
+        /// `http.headerTimeout`: a request begun (its first byte received) must be whole within this (408 else).
+        var headerTimeout: TimeAmount = .seconds(10)
+        /// Where the handler counts connection events (header timeouts).
+        var events: ConnectionEvents?
     }
 
     typealias InboundIn = ByteBuffer
@@ -54,6 +58,9 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// When the connection last did something: a request arrived, or an answer worked on off the loop was sent.
     private var lastActivity = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
+    /// When the request now arriving began (its first byte), while one is partly received; its deadline's task.
+    private var requestBegan: NIODeadline?
+    private var headerCheck: Scheduled<Void>?
 
     init(service: EdgeService, inFlight: InFlightCounter, settings: Settings) {
         self.service = service
@@ -74,6 +81,8 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
+        headerCheck?.cancel()
+        headerCheck = nil
         context.fireChannelInactive()
     }
 
@@ -102,6 +111,38 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !closing && bytes.readableBytes > 0 {
             bytes.discardReadBytes()
             received = bytes
+        }
+        watchRequestDeadline(context: context)
+    }
+
+    /// A slow client (slowloris: a byte at a time, each keeping the connection from being idle) gets
+    /// `headerTimeout` from the first byte of a request to its last (head, and any body the node skips): then 408
+    /// and the connection closes. A request the node itself holds back (reading stops behind one being answered)
+    /// is not the client's delay.
+    private func watchRequestDeadline(context: ChannelHandlerContext) {
+        guard !closing, received != nil || decoder.isSkippingBody else {
+            requestBegan = nil
+            headerCheck?.cancel()
+            headerCheck = nil
+            return
+        }
+        guard requestBegan == nil else { return }
+        let began = NIODeadline.now()
+        requestBegan = began
+        scheduleHeaderCheck(context: context, at: began + settings.headerTimeout)
+    }
+
+    private func scheduleHeaderCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        headerCheck?.cancel()
+        headerCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            headerCheck = nil
+            guard requestBegan != nil, !closing else { return }
+            if busy || !waiting.isEmpty {
+                scheduleHeaderCheck(context: context, at: .now() + settings.headerTimeout)
+                return
+            }
+            settings.events?.count("header_timeout")
+            write(context: context, EdgeService.errorResponse(.requestTimeout), keepAlive: false, isHead: false, arrival: nil)
         }
     }
 
@@ -230,9 +271,22 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !keepAlive {
             closing = true
             waiting.removeAll()
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            written.assumeIsolated().whenComplete { [settings] _ in Self.lingeringClose(context: context, secure: settings.secure) }
         }
     }
+
+    /// Closes after a last answer without losing it: a client still sending (a slow head cut off with 408, a body
+    /// refused with 413) would have its unread bytes make this side's kernel reset the connection, and a reset
+    /// discards the answer before the client reads it. So, as nginx's lingering close: this side's output is shut
+    /// (the client sees the answer, then the end), what still arrives is read and dropped (`closing`), and the
+    /// connection closes when the client closes it or `lingerTime` has passed. Behind TLS it simply closes.
+    static func lingeringClose(context: ChannelHandlerContext, secure: Bool) {
+        guard !secure else { return context.close(promise: nil) }
+        context.close(mode: .output, promise: nil)
+        context.eventLoop.assumeIsolated().scheduleTask(in: lingerTime) { context.close(promise: nil) }
+    }
+
+    static let lingerTime = TimeAmount.seconds(2)
 
     private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
         idleCheck?.cancel()

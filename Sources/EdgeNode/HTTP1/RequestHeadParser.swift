@@ -415,6 +415,14 @@ struct EdgeRequestDecoder {
 
     private var state = State.head(.init())
 
+    /// Whether a request's body is being skipped (its head has been taken, its last bytes not yet received).
+    var isSkippingBody: Bool {
+        switch state {
+        case .length, .chunked: true
+        case .head, .failed: false
+        }
+    }
+
     /// The next request (or refusal) from the bytes at the front of `buffer`, consuming what it used and any body
     /// skipped; nil when more bytes are needed (a partial head stays in `buffer`).
     mutating func next(_ buffer: inout ByteBuffer) -> Message? {

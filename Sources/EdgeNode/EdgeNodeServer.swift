@@ -247,7 +247,10 @@ public final class EdgeNodeServer: Sendable {
             ]
             try channel.pipeline.syncOperations.addHandler(TLSWriteCoalescer())
             try channel.pipeline.syncOperations.addHandler(HTTP2FrameDeadline(timeout: headerTimeout, events: events))
-            try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(mode: .server, initialSettings: settings))
+            try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(
+                mode: .server, initialSettings: settings,
+                // Requests are checked as they are read (HTTP2RequestHead); the answers are the node's own.
+                headerBlockValidation: .disabled, contentLengthValidation: .disabled))
             let edge = HTTP2EdgeHandler(service: service, inFlight: inFlight, settings: self.settings)
             try channel.pipeline.syncOperations.addHandler(edge)
             let bound = NIOLoopBound(edge, eventLoop: channel.eventLoop)

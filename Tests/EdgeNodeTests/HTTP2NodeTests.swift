@@ -196,6 +196,33 @@ import Testing
         #expect(events["h2_send_stalled"] == 1 && events["h2_goaway_enhance_your_calm"] == 1, "\(events)")
     }
 
+    /// Should reset the stream of a malformed request (RFC 9113 §8.1.1: here an upper case field name, a
+    /// connection-specific field, a pseudo-header after a field) with PROTOCOL_ERROR, answer nothing on it, count
+    /// it, and go on serving the connection.
+    @Test func malformedRequestsAreReset() async throws {
+        let certs = try TestCertificates()
+        let node = try await Self.start(certs)
+        defer { Task { await node.stopAll() } }
+        let port = try #require(node.httpsPort)
+        let client = try await Raw.connect(port: port, caPath: certs.caPath, serverName: "images.test")
+        try await client.send(Raw.get("/a.jpg?w=40", stream: 1, extra: [("Accept", "image/webp")]))
+        try await client.send(Raw.get("/a.jpg?w=40", stream: 3, extra: [("connection", "keep-alive")]))
+        try await client.send(Raw.frame(Raw.FrameType.headers, Raw.Flag.endStream | Raw.Flag.endHeaders, 5,
+                                        Raw.headerBlock([(":method", "GET"), (":scheme", "https"), ("accept", "*/*"),
+                                                         (":authority", "web.test"), (":path", "/a.jpg?w=40")])))
+        try await client.send(Raw.get("/a.jpg?w=40", stream: 7))
+        let answered = try await client.waitFor { $0.type == Raw.FrameType.headers && $0.stream == 7 }
+        #expect(answered != nil, "the connection was not served after the malformed requests")
+        for stream: UInt32 in [1, 3, 5] {
+            let reset = client.frames().first { $0.type == Raw.FrameType.rstStream && $0.stream == stream }
+            #expect(reset?.payload == [0, 0, 0, UInt8(Raw.ErrorCode.protocolError)], "stream \(stream): \(String(describing: reset))")
+            #expect(!client.frames().contains { $0.type == Raw.FrameType.headers && $0.stream == stream })
+        }
+        let events = try #require((try await node.stats()["connections"] as? [String: Any])?["events"] as? [String: Int])
+        #expect(events["h2_malformed_request"] == 3, "\(events)")
+        await client.close()
+    }
+
     /// Should close an HTTP/2 connection whose client has begun a frame, or a header block, and not finished it
     /// within `http.headerTimeout` (an h2 slowloris), count it, and leave a connection that sent whole frames and
     /// then waits alone.

@@ -111,13 +111,22 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func handle(context: ChannelHandlerContext, stream: HTTP2StreamID, _ headers: HPACKHeaders) {
-        let method = headers.first(name: ":method") ?? ""
-        let target = headers.first(name: ":path") ?? ""
-        let isHead = method == "HEAD"
+        let head: HTTP2RequestHead
+        switch HTTP2RequestHead.parse(headers) {
+        case .success(let h): head = h
+        case .failure:
+            // A malformed request (RFC 9113 §8.1.1): the stream is reset, the connection goes on.
+            service.metrics.connections.count("h2_malformed_request")
+            context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .rstStream(.protocolError))), promise: nil)
+            if reading { flushPending = true } else { context.flush() }
+            return
+        }
+        let target = head.path
+        let isHead = head.method == "HEAD"
         let arrival = service.accessLog == nil ? nil : EdgeHTTPHandler.Arrival(
-            start: .now, client: context.remoteAddress?.ipAddress ?? "-", method: method,
-            host: headers.first(name: ":authority") ?? "", target: target)
-        guard let request = Self.request(headers) else {
+            start: .now, client: context.remoteAddress?.ipAddress ?? "-", method: head.method,
+            host: head.authority ?? "", target: target)
+        guard let request = Self.request(head) else {
             return write(context: context, stream, EdgeService.errorResponse(.badRequest("malformed request")),
                          isHead: isHead, arrival: arrival)
         }
@@ -140,20 +149,16 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// The request a HEADERS frame asks for; nil without `:method` or a `:path` that starts with `/`.
-    static func request(_ h: HPACKHeaders) -> EdgeRequest? {
-        guard let m = h.first(name: ":method"), let method = HTTPRequest.Method(m), let path = h.first(name: ":path"),
-              path.hasPrefix("/")
-        else { return nil }
-        func field(_ name: String) -> Substring? {
-            let values = h[canonicalForm: name]
-            return values.isEmpty ? nil : Substring(values.joined(separator: ", "))
-        }
-        return EdgeRequest(method: method, uri: path, host: h.first(name: ":authority").map { Substring($0) },
-                           accept: field("accept"), ifNoneMatch: field("if-none-match"), range: field("range"),
-                           ifRange: field("if-range"),
-                           hints: ClientHints(width: field("sec-ch-width") ?? field("width"),
-                                              dpr: field("sec-ch-dpr") ?? field("dpr"), saveData: field("save-data")))
+    /// The request a HEADERS frame asks for; nil for a method the node does not know or a `:path` that does not
+    /// start with `/` (CONNECT's authority form, `*`).
+    static func request(_ h: HTTP2RequestHead) -> EdgeRequest? {
+        guard let method = HTTPRequest.Method(h.method), h.path.hasPrefix("/") else { return nil }
+        return EdgeRequest(method: method, uri: h.path, host: h.authority.map { Substring($0) },
+                           accept: h.accept.map { Substring($0) }, ifNoneMatch: h.ifNoneMatch.map { Substring($0) },
+                           range: h.range.map { Substring($0) }, ifRange: h.ifRange.map { Substring($0) },
+                           hints: ClientHints(width: (h.secCHWidth ?? h.width).map { Substring($0) },
+                                              dpr: (h.secCHDPR ?? h.dpr).map { Substring($0) },
+                                              saveData: h.saveData.map { Substring($0) }))
     }
 
     private func write(context: ChannelHandlerContext, _ stream: HTTP2StreamID, _ answer: EdgeAnswer, isHead: Bool,

@@ -96,6 +96,30 @@ import Testing
         #expect(lines.contains { $0.contains("\"status\":206") } && lines.contains { $0.contains("\"status\":304") }, "\(lines)")
     }
 
+    /// Should serve HTTP/1.1 on the TLS port to a client that asks for it by ALPN (curl --http1.1): miss, hit
+    /// with the bytes of the clear port, 304, range, HEAD, errors and HSTS, as the same cache answers over h2.
+    @Test func http11OverTLS() async throws {
+        let certs = try TestCertificates()
+        let node = try await Self.start(certs) { $0.https.hsts = "max-age=600" }
+        defer { Task { await node.stopAll() } }
+        let http11 = ["--http1.1"]  // after --http2 in the helper's arguments: curl takes the last one
+        let miss = try await Self.curl(node, certs, "/a.jpg?w=40", http11)
+        #expect(miss.version == "1.1" && miss.status == 200 && miss.headers["x-cache"] == "MISS", "\(miss)")
+        #expect(miss.headers["strict-transport-security"] == "max-age=600")
+        let clear = try await node.get("/a.jpg?w=40")
+        let hit = try await Self.curl(node, certs, "/a.jpg?w=40", http11)
+        #expect(hit.version == "1.1" && hit.headers["x-cache"] == "HIT" && hit.body == clear.body && hit.body == miss.body)
+        let etag = try #require(hit.headers["etag"])
+        let notModified = try await Self.curl(node, certs, "/a.jpg?w=40", http11 + ["-H", "If-None-Match: \(etag)"])
+        #expect(notModified.status == 304 && notModified.body.isEmpty)
+        let part = try await Self.curl(node, certs, "/a.jpg?w=40", http11 + ["-H", "Range: bytes=10-109"])
+        #expect(part.status == 206 && part.body == Array(clear.body[10..<110]))
+        let head = try await Self.curl(node, certs, "/a.jpg?w=40", http11 + ["-I"])
+        #expect(head.status == 200 && head.headers["content-length"] == String(clear.body.count))
+        let bad = try await Self.curl(node, certs, "/a.jpg?w=abc", http11)
+        #expect(bad.version == "1.1" && bad.status == 400)
+    }
+
     /// Should carry many concurrent streams on few connections (h2load: 2 connections × 10 streams), every
     /// answer a 200, with the idle connection closed by an orderly GOAWAY.
     @Test func concurrentStreams() async throws {

@@ -82,12 +82,15 @@ let package = Package(
         // on it; a product module that did would ship simulation code in the node.
         .target(name: "EdgeSimulation", dependencies: ["EdgeCore", "EdgeGossip"], swiftSettings: strict),
         // Offline benchmarks of EdgeCore's pure parts and the LMDB store (tools/bench/eviction, churn), and the bare-NIO
-        // floor server tools/bench/hit compares against; not a product.
+        // floor servers tools/bench/hit and tools/bench/h2 compare against (the latter with the node's TLS write
+        // batching, so that the node and its floor differ by the node's own work alone); not a product.
         .executableTarget(name: "EdgeBench", dependencies: [
-            "EdgeCore", "EdgeStore", "EdgeGossip", "EdgeSimulation",
+            "EdgeCore", "EdgeStore", "EdgeGossip", "EdgeSimulation", "EdgeNode",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
         ], swiftSettings: strict),
 
         // MARK: Tests

@@ -20,6 +20,7 @@ let usage = """
                            [--only scan,trace,open] [--scan-runs N] [--quick]
            EdgeBench gossip [--nodes N] [--purges N] [--losses 0,0.1,0.3] [--seed N]
            EdgeBench serve-floor --port N --file PATH [--decode]
+           EdgeBench serve-h2-floor --port N --cert PEM --key PEM --dir FOLDER
     """
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
@@ -44,6 +45,12 @@ case "gossip":
 case "serve-floor":
     do {
         try FloorServer(arguments: Array(arguments.dropFirst())).run()
+    } catch {
+        fail("EdgeBench: \(error)\n\(usage)")
+    }
+case "serve-h2-floor":
+    do {
+        try H2FloorServer(arguments: Array(arguments.dropFirst())).run()
     } catch {
         fail("EdgeBench: \(error)\n\(usage)")
     }

@@ -34,11 +34,21 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let settings: Settings
     private var machine = StateMachine()
     private var context: ChannelHandlerContext?
+    /// Timers are lazy, as the HTTP/1.1 handler's idle check is: one per connection, not set and cancelled per
+    /// stream. The idle timer, when it fires, looks at `idleSince` (nil while a stream is open) and sets itself
+    /// again for what is left; the stall timer looks for the oldest answer still being sent.
     private var idleTimer: Scheduled<Void>?
-    /// Streams open, each with the stall timer of its answer once that is being written.
-    private var streams: [HTTP2StreamID: Scheduled<Void>?] = [:]
-    /// Streams whose request was taken: their later frames (a body) are passed over.
-    private var taken: Set<HTTP2StreamID> = []
+    private var idleSince: NIODeadline?
+    private var stallTimer: Scheduled<Void>?
+    /// Streams open: whether their request was taken (later frames, a body, are passed over), and since when
+    /// their answer is being sent. NIO closes a stream when its last frame leaves flow control, so an answer
+    /// whose stream is still open after `sendTimeout` is one the client has not let through.
+    private var streams: [HTTP2StreamID: StreamState] = [:]
+
+    private struct StreamState {
+        var taken = false
+        var answerSince: NIODeadline?
+    }
     private var reading = false
     private var flushPending = false
 
@@ -66,18 +76,19 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func cancelTimers() {
         idleTimer?.cancel()
         idleTimer = nil
-        for case let timer? in streams.values { timer.cancel() }
+        idleSince = nil
+        stallTimer?.cancel()
+        stallTimer = nil
         streams.removeAll()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let created = event as? NIOHTTP2StreamCreatedEvent {
-            streams[created.streamID] = .some(nil)
+            // (NIO may pass the stream's first HEADERS frame on before this event: its entry may be there.)
+            if streams[created.streamID] == nil { streams[created.streamID] = StreamState() }
             run(machine.streamOpened(Int(created.streamID)))
         } else if let closed = event as? StreamClosedEvent {
-            if let timer = streams.removeValue(forKey: closed.streamID) {
-                timer?.cancel()
-                taken.remove(closed.streamID)
+            if streams.removeValue(forKey: closed.streamID) != nil {
                 run(machine.streamClosed())
             }
         }
@@ -94,9 +105,9 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         guard case .headers(let headers) = frame.payload, frame.streamID != .rootStream,
-              !taken.contains(frame.streamID)
+              streams[frame.streamID]?.taken != true
         else { return }
-        taken.insert(frame.streamID)
+        streams[frame.streamID, default: StreamState()].taken = true
         reading = true
         handle(context: context, stream: frame.streamID, headers.headers)
     }
@@ -187,20 +198,31 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .entry(let item): item.buffer ?? item.file?.read() ?? ByteBuffer()
             case .empty: ByteBuffer()
             }
-            let sent = context.eventLoop.makePromise(of: Void.self)
-            context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .data(.init(data: .byteBuffer(body), endStream: true)))),
-                          promise: sent)
             // The client has `sendTimeout` to take the answer (open its window): past that, the connection ends.
             if streams[stream] != nil {
-                let timer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.sendTimeout) { [self] in
-                    service.metrics.connections.count("h2_send_stalled")
-                    run(machine.streamStalled())
-                }
-                streams[stream] = timer
-                sent.futureResult.assumeIsolated().whenComplete { _ in timer.cancel() }
+                let now = NIODeadline.now()
+                streams[stream]?.answerSince = now
+                if stallTimer == nil { scheduleStallCheck(context: context, at: now + settings.sendTimeout) }
             }
+            context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .data(.init(data: .byteBuffer(body), endStream: true)))),
+                          promise: nil)
         }
         if reading { flushPending = true } else { context.flush() }
+    }
+
+    /// At `deadline`: ends the connection if an answer has been in flight for `sendTimeout`, else looks again when
+    /// the oldest one would reach it (or stops looking when none is left).
+    private func scheduleStallCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        stallTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            stallTimer = nil
+            guard let oldest = streams.values.lazy.compactMap(\.answerSince).min() else { return }
+            if oldest + settings.sendTimeout <= .now() {
+                service.metrics.connections.count("h2_send_stalled")
+                run(machine.streamStalled())
+            } else {
+                scheduleStallCheck(context: context, at: oldest + settings.sendTimeout)
+            }
+        }
     }
 
     /// An answer's HEADERS: `:status`, its fields, `content-length` where it may have a body, `server`, HSTS.
@@ -222,14 +244,11 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let action, let context else { return }
         switch action {
         case .startIdleTimer:
-            idleTimer?.cancel()
-            idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.idleTimeout) { [self] in
-                idleTimer = nil
-                run(machine.idleTimerFired())
-            }
+            let now = NIODeadline.now()
+            idleSince = now
+            if idleTimer == nil { scheduleIdleCheck(context: context, at: now + settings.idleTimeout) }
         case .cancelIdleTimer:
-            idleTimer?.cancel()
-            idleTimer = nil
+            idleSince = nil
         case .goAway(let last, let code, let close):
             service.metrics.connections.count(code == .noError ? "h2_goaway_sent" : "h2_goaway_enhance_your_calm")
             let written = context.writeAndFlush(wrapOutboundOut(Self.goAway(last, code == .noError ? .noError : .enhanceYourCalm)))
@@ -239,6 +258,19 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // connection closed once it is written, so that nothing ahead of it is cut off.
             context.writeAndFlush(wrapOutboundOut(Self.goAway(last, .noError))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
+            }
+        }
+    }
+
+    private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            idleTimer = nil
+            guard let since = idleSince else { return }
+            if since + settings.idleTimeout <= .now() {
+                idleSince = nil
+                run(machine.idleTimerFired())
+            } else {
+                scheduleIdleCheck(context: context, at: since + settings.idleTimeout)
             }
         }
     }

@@ -90,18 +90,23 @@ struct HTTP2RequestHead: Equatable {
 
     /// A token (RFC 9110 §5.6.2) without upper case letters (RFC 9113 §8.2.1).
     static func isValidName(_ name: String) -> Bool {
-        guard !name.isEmpty else { return false }
-        for c in name.utf8 where !Self.tchar[Int(c)] { return false }
-        return true
+        var name = name
+        return name.withUTF8 { bytes in
+            guard !bytes.isEmpty else { return false }
+            for c in bytes where !Self.tchar[Int(c)] { return false }
+            return true
+        }
     }
 
     /// No NUL, CR or LF, and no space or tab at either end (RFC 9113 §8.2.1).
     static func isValidValue(_ value: String) -> Bool {
-        let bytes = value.utf8
-        if let first = bytes.first, first == 0x20 || first == 0x09 { return false }
-        if let last = bytes.last, last == 0x20 || last == 0x09 { return false }
-        for c in bytes where c == 0 || c == 0x0A || c == 0x0D { return false }
-        return true
+        var value = value
+        return value.withUTF8 { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return true }
+            if first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09 { return false }
+            for c in bytes where c == 0 || c == 0x0A || c == 0x0D { return false }
+            return true
+        }
     }
 
     private static let tchar: [Bool] = (0..<256).map { c in

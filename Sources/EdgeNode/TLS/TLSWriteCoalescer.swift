@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// Joins the buffers written between two flushes into one before they reach the TLS handler, which makes a TLS
 /// record (and a BoringSSL call, and 21 bytes of header and tag) of every buffer it is given: an HTTP/2 answer
@@ -6,9 +6,11 @@ import NIOCore
 /// burst of streams as dozens. Copying the small ones together into batches of up to a record's 16 KiB gives
 /// whole records, as nginx's `ssl_buffer_size` does. Buffers of `copyBelow` and more (a large body's 16 KiB DATA
 /// frames) are not copied: they pass as they are, in order, filling records of their own.
-final class TLSWriteCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+package final class TLSWriteCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
+    package typealias OutboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
+
+    package init() {}
 
     static let copyBelow = 12 * 1024
     static let batchBytes = 16 * 1024
@@ -16,7 +18,7 @@ final class TLSWriteCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
     private var pending: ByteBuffer?
     private var promises: [EventLoopPromise<Void>] = []
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var buffer = unwrapOutboundIn(data)
         if buffer.readableBytes >= Self.copyBelow {
             passPending(context: context)
@@ -29,7 +31,7 @@ final class TLSWriteCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
         if let promise { promises.append(promise) }
     }
 
-    func flush(context: ChannelHandlerContext) {
+    package func flush(context: ChannelHandlerContext) {
         passPending(context: context)
         context.flush()
     }
@@ -46,7 +48,7 @@ final class TLSWriteCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
         }
     }
 
-    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+    package func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         passPending(context: context)
         context.close(mode: mode, promise: promise)
     }

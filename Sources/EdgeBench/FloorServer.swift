@@ -38,21 +38,25 @@ struct FloorServer {
                              + "server: floor\r\n\r\n")
         response.writeBytes(body)
         let answer = response
+        try Self.serve(port: port) { [decode] channel in
+            if decode {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
+                try channel.pipeline.syncOperations.addHandler(DecodedAnswerer(answer: answer))
+            } else {
+                try channel.pipeline.syncOperations.addHandler(Answerer(answer: answer))
+            }
+        }
+    }
+
+    /// Serves on 127.0.0.1:`port` until the process ends, as the node listens (one event loop per core, the same
+    /// socket options), each connection's pipeline made by `pipeline`.
+    static func serve(port: Int, pipeline: @escaping @Sendable (any Channel) throws -> Void) throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let channel = try ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { [decode] in
-                    if decode {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(DecodedAnswerer(answer: answer))
-                    } else {
-                        try channel.pipeline.syncOperations.addHandler(Answerer(answer: answer))
-                    }
-                }
-            }
+            .childChannelInitializer { channel in channel.eventLoop.makeCompletedFuture { try pipeline(channel) } }
             .bind(host: "127.0.0.1", port: port).wait()
         print("serving on \(port)")
         try channel.closeFuture.wait()

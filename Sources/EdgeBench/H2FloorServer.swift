@@ -52,28 +52,18 @@ struct H2FloorServer {
         tls.applicationProtocols = ["h2"]
         let context = try NIOSSLContext(configuration: tls)
         let table = answers
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let channel = try ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(NIOSSLServerHandler(context: context))
-                    try sync.addHandler(TLSWriteCoalescer())
-                    try sync.addHandler(NIOHTTP2Handler(
-                        mode: .server,
-                        initialSettings: [HTTP2Setting(parameter: .maxConcurrentStreams, value: 100),
-                                          HTTP2Setting(parameter: .maxHeaderListSize, value: 16_384),
-                                          HTTP2Setting(parameter: .initialWindowSize, value: 65535)],
-                        headerBlockValidation: .disabled, contentLengthValidation: .disabled))
-                    try sync.addHandler(Answerer(answers: table))
-                }
-            }
-            .bind(host: "127.0.0.1", port: port).wait()
-        print("serving on \(port)")
-        try channel.closeFuture.wait()
+        try FloorServer.serve(port: port) { channel in
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(NIOSSLServerHandler(context: context))
+            try sync.addHandler(TLSWriteCoalescer())
+            try sync.addHandler(NIOHTTP2Handler(
+                mode: .server,
+                initialSettings: [HTTP2Setting(parameter: .maxConcurrentStreams, value: 100),
+                                  HTTP2Setting(parameter: .maxHeaderListSize, value: 16_384),
+                                  HTTP2Setting(parameter: .initialWindowSize, value: 65535)],
+                headerBlockValidation: .disabled, contentLengthValidation: .disabled))
+            try sync.addHandler(Answerer(answers: table))
+        }
     }
 
     struct Answer: @unchecked Sendable {

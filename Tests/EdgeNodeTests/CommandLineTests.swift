@@ -6,6 +6,33 @@ import Testing
 @Suite struct CommandLineTests {
     static let binary = Corpus.packageRoot.appendingPathComponent(".build/debug/imgedge").path
 
+    /// The ports `imgedge serve` bound, from its JSON "serving" record on `reader` (its standard error), by
+    /// listener: "http", "https", "admin" (its `edge.*` fields). Read on a thread of its own (see ChildProcess);
+    /// nil if the process ends or 20 s pass first.
+    static func servingPorts(_ reader: FileHandle) async throws -> [String: Int]? {
+        try await OffPool.run {
+            var buffer = Data()
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                let chunk = reader.availableData
+                if chunk.isEmpty { return nil }
+                buffer += chunk
+                for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
+                    guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                          obj["message"] as? String == "serving" else { continue }
+                    var ports: [String: Int] = [:]
+                    for (key, value) in obj where key.hasPrefix("edge.") {
+                        if let address = value as? String, let port = address.split(separator: ":").last.flatMap({ Int($0) }) {
+                            ports[String(key.dropFirst("edge.".count))] = port
+                        }
+                    }
+                    return ports
+                }
+            }
+            return nil
+        }
+    }
+
     /// Runs the executable with `args`, waiting for it off the concurrency pool (see `ChildProcess`).
     static func run(_ args: [String]) async throws -> ChildProcess.Result {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first (tools/test does)")
@@ -52,21 +79,7 @@ import Testing
                                                  "--log-level", "debug"], captureStdout: false)
         // The first line is the JSON "serving" record with the bound ports (read on a thread of its own: see ChildProcess).
         let reader = p.stderr!
-        let port: Int? = try await OffPool.run {
-            var buffer = Data()
-            let deadline = Date().addingTimeInterval(20)
-            while Date() < deadline {
-                let chunk = reader.availableData
-                if chunk.isEmpty { return nil }
-                buffer += chunk
-                for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
-                    guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                          obj["message"] as? String == "serving", let http = obj["edge.http"] as? String else { continue }
-                    if let port = http.split(separator: ":").last.flatMap({ Int($0) }) { return port }
-                }
-            }
-            return nil
-        }
+        let port = try await Self.servingPorts(reader)?["http"]
         let bound = try #require(port)
         do {
             let r = try await TestHTTPClient.get(port: bound, "/a.jpg?w=50")
@@ -103,21 +116,7 @@ import Testing
         let p = try SpawnedProcess(Self.binary, ["serve", "--config", dir.path + "/node.yaml", "--log-format", "json"],
                                    captureStdout: false)
         let reader = p.stderr!
-        let port: Int? = try await OffPool.run {
-            var buffer = Data()
-            let deadline = Date().addingTimeInterval(20)
-            while Date() < deadline {
-                let chunk = reader.availableData
-                if chunk.isEmpty { return nil }
-                buffer += chunk
-                for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
-                    guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                          obj["message"] as? String == "serving", let https = obj["edge.https"] as? String else { continue }
-                    return https.split(separator: ":").last.flatMap { Int($0) }
-                }
-            }
-            return nil
-        }
+        let port = try await Self.servingPorts(reader)?["https"]
         let bound = try #require(port)
         func san() async throws -> [String] {
             let r = try await ChildProcess.run("/usr/bin/python3", [HTTPSNodeTests.probeScript, "--port", String(bound),

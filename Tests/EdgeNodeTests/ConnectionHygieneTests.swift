@@ -18,24 +18,8 @@ import Glibc
         let p = try SpawnedProcess(CommandLineTests.binary, ["serve", "--config", dir.path + "/node.yaml", "--log-format", "json"],
                                    captureStdout: false)
         let reader = p.stderr!
-        let ports: (Int, Int)? = try await OffPool.run {
-            var buffer = Data()
-            let deadline = Date().addingTimeInterval(20)
-            while Date() < deadline {
-                let chunk = reader.availableData
-                if chunk.isEmpty { return nil }
-                buffer += chunk
-                for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
-                    guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                          obj["message"] as? String == "serving", let http = obj["edge.http"] as? String,
-                          let admin = obj["edge.admin"] as? String,
-                          let e = http.split(separator: ":").last.flatMap({ Int($0) }),
-                          let a = admin.split(separator: ":").last.flatMap({ Int($0) }) else { continue }
-                    return (e, a)
-                }
-            }
-            return nil
-        }
+        let found = try await CommandLineTests.servingPorts(reader)
+        let ports = found.flatMap { p in p["http"].flatMap { http in p["admin"].map { (http, $0) } } }
         guard let ports else {
             p.terminate()
             _ = await p.exit()

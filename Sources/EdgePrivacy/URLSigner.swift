@@ -1,21 +1,25 @@
 import EdgeCore
-/// Signs imgix URLs the way imgix's Python client library (imgix 4.0.0, `UrlBuilder.create_url`) writes
-/// them, so a URL signed here is byte for byte the URL that library builds from the same path and
-/// parameters (parameter order aside: the order given is kept). Used by `imgedge sign`.
+import Foundation
+/// Signs imgix URLs (used by `imgedge sign`), in two ways:
 ///
-/// The URL may be written as a person would (`/photos/cat 1.jpg`, unicode) or already encoded
-/// (`/photos/cat%201.jpg`): the path is decoded, then encoded as the library encodes it — a file path with
-/// RFC 3986 unreserved characters and `/&$;=@,` kept, everything else percent-encoded (upper-case hex); a
-/// path that is an absolute `http://` or `https://` URL (imgix "web proxy") encoded whole, `/` and `:`
-/// included, with spaces as `+`. Query names and values are decoded and re-encoded as the library writes
-/// them (values: only unreserved characters kept, space as `%20`). Any `s` already present is replaced.
+/// - `sign(_:token:)` signs a URL exactly as given, as imgix's client libraries sign the URL they have built and a
+///   node checks the target it receives: the path and query byte for byte (`%20` stays `%20`, `+` stays `+`,
+///   `%26` stays `%26`, `[` stays `[`, `?mark` stays `?mark`), an `s` already present dropped and the new one
+///   appended last. Only what no client sends raw is percent-encoded first, as every client encodes it before
+///   sending: spaces, control characters and non-ASCII text (UTF-8, upper-case hex).
+/// - `build(path:params:token:domain:)` builds the URL from a path and parameters as imgix's Python library
+///   (imgix 4.0.0, `UrlBuilder.create_url`) does, byte for byte: the path as a file name — RFC 3986 unreserved
+///   characters and `/&$;=@,` kept, everything else percent-encoded — or, when it is an absolute `http://` or
+///   `https://` URL (imgix "web proxy"), encoded whole with spaces as `+`; parameters sorted by name, names with
+///   `/` kept, values with only unreserved characters kept (space as `%20`), the values of names ending in `64`
+///   base64url-encoded first.
 public enum URLSigner {
     /// Why a URL cannot be signed (a usage error: the message says what to change).
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         public let description: String
     }
 
-    /// `url` (absolute, or a path starting with `/`) with `s=` appended.
+    /// `url` (absolute, or a path starting with `/`) with `s=` appended, signed as given.
     public static func sign(_ url: String, token: String) throws(Failure) -> String {
         guard !token.isEmpty else { throw Failure(description: "the token is empty") }
         if url.contains("#") {
@@ -31,66 +35,57 @@ public enum URLSigner {
             guard !afterScheme[..<slash].isEmpty else { throw Failure(description: "the URL has no host") }
         }
         guard rest.first == "/" else { throw Failure(description: "the URL must be absolute or start with /") }
-        let q = rest.firstIndex(of: "?")
-        let rawPath = rest[..<(q ?? rest.endIndex)]
-        let rawQuery = q.map { rest[rest.index(after: $0)...] } ?? ""
-        let path = try encodePath(rawPath)
-        let query = try encodeQuery(rawQuery)
+        let target = encodeUnsendable(rest)
+        let q = target.firstIndex(of: "?")
+        let path = target[..<(q ?? target.endIndex)]
+        // The query as given, less any `s` item (the signature being replaced).
+        let items = (q.map { target[target.index(after: $0)...] } ?? "").split(separator: "&", omittingEmptySubsequences: false)
+        let query = items.filter { $0 != "s" && !$0.hasPrefix("s=") }.joined(separator: "&")
         let s = SignatureVerifier.signature(token: token, path: path, query: query)
         return String(prefix) + path + (query.isEmpty ? "?s=" : "?" + query + "&s=") + s
     }
 
-    /// The path as imgix-python writes it: `/` + the encoded path without its leading slash.
-    static func encodePath(_ raw: Substring) throws(Failure) -> String {
-        let body = raw.dropFirst()
-        let whole = try decode(body, plusAsSpace: false)
-        let lower = whole.lowercased()
+    /// The signed URL imgix-python builds for `path` and `params` (`https://domain` in front when `domain` is
+    /// given, else the target alone).
+    public static func build(path: String, params: [(name: String, value: String)], token: String,
+                             domain: String?) throws(Failure) -> String {
+        guard !token.isEmpty else { throw Failure(description: "the token is empty") }
+        guard !path.isEmpty else { throw Failure(description: "the path is empty") }
+        let body = path.hasPrefix("/") ? Substring(path.dropFirst()) : Substring(path)
+        let encodedPath: String
+        let lower = body.lowercased()
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
-            // Web proxy: the library's quote_plus of the whole URL; `+` in an encoded proxy path is a space.
-            return "/" + encode(try decode(body, plusAsSpace: true), keep: "", spaceAsPlus: true)
+            encodedPath = "/" + encode(String(body), keep: "", spaceAsPlus: true)
+        } else {
+            encodedPath = "/" + body.split(separator: "/", omittingEmptySubsequences: false)
+                .map { encode(String($0), keep: "&$;=@,", spaceAsPlus: false) }.joined(separator: "/")
         }
-        // Segment by segment, so an encoded `/` (`%2F`) inside a name stays encoded.
-        var segments: [String] = []
-        for seg in body.split(separator: "/", omittingEmptySubsequences: false) {
-            segments.append(encode(try decode(seg, plusAsSpace: false), keep: "&$;=@,", spaceAsPlus: false))
-        }
-        return "/" + segments.joined(separator: "/")
+        let query = params.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }.map { p in
+            let value = p.name.hasSuffix("64") ? base64URL(p.value) : p.value
+            return encode(p.name, keep: "/", spaceAsPlus: false) + "=" + encode(value, keep: "", spaceAsPlus: false)
+        }.joined(separator: "&")
+        let s = SignatureVerifier.signature(token: token, path: encodedPath, query: query)
+        return (domain.map { "https://" + $0 } ?? "") + encodedPath + (query.isEmpty ? "?s=" : "?" + query + "&s=") + s
     }
 
-    /// Names with `/` kept (the library's `quote(key)`), values with only unreserved characters kept and
-    /// space as `%20`; empty items and any `s` dropped.
-    static func encodeQuery(_ raw: Substring) throws(Failure) -> String {
-        var items: [String] = []
-        for pair in raw.split(separator: "&", omittingEmptySubsequences: true) {
-            let eq = pair.firstIndex(of: "=")
-            let name = try decode(eq.map { pair[..<$0] } ?? pair, plusAsSpace: true)
-            let value = try decode(eq.map { pair[pair.index(after: $0)...] } ?? "", plusAsSpace: true)
-            if name.lowercased() == "s" { continue }
-            items.append(encode(name, keep: "/", spaceAsPlus: false) + "=" + encode(value, keep: "", spaceAsPlus: false))
-        }
-        return items.joined(separator: "&")
+    /// `text`'s UTF-8 in URL-safe base64 without padding, as imgix's `…64` parameters take it.
+    static func base64URL(_ text: String) -> String {
+        var out = Data(text.utf8).base64EncodedString()
+        out = out.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        while out.hasSuffix("=") { out.removeLast() }
+        return out
     }
 
-    /// Percent-decoding that reads a `%` not followed by two hex digits as itself (a person's `100%.jpg`).
-    static func decode(_ s: Substring, plusAsSpace: Bool) throws(Failure) -> String {
-        let bytes = Array(s.utf8)
+    /// `target` with the bytes no client sends raw — spaces, control characters, DEL and non-ASCII — as `%XX`;
+    /// every other byte as it is.
+    static func encodeUnsendable(_ target: Substring) -> Substring {
+        guard target.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return target }
+        let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            let c = bytes[i]
-            if c == UInt8(ascii: "%"), i + 2 < bytes.count, let h = PercentDecoding.hexValue(bytes[i + 1]), let l = PercentDecoding.hexValue(bytes[i + 2]) {
-                out.append(h << 4 | l)
-                i += 3
-                continue
-            }
-            out.append(plusAsSpace && c == UInt8(ascii: "+") ? UInt8(ascii: " ") : c)
-            i += 1
+        for b in target.utf8 {
+            if b <= 0x20 || b >= 0x7F { out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xf)]] } else { out.append(b) }
         }
-        guard let text = String(validating: out, as: UTF8.self) else {
-            throw Failure(description: "the URL's percent-escapes do not decode to UTF-8 text")
-        }
-        return text
+        return Substring(String(decoding: out, as: UTF8.self))
     }
 
     /// Python's `urllib.parse.quote` (`spaceAsPlus`: `quote_plus`): ASCII letters, digits and `_.-~` kept,

@@ -122,3 +122,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (tools/fuzz NAME SECONDS), in the package only when IMGEDGE_FUZZ is set: each holds nothing but
+// `LLVMFuzzerTestOneInput`, which links only under `--sanitize=fuzzer` (an ordinary build would find no `main`).
+if Context.environment["IMGEDGE_FUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "FuzzTransformParser", dependencies: ["EdgeCore"],
+                                             path: "Fuzz/TransformParser", exclude: ["seeds", "dict"]))
+    package.products.append(.executable(name: "FuzzTransformParser", targets: ["FuzzTransformParser"]))
+}

@@ -7,7 +7,7 @@ import NIOPosix
 import NIOSSL
 
 /// The floor of an HTTP/2 hit over TLS on this stack (tools/bench/h2): the node's pipeline — swift-nio-ssl, its
-/// TLS write batching (`TLSWriteCoalescer`), NIO's HTTP/2 handler with the node's settings — and behind it a
+/// TLS write batching (`TLSWriteCoalescer`), NIO's HTTP/2 handler as the node makes it (`.edge`) — and behind it a
 /// handler that answers every request's HEADERS frame with a fixed header list and the body of the file its
 /// `:path` names, both made at start. No request parsing beyond `:path`, no cache, no header list built per
 /// answer: what an h2 hit costs here without the node's own work. One event loop per core, as the node has.
@@ -56,12 +56,7 @@ struct H2FloorServer {
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(NIOSSLServerHandler(context: context))
             try sync.addHandler(TLSWriteCoalescer())
-            try sync.addHandler(NIOHTTP2Handler(
-                mode: .server,
-                initialSettings: [HTTP2Setting(parameter: .maxConcurrentStreams, value: 100),
-                                  HTTP2Setting(parameter: .maxHeaderListSize, value: 16_384),
-                                  HTTP2Setting(parameter: .initialWindowSize, value: 65535)],
-                headerBlockValidation: .disabled, contentLengthValidation: .disabled))
+            try sync.addHandler(NIOHTTP2Handler.edge(maxConcurrentStreams: HTTPSSettings().maxConcurrentStreams))
             try sync.addHandler(Answerer(answers: table))
         }
     }

@@ -86,13 +86,12 @@ public final class EdgeNodeServer: Sendable {
                 certificates = certs
                 let tls = try certs.makeContext(alpn: ["h2", "http/1.1"])
                 let settings = EdgeHTTPHandler.Settings(idleTimeout: idleTimeout, encoder: encoder, secure: true,
-                                                        headerTimeout: headerTimeout, events: service.metrics.connections)
+                                                        headerTimeout: headerTimeout)
                 let h2 = HTTP2Setup(service: service, inFlight: inFlight, registry: registry,
                                     settings: HTTP2EdgeHandler.Settings(idleTimeout: idleTimeout,
                                                                         sendTimeout: .nanoseconds(Int64(config.sendTimeout * 1e9)),
                                                                         hsts: config.https.hsts),
-                                    maxConcurrentStreams: config.https.maxConcurrentStreams,
-                                    headerTimeout: headerTimeout, events: service.metrics.connections)
+                                    maxConcurrentStreams: config.https.maxConcurrentStreams, headerTimeout: headerTimeout)
                 let handshake = TimeAmount.nanoseconds(Int64(config.https.handshakeTimeout * 1e9))
                 edgeChannels.append(try await Self.bind(group: group, host: config.https.host, port: config.https.port,
                                                         connections: connections, refusal: nil) { channel in
@@ -116,7 +115,7 @@ public final class EdgeNodeServer: Sendable {
                 let settings = EdgeHTTPHandler.Settings(
                     idleTimeout: idleTimeout, encoder: encoder,
                     redirectToHTTPSPort: config.redirectToHTTPS ? edgeChannels.last?.localAddress?.port : nil,
-                    headerTimeout: headerTimeout, events: service.metrics.connections)
+                    headerTimeout: headerTimeout)
                 edgeChannels.append(try await Self.bind(group: group, host: config.httpHost, port: config.httpPort,
                                                         connections: connections, refusal: Self.busyAnswer) { channel in
                     // One handler that decodes requests, answers them in order, times out idle connections and
@@ -237,20 +236,12 @@ public final class EdgeNodeServer: Sendable {
         let settings: HTTP2EdgeHandler.Settings
         let maxConcurrentStreams: Int
         let headerTimeout: TimeAmount
-        let events: ConnectionEvents
 
         func configure(_ channel: any Channel) throws {
-            let settings: HTTP2Settings = [
-                HTTP2Setting(parameter: .maxConcurrentStreams, value: maxConcurrentStreams),
-                HTTP2Setting(parameter: .maxHeaderListSize, value: RequestHeadParser.maxHeaderBytes),
-                HTTP2Setting(parameter: .initialWindowSize, value: 65535),
-            ]
             try channel.pipeline.syncOperations.addHandler(TLSWriteCoalescer())
-            try channel.pipeline.syncOperations.addHandler(HTTP2FrameDeadline(timeout: headerTimeout, events: events))
-            try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler(
-                mode: .server, initialSettings: settings,
-                // Requests are checked as they are read (HTTP2RequestHead); the answers are the node's own.
-                headerBlockValidation: .disabled, contentLengthValidation: .disabled))
+            try channel.pipeline.syncOperations.addHandler(HTTP2FrameDeadline(timeout: headerTimeout,
+                                                                              events: service.metrics.connections))
+            try channel.pipeline.syncOperations.addHandler(NIOHTTP2Handler.edge(maxConcurrentStreams: maxConcurrentStreams))
             let edge = HTTP2EdgeHandler(service: service, inFlight: inFlight, settings: self.settings)
             try channel.pipeline.syncOperations.addHandler(edge)
             let bound = NIOLoopBound(edge, eventLoop: channel.eventLoop)

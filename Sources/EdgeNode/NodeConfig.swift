@@ -53,8 +53,8 @@ public struct NodeConfig: Sendable {
     /// Seconds after which a keep-alive connection with no request in progress is closed (fixed at 60 in
     /// configuration files; tests shorten it).
     public var idleTimeout: Double = 60
-    /// `http.sendTimeout`: how long a client may take to take an answer (TCP or HTTP/2 flow control) before its
-    /// connection is closed.
+    /// `http.sendTimeout`: how long an HTTP/2 client may keep an answer waiting (its flow-control window shut)
+    /// before its connection ends with GOAWAY (ENHANCE_YOUR_CALM).
     public var sendTimeout: Double = 60
     /// `origin.connectTimeout`, `origin.timeout`: seconds for web origins.
     public var originConnectTimeout: Double = 5

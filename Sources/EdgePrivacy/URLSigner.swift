@@ -41,8 +41,7 @@ public enum URLSigner {
         // The query as given, less any `s` item (the signature being replaced).
         let items = (q.map { target[target.index(after: $0)...] } ?? "").split(separator: "&", omittingEmptySubsequences: false)
         let query = items.filter { $0 != "s" && !$0.hasPrefix("s=") }.joined(separator: "&")
-        let s = SignatureVerifier.signature(token: token, path: path, query: query)
-        return String(prefix) + path + (query.isEmpty ? "?s=" : "?" + query + "&s=") + s
+        return String(prefix) + signed(path: path, query: query, token: token)
     }
 
     /// The signed URL imgix-python builds for `path` and `params` (`https://domain` in front when `domain` is
@@ -64,8 +63,13 @@ public enum URLSigner {
             let value = p.name.hasSuffix("64") ? base64URL(p.value) : p.value
             return encode(p.name, keep: "/", spaceAsPlus: false) + "=" + encode(value, keep: "", spaceAsPlus: false)
         }.joined(separator: "&")
-        let s = SignatureVerifier.signature(token: token, path: encodedPath, query: query)
-        return (domain.map { "https://" + $0 } ?? "") + encodedPath + (query.isEmpty ? "?s=" : "?" + query + "&s=") + s
+        return (domain.map { "https://" + $0 } ?? "") + signed(path: encodedPath, query: query, token: token)
+    }
+
+    /// `path` and `query` (without `?`) with the signature appended as the last parameter.
+    static func signed(path: some StringProtocol, query: String, token: String) -> String {
+        let s = SignatureVerifier.signature(token: token, path: path, query: query)
+        return String(path) + (query.isEmpty ? "?s=" : "?" + query + "&s=") + s
     }
 
     /// `text`'s UTF-8 in URL-safe base64 without padding, as imgix's `…64` parameters take it.
@@ -80,10 +84,9 @@ public enum URLSigner {
     /// every other byte as it is.
     static func encodeUnsendable(_ target: Substring) -> Substring {
         guard target.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return target }
-        let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         for b in target.utf8 {
-            if b <= 0x20 || b >= 0x7F { out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xf)]] } else { out.append(b) }
+            if b <= 0x20 || b >= 0x7F { escape(b, into: &out) } else { out.append(b) }
         }
         return Substring(String(decoding: out, as: UTF8.self))
     }
@@ -91,7 +94,6 @@ public enum URLSigner {
     /// Python's `urllib.parse.quote` (`spaceAsPlus`: `quote_plus`): ASCII letters, digits and `_.-~` kept,
     /// plus the characters in `keep`; every other byte of the UTF-8 as `%XX`.
     static func encode(_ s: String, keep: String, spaceAsPlus: Bool) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
         let kept = Array(keep.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)
@@ -103,13 +105,16 @@ public enum URLSigner {
             case UInt8(ascii: " ") where spaceAsPlus:
                 out.append(UInt8(ascii: "+"))
             default:
-                if kept.contains(b) {
-                    out.append(b)
-                } else {
-                    out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xf)]]
-                }
+                if kept.contains(b) { out.append(b) } else { escape(b, into: &out) }
             }
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// `b` as `%XX` (upper-case hex).
+    static func escape(_ b: UInt8, into out: inout [UInt8]) {
+        out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xf)]]
+    }
+
+    private static let hex = Array("0123456789ABCDEF".utf8)
 }

@@ -52,15 +52,7 @@ import Glibc
         _ = try await TestHTTPClient.get(port: edge, "/a.jpg?w=40")
         let crowd = try SpawnedProcess("/usr/bin/python3", [Self.holder, "--port", String(edge), "--idle", String(idle),
                                                            "--slow", "300", "--interval", "0.2", "--duration", "4"])
-        let ready = try await OffPool.run { () -> String in
-            var text = ""
-            while !text.contains("\n") {
-                let chunk = crowd.stdout!.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text
-        }
+        let ready = try await crowd.firstLine()
         try #require(ready.contains("\"ready\""), "the crowd did not connect: \(ready)")
         // Hits, one after another, while the crowd holds its connections.
         var served = 0

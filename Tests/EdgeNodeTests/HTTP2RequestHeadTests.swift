@@ -19,10 +19,13 @@ import Testing
                                                ("dpr", "2"), ("save-data", "on"), ("user-agent", "test"), ("te", "trailers")]).get()
         #expect(head.method == "GET" && head.scheme == "https" && head.path == "/a.jpg?w=40" && head.authority == "img.test")
         #expect(head.accept == "image/avif, image/webp" && head.range == "bytes=0-9" && head.ifNoneMatch == "\"x\"")
-        #expect(head.ifRange == "\"x\"" && head.secCHWidth == "400" && head.width == nil && head.dpr == "2" && head.saveData == "on")
+        #expect(head.ifRange == "\"x\"" && head.width == "400" && head.dpr == "2" && head.saveData == "on")
         let hosted = try Self.parse([(":method", "GET"), (":scheme", "https"), (":path", "/"), ("host", "h.test")]).get()
         #expect(hosted.authority == "h.test")
-        let request = try #require(HTTP2EdgeHandler.request(head))
+        // Sec-CH-Width and Sec-CH-DPR win over Width and DPR, as in HTTP/1.1.
+        let both = try Self.parse(Self.base + [("width", "300"), ("sec-ch-width", "400"), ("sec-ch-dpr", "3"), ("dpr", "1")]).get()
+        #expect(both.width == "400" && both.dpr == "3")
+        let request = try #require(EdgeRequest(head))
         #expect(request.uri == "/a.jpg?w=40" && request.host == "img.test" && request.hints.width == 400)
     }
 
@@ -68,8 +71,8 @@ import Testing
     /// for OPTIONS (answered 400 too: not a resource).
     @Test func connectAndAsterisk() throws {
         let connect = try Self.parse([(":method", "CONNECT"), (":authority", "a.test:443")]).get()
-        #expect(connect.path == "" && HTTP2EdgeHandler.request(connect) == nil)
+        #expect(connect.path == "" && EdgeRequest(connect) == nil)
         let options = try Self.parse([(":method", "OPTIONS"), (":scheme", "https"), (":path", "*")]).get()
-        #expect(HTTP2EdgeHandler.request(options) == nil)
+        #expect(EdgeRequest(options) == nil)
     }
 }

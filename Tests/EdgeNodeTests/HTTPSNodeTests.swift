@@ -111,15 +111,7 @@ import Testing
         let open = try SpawnedProcess("/usr/bin/python3", [Self.probeScript, "--port", String(port), "--cafile", certs.caPath,
                                                            "--servername", "images.test", "--path", "/a.jpg?w=40",
                                                            "--wait-stdin"], pipeStdin: true)
-        let firstLine = try await OffPool.run { () -> String in
-            var text = ""
-            while !text.contains("\n") {
-                let chunk = open.stdout!.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text
-        }
+        let firstLine = try await open.firstLine()
         #expect(firstLine.contains("\"event\": \"first\""), "\(firstLine)")
         // The same files, a new certificate that also names reloaded.images.test.
         try certs.issue("images", hosts: ["images.test", "reloaded.images.test"])

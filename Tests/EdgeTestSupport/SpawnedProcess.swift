@@ -92,6 +92,20 @@ public final class SpawnedProcess: @unchecked Sendable {
 
     /// Waits for the process to exit, on a thread of its own.
     @discardableResult
+    /// Standard output up to its first line break (or its end), read on a thread of its own (see `OffPool`).
+    public func firstLine() async throws -> String {
+        guard let out = stdout else { return "" }
+        return try await OffPool.run {
+            var text = ""
+            while !text.contains("\n") {
+                let chunk = out.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }
+    }
+
     public func exit() async -> Int32 {
         (try? await OffPool.run { self.waitUntilExit() }) ?? -1
     }

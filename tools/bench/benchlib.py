@@ -99,6 +99,16 @@ def median(xs):
     return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
 
 
+def spread(xs, fmt):
+    """min / median / max of `xs`, each formatted with `fmt`: a table cell over a benchmark's rounds."""
+    return " / ".join(fmt.format(x) for x in (min(xs), median(xs), max(xs)))
+
+
+def nginx_worker_pids():
+    """The running nginx workers (the processes doing its work)."""
+    return [int(p) for p in subprocess.run(["pgrep", "-f", "nginx: worker"], capture_output=True, text=True).stdout.split()]
+
+
 def percentile(xs, p):
     s = sorted(xs)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]

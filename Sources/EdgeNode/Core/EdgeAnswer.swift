@@ -14,6 +14,12 @@ struct EdgeAnswer: Sendable {
         /// An entry's body as the memory tier holds it (`item.file`, else `item.buffer`), looked up only when it
         /// is sent: a plain hit's, which an adapter may send from its own encoding of the answer instead.
         case entry(HotCache.Item)
+
+        /// An entry's body looked up: its sealed file if it has one, else its buffer; other bodies as they are.
+        var resolved: Body {
+            guard case .entry(let item) = self else { return self }
+            return item.file.map { .file($0) } ?? .buffer(item.buffer ?? ByteBuffer())
+        }
     }
 
     var status: HTTPResponse.Status
@@ -51,6 +57,18 @@ struct EdgeAnswer: Sendable {
 
     /// Its `X-Cache`, for the access log.
     var cacheLabel: String { plain != nil ? "HIT" : fields[.xCache] ?? "-" }
+
+    /// Whether the answer goes out with its body: not to HEAD, not for a status without one, not when empty.
+    func sendsBody(isHead: Bool) -> Bool { !isHead && Self.allowsBody(status) && bodyLength > 0 }
+
+    /// The body as one buffer (a file's bytes read), for adapters that cannot send a file as it is (TLS).
+    var bodyBuffer: ByteBuffer {
+        switch body.resolved {
+        case .buffer(let b): b
+        case .file(let f): f.read()
+        case .empty, .entry: ByteBuffer()
+        }
+    }
 
     /// 1xx, 204 and 304 answers have no body (RFC 9110 §6.4.1).
     static func allowsBody(_ status: HTTPResponse.Status) -> Bool {

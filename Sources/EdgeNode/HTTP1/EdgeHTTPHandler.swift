@@ -31,8 +31,6 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var redirectToHTTPSPort: Int?
         /// `http.headerTimeout`: a request begun (its first byte received) must be whole within this (408 else).
         var headerTimeout: TimeAmount = .seconds(10)
-        /// Where the handler counts connection events (header timeouts).
-        var events: ConnectionEvents?
     }
 
     typealias InboundIn = ByteBuffer
@@ -141,7 +139,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 scheduleHeaderCheck(context: context, at: .now() + settings.headerTimeout)
                 return
             }
-            settings.events?.count("header_timeout")
+            service.metrics.connections.count("header_timeout")
             write(context: context, EdgeService.errorResponse(.requestTimeout), keepAlive: false, isHead: false, arrival: nil)
         }
     }
@@ -236,7 +234,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             head = settings.encoder.encode(answer, keepAlive: keepAlive, allocator: context.channel.allocator)
         }
-        let sendsBody = !isHead && EdgeAnswer.allowsBody(answer.status) && answer.bodyLength > 0
+        let sendsBody = answer.sendsBody(isHead: isHead)
         // The last write of the answer, flushed; its future only where something waits for it (the file kept
         // open until it is written, the connection closed after it).
         var last = IOData.byteBuffer(head)
@@ -244,8 +242,7 @@ final class EdgeHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var sent: BodyFile?
         if sendsBody {
             context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
-            if case .entry(let item) = body { body = item.file.map { .file($0) } ?? .buffer(item.buffer ?? ByteBuffer()) }
-            switch body {
+            switch body.resolved {
             case .file(let file):
                 if !settings.secure, let region = file.region(on: context.eventLoop) {
                     last = .fileRegion(region)

@@ -129,15 +129,14 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // A malformed request (RFC 9113 §8.1.1): the stream is reset, the connection goes on.
             service.metrics.connections.count("h2_malformed_request")
             context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .rstStream(.protocolError))), promise: nil)
-            if reading { flushPending = true } else { context.flush() }
-            return
+            return flush(context)
         }
         let target = head.path
         let isHead = head.method == "HEAD"
         let arrival = service.accessLog == nil ? nil : EdgeHTTPHandler.Arrival(
             start: .now, client: context.remoteAddress?.ipAddress ?? "-", method: head.method,
             host: head.authority ?? "", target: target)
-        guard let request = Self.request(head) else {
+        guard let request = EdgeRequest(head) else {
             return write(context: context, stream, EdgeService.errorResponse(.badRequest("malformed request")),
                          isHead: isHead, arrival: arrival)
         }
@@ -160,22 +159,10 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// The request a HEADERS frame asks for; nil for a method the node does not know or a `:path` that does not
-    /// start with `/` (CONNECT's authority form, `*`).
-    static func request(_ h: HTTP2RequestHead) -> EdgeRequest? {
-        guard let method = HTTPRequest.Method(h.method), h.path.hasPrefix("/") else { return nil }
-        return EdgeRequest(method: method, uri: h.path, host: h.authority.map { Substring($0) },
-                           accept: h.accept.map { Substring($0) }, ifNoneMatch: h.ifNoneMatch.map { Substring($0) },
-                           range: h.range.map { Substring($0) }, ifRange: h.ifRange.map { Substring($0) },
-                           hints: ClientHints(width: (h.secCHWidth ?? h.width).map { Substring($0) },
-                                              dpr: (h.secCHDPR ?? h.dpr).map { Substring($0) },
-                                              saveData: h.saveData.map { Substring($0) }))
-    }
-
     private func write(context: ChannelHandlerContext, _ stream: HTTP2StreamID, _ answer: EdgeAnswer, isHead: Bool,
                        arrival: EdgeHTTPHandler.Arrival?) {
         if let arrival { EdgeHTTPHandler.log(service, arrival, answer, isHead: isHead) }
-        let sendsBody = !isHead && EdgeAnswer.allowsBody(answer.status) && answer.bodyLength > 0
+        let sendsBody = answer.sendsBody(isHead: isHead)
         let headers: HPACKHeaders
         if let plain = answer.plain {
             // A plain hit's header list is the same for every such hit while its Age and max-age are: made once
@@ -192,21 +179,20 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: headers, endStream: !sendsBody)))),
                       promise: nil)
         if sendsBody {
-            let body: ByteBuffer = switch answer.body {
-            case .buffer(let b): b
-            case .file(let f): f.read()
-            case .entry(let item): item.buffer ?? item.file?.read() ?? ByteBuffer()
-            case .empty: ByteBuffer()
-            }
             // The client has `sendTimeout` to take the answer (open its window): past that, the connection ends.
             if streams[stream] != nil {
                 let now = NIODeadline.now()
                 streams[stream]?.answerSince = now
                 if stallTimer == nil { scheduleStallCheck(context: context, at: now + settings.sendTimeout) }
             }
-            context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .data(.init(data: .byteBuffer(body), endStream: true)))),
+            context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .data(.init(data: .byteBuffer(answer.bodyBuffer), endStream: true)))),
                           promise: nil)
         }
+        flush(context)
+    }
+
+    /// Flushes now, or at the end of the read under way (one flush for a burst of streams).
+    private func flush(_ context: ChannelHandlerContext) {
         if reading { flushPending = true } else { context.flush() }
     }
 

@@ -11,11 +11,11 @@ final class HTTP2FrameDeadline: ChannelInboundHandler {
     typealias InboundOut = ByteBuffer
 
     private let timeout: TimeAmount
-    private let events: ConnectionEvents?
+    private let events: ConnectionEvents
     private var progress = HTTP2FrameProgress()
     private var deadline: Scheduled<Void>?
 
-    init(timeout: TimeAmount, events: ConnectionEvents?) {
+    init(timeout: TimeAmount, events: ConnectionEvents) {
         self.timeout = timeout
         self.events = events
     }
@@ -27,7 +27,7 @@ final class HTTP2FrameDeadline: ChannelInboundHandler {
             if deadline == nil {
                 deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
                     deadline = nil
-                    events?.count("header_timeout")
+                    events.count("header_timeout")
                     context.close(promise: nil)
                 }
             }

@@ -26,15 +26,14 @@ struct HTTP2RequestHead: Equatable {
     var ifNoneMatch: String?
     var range: String?
     var ifRange: String?
-    var secCHWidth: String?
+    /// `Sec-CH-Width` (else `Width`), `Sec-CH-DPR` (else `DPR`), `Save-Data`, as the HTTP/1.1 parser takes them.
     var width: String?
-    var secCHDPR: String?
     var dpr: String?
     var saveData: String?
 
     static func parse(_ headers: HPACKHeaders) -> Result<HTTP2RequestHead, Malformed> {
         var head = HTTP2RequestHead()
-        var method: String?, path: String?, host: String?
+        var method: String?, path: String?, host: String?, secCHWidth: String?, secCHDPR: String?
         var regular = false
         for (name, value, _) in headers {
             guard Self.isValidValue(value) else { return .failure(.fieldValue(name)) }
@@ -57,9 +56,9 @@ struct HTTP2RequestHead: Equatable {
             case "if-none-match": join(&head.ifNoneMatch, value)
             case "range": join(&head.range, value)
             case "if-range": join(&head.ifRange, value)
-            case "sec-ch-width": join(&head.secCHWidth, value)
+            case "sec-ch-width": join(&secCHWidth, value)
             case "width": join(&head.width, value)
-            case "sec-ch-dpr": join(&head.secCHDPR, value)
+            case "sec-ch-dpr": join(&secCHDPR, value)
             case "dpr": join(&head.dpr, value)
             case "save-data": join(&head.saveData, value)
             case "host": join(&host, value)
@@ -80,6 +79,8 @@ struct HTTP2RequestHead: Equatable {
             head.path = path
         }
         if head.authority == nil { head.authority = host }
+        if let secCHWidth { head.width = secCHWidth }
+        if let secCHDPR { head.dpr = secCHDPR }
         return .success(head)
     }
 

@@ -29,7 +29,7 @@ public struct HTTPSSettings: Sendable, Equatable {
     /// `https.handshakeTimeout`: a connection that has not completed its TLS handshake after this long is closed.
     public var handshakeTimeout: Double = 10
     /// `https.maxConcurrentStreams`: HTTP/2 streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS);
-    /// more are refused with RST_STREAM (REFUSED_STREAM).
+    /// a client that opens more than it acknowledged gets GOAWAY (PROTOCOL_ERROR), as NIO's HTTP/2 handler answers it.
     public var maxConcurrentStreams = 100
 
     public init() {}

@@ -1,5 +1,6 @@
 /// One cached variant: the body and what its responses need. Stored as one LMDB value:
-/// `"IE04"`, a little-endian header length, the header fields, then the body.
+/// `"IE05"`, a little-endian header length, the header fields, then the body (`"IE04"` values, written before
+/// entries had a status and passed header lines, are still read: a 200 with none).
 public struct CacheEntry: Sendable, Equatable {
     public var contentType: String
     /// Strong validator of the body, quoted (`"…"`).
@@ -22,11 +23,17 @@ public struct CacheEntry: Sendable, Equatable {
     /// The origin's caching header lines (`CacheDecision.cacheHeaders`: Cache-Control, Date, ETag, Last-Modified…),
     /// kept so that a revalidation can send its validators and merge a 304 into them (RFC 9111 §4.3.4).
     public var originHeaders: [HeaderLine]
+    /// The status answered with it: 200 for variants, the origin's for originals and passed-through files, 404 or
+    /// 410 for a transform whose original is missing (negative caching).
+    public var status: Int
+    /// The origin's response header lines every answer from the entry carries (`ResponseHeaderRules`).
+    public var responseHeaders: [HeaderLine]
     public var body: [UInt8]
 
     public init(contentType: String, etag: String, fetchedAt: Double, freshness: EntryFreshness, source: String,
                 path: String, variesOnAccept: Bool, clientHints: String = "", downstreamCacheControl: String? = nil,
-                surrogateKeys: [String] = [], originHeaders: [HeaderLine] = [], body: [UInt8]) {
+                surrogateKeys: [String] = [], originHeaders: [HeaderLine] = [], status: Int = 200,
+                responseHeaders: [HeaderLine] = [], body: [UInt8]) {
         self.contentType = contentType
         self.etag = etag
         self.fetchedAt = fetchedAt
@@ -38,6 +45,8 @@ public struct CacheEntry: Sendable, Equatable {
         self.downstreamCacheControl = downstreamCacheControl
         self.surrogateKeys = surrogateKeys
         self.originHeaders = originHeaders
+        self.status = status
+        self.responseHeaders = responseHeaders
         self.body = body
     }
 
@@ -46,7 +55,7 @@ public struct CacheEntry: Sendable, Equatable {
         self.init(contentType: h.contentType, etag: h.etag, fetchedAt: h.fetchedAt, freshness: h.freshness,
                   source: h.source, path: h.path, variesOnAccept: h.variesOnAccept, clientHints: h.clientHints,
                   downstreamCacheControl: h.downstreamCacheControl, surrogateKeys: h.surrogateKeys,
-                  originHeaders: h.originHeaders, body: body)
+                  originHeaders: h.originHeaders, status: h.status, responseHeaders: h.responseHeaders, body: body)
     }
 
     /// An entry fresh from `fetchedAt` until `expiresAt`, with no stale windows.
@@ -60,7 +69,9 @@ public struct CacheEntry: Sendable, Equatable {
     /// When the entry stops being fresh (seconds since 1970).
     public var expiresAt: Double { freshness.freshUntil }
 
-    static let magic: [UInt8] = Array("IE04".utf8)
+    static let magic: [UInt8] = Array("IE05".utf8)
+    /// The form before status and passed header lines.
+    static let magic04: [UInt8] = Array("IE04".utf8)
 
     /// The stored form.
     public func encoded() -> [UInt8] {
@@ -89,6 +100,8 @@ public struct CacheEntry: Sendable, Equatable {
         public var downstreamCacheControl: String?
         public var surrogateKeys: [String]
         public var originHeaders: [HeaderLine]
+        public var status: Int = 200
+        public var responseHeaders: [HeaderLine] = []
         /// Where the body starts within the stored value.
         public var bodyOffset: Int
 
@@ -101,6 +114,8 @@ public struct CacheEntry: Sendable, Equatable {
         public var originETag: String? { originHeaders.first { $0.name == "etag" }?.value }
         /// The origin's Last-Modified, if it sent one.
         public var originLastModified: String? { originHeaders.first { $0.name == "last-modified" }?.value }
+        /// The origin response's Date (the time of receipt when it sent none).
+        public var originDate: String? { originHeaders.first { $0.name == "date" }?.value }
 
         /// `If-None-Match` / `If-Modified-Since` for revalidating this entry with its origin; empty when the origin
         /// gave no validator (the entry can then only be fetched again).
@@ -111,8 +126,10 @@ public struct CacheEntry: Sendable, Equatable {
         /// This header refreshed by a newer contact with the origin that confirmed (or first sent) the same
         /// representation: its time, freshness and origin-derived fields replace this one's.
         public func refreshed(fetchedAt: Double, freshness: EntryFreshness, originHeaders: [HeaderLine],
-                              downstreamCacheControl: String?, surrogateKeys: [String]) -> Header {
+                              downstreamCacheControl: String?, surrogateKeys: [String],
+                              responseHeaders: [HeaderLine]? = nil) -> Header {
             var h = self
+            if let responseHeaders { h.responseHeaders = responseHeaders }
             h.fetchedAt = fetchedAt
             h.freshness = freshness
             h.originHeaders = originHeaders
@@ -147,9 +164,25 @@ public struct CacheEntry: Sendable, Equatable {
                 w.string(line.name)
                 w.string(line.value)
             }
+            w.u32(UInt32(clamping: status))
+            w.u32(UInt32(responseHeaders.count))
+            for line in responseHeaders {
+                w.string(line.name)
+                w.string(line.value)
+            }
         }
 
-        static func read(_ r: inout ByteReader, bodyOffset: (Int) -> Int) -> Header? {
+        static func readLines(_ r: inout ByteReader) -> [HeaderLine]? {
+            guard let lineCount = r.u32(), lineCount <= 256 else { return nil }
+            var lines: [HeaderLine] = []
+            for _ in 0..<lineCount {
+                guard let n = r.string(), let v = r.string() else { return nil }
+                lines.append(HeaderLine(name: n, value: v))
+            }
+            return lines
+        }
+
+        static func read(_ r: inout ByteReader, version04: Bool, bodyOffset: (Int) -> Int) -> Header? {
             guard let ct = r.string(), let etag = r.string(), let fa = r.double(),
                   let rt = r.double(), let ia = r.double(), let lt = r.double(), let swr = r.double(), let sie = r.double(),
                   let src = r.string(), let path = r.string(), let vary = r.u8(), let hints = r.string(),
@@ -160,18 +193,19 @@ public struct CacheEntry: Sendable, Equatable {
                 guard let k = r.string() else { return nil }
                 keys.append(k)
             }
-            guard let lineCount = r.u32(), lineCount <= 256 else { return nil }
-            var lines: [HeaderLine] = []
-            for _ in 0..<lineCount {
-                guard let n = r.string(), let v = r.string() else { return nil }
-                lines.append(HeaderLine(name: n, value: v))
+            guard let lines = readLines(&r) else { return nil }
+            var status = 200
+            var passed: [HeaderLine] = []
+            if !version04 {
+                guard let s = r.u32(), s >= 100, s <= 999, let p = readLines(&r) else { return nil }
+                (status, passed) = (Int(s), p)
             }
             return Header(contentType: ct, etag: etag, fetchedAt: fa,
                           freshness: EntryFreshness(responseTime: rt, initialAge: ia, lifetime: lt,
                                                     staleWhileRevalidate: swr, staleIfError: sie),
                           source: src, path: path, variesOnAccept: vary == 1, clientHints: hints,
                           downstreamCacheControl: dcc ?? nil, surrogateKeys: keys, originHeaders: lines,
-                          bodyOffset: bodyOffset(r.offset))
+                          status: status, responseHeaders: passed, bodyOffset: bodyOffset(r.offset))
         }
     }
 
@@ -180,15 +214,17 @@ public struct CacheEntry: Sendable, Equatable {
         Header(contentType: contentType, etag: etag, fetchedAt: fetchedAt, freshness: freshness, source: source,
                path: path, variesOnAccept: variesOnAccept, clientHints: clientHints,
                downstreamCacheControl: downstreamCacheControl, surrogateKeys: surrogateKeys,
-               originHeaders: originHeaders, bodyOffset: 0)
+               originHeaders: originHeaders, status: status, responseHeaders: responseHeaders, bodyOffset: 0)
     }
 
     /// Decodes the header of a stored value; nil when the value is not a well-formed entry.
     public static func decodeHeader(_ raw: UnsafeRawBufferPointer) -> Header? {
-        guard raw.count >= 8, raw.prefix(4).elementsEqual(magic) else { return nil }
+        guard raw.count >= 8 else { return nil }
+        let version04 = raw.prefix(4).elementsEqual(magic04)
+        guard version04 || raw.prefix(4).elementsEqual(magic) else { return nil }
         var r = ByteReader(raw, from: 4)
         guard let hlen = r.u32(), raw.count >= 8 + Int(hlen) else { return nil }
-        guard let h = Header.read(&r, bodyOffset: { $0 }), r.offset == 8 + Int(hlen) else { return nil }
+        guard let h = Header.read(&r, version04: version04, bodyOffset: { $0 }), r.offset == 8 + Int(hlen) else { return nil }
         return h
     }
 

@@ -5,6 +5,7 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
         case badRequest
         case forbidden
         case notFound
+        case gone
         case methodNotAllowed
         case requestTimeout
         case uriTooLong
@@ -41,6 +42,7 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badParameter, .badRequest: 400
         case .forbidden: 403
         case .notFound: 404
+        case .gone: 410
         case .methodNotAllowed: 405
         case .requestTimeout: 408
         case .uriTooLong: 414
@@ -73,6 +75,8 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func notFound(_ message: String = "not found", detail: String? = nil) -> EdgeError {
         EdgeError(.notFound, message, detail: detail)
     }
+    /// The origin says the image is gone for good (410).
+    public static let gone = EdgeError(.gone, "gone")
     public static let methodNotAllowed = EdgeError(.methodNotAllowed, "only GET and HEAD are allowed")
     public static let uriTooLong = EdgeError(.uriTooLong, "request line too long")
     /// A request that did not arrive whole in time (`http.headerTimeout`).

@@ -44,6 +44,13 @@ public struct SourceConfig: Sendable, Equatable {
     /// `allowedHosts`: for a web source, the hosts besides its baseURL's that its origin's redirects may lead to;
     /// for a proxy source, the only hosts its URLs and their redirects may name (any host when empty).
     public var allowedHosts: [HostPattern] = []
+    /// `passRedirects`: a redirect from the origin of a request for an original is passed on to the client (and
+    /// cached as its headers allow) instead of followed; transform requests always follow them.
+    public var passRedirects = false
+    /// `passResponseHeaders`: origin response fields (lower-case names) passed on with transformed variants too.
+    public var passResponseHeaders: [String] = []
+    /// `stripResponseHeaders`: origin response fields (lower-case names) never passed on, not even with originals.
+    public var stripResponseHeaders: [String] = []
 
     public init(name: String, customer: String? = nil, kind: SourceKind, hosts: [String] = [], root: String? = nil,
                 baseURL: String? = nil, enabled: Bool = true, ttl: Double? = nil) {
@@ -59,6 +66,12 @@ public struct SourceConfig: Sendable, Equatable {
 }
 
 extension SourceConfig {
+    /// What of the origin's response fields an answer carries: all end-to-end ones for originals and
+    /// passed-through files (`passAll`), those in `passResponseHeaders` for variants; never `stripResponseHeaders`.
+    public func responseHeaderRules(passAll: Bool) -> ResponseHeaderRules {
+        ResponseHeaderRules(passAll: passAll, listed: Set(passResponseHeaders), stripped: Set(stripResponseHeaders))
+    }
+
     /// The hosts this source's origin fetches may name, in their first request and every redirect: a web
     /// source's base URL host (`baseHost`, as the fetcher's URL parser reads it) and its `allowedHosts`; nothing
     /// for a folder source.

@@ -75,6 +75,9 @@ final class EdgeService: Sendable {
         let expires: Double?
         /// `Content-Disposition` for `dl=` (it changes no byte of the body, so it is not part of the key).
         let contentDisposition: String?
+        /// The request is for the original (no parameter changes it): the origin's answer is passed on, whatever
+        /// its status, with its end-to-end headers.
+        let passes: Bool
 
         init(source: SourceConfig, path: SourcePath, spec: TransformSpec, format: NegotiatedFormat, key: CacheKey,
              variesOnAccept: Bool, clientHints: String, expires: Double? = nil, contentDisposition: String? = nil) {
@@ -87,6 +90,7 @@ final class EdgeService: Sendable {
             self.clientHints = clientHints
             self.expires = expires
             self.contentDisposition = contentDisposition
+            passes = spec.isIdentity(for: format)
         }
     }
 
@@ -130,7 +134,7 @@ final class EdgeService: Sendable {
             if let item = cached { hot.put(resolved.key, item) }
         }
         var delivery = Delivery.StateMachine(conditions: Delivery.Conditions(
-            ifNoneMatch: conditions.ifNoneMatch != nil, range: conditions.range != nil,
+            ifNoneMatch: conditions.ifNoneMatch != nil || conditions.ifModifiedSince != nil, range: conditions.range != nil,
             disposition: resolved.contentDisposition != nil))
         var action = delivery.lookedUp(cached?.header, purged: cached.map { purges.covers($0) } ?? false, now: now)
         var record: CacheEntry.Header?
@@ -211,7 +215,7 @@ final class EdgeService: Sendable {
     /// and its `max-age` alone (`PlainHit`): they are made only if the protocol adapter has no encoding of them.
     private func plainHit(_ item: HotCache.Item, now: Double, _ r: Resolved) -> EdgeAnswer {
         let h = item.header
-        metrics.countRequest(status: 200, cache: "HIT")
+        metrics.countRequest(status: h.status, cache: "HIT")
         return EdgeAnswer(plain: PlainHit(item: item, age: h.freshness.ageSeconds(at: now),
                                           maxAge: h.downstreamCacheControl == nil ? Self.maxAge(h, now: now, r) : -1))
     }
@@ -261,7 +265,8 @@ final class EdgeService: Sendable {
     static func disposed(_ r: EdgeAnswer, _ disposition: String?) -> EdgeAnswer {
         guard let disposition, r.status == .ok else { return r }
         var r = r
-        r.fields.append(HTTPField(name: .contentDisposition, value: disposition))
+        // The URL's `dl` wins over an original's own Content-Disposition.
+        r.fields[.contentDisposition] = disposition
         return r
     }
 
@@ -282,7 +287,7 @@ final class EdgeService: Sendable {
 
     /// The cache policy for a source: the node's default lifetime and the source's overrides.
     private func policy(for source: SourceConfig) -> CachePolicy {
-        CachePolicy(defaultTTL: config.defaultTTL,
+        CachePolicy(defaultTTL: config.defaultTTL, negativeTTL: config.negativeTTL,
                     source: .init(ttl: source.ttl, staleWhileRevalidate: source.staleWhileRevalidate,
                                   staleIfError: source.staleIfError))
     }
@@ -311,7 +316,7 @@ final class EdgeService: Sendable {
     /// variants of the object can inherit a later revalidation. Only for responses with a validator. A record that
     /// cannot be stored only means that each variant revalidates for itself.
     private func recordOrigin(_ header: CacheEntry.Header) async {
-        guard !header.conditionalHeaders.isEmpty else { return }
+        guard header.status == 200, !header.conditionalHeaders.isEmpty else { return }
         let record = CacheEntry(contentType: "", etag: "", fetchedAt: header.fetchedAt, freshness: header.freshness,
                                 source: header.source, path: header.path, variesOnAccept: false,
                                 downstreamCacheControl: header.downstreamCacheControl,
@@ -352,7 +357,8 @@ final class EdgeService: Sendable {
         return try await fetchPool.run { [origin, clock, purges] () throws(EdgeError) in
             let stamp = purges.tick()
             let sent = clock()
-            let response = try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes, conditional: conditional)
+            let response = try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes, conditional: conditional,
+                                            passRedirects: r.passes && r.source.passRedirects)
             return OriginContact(response: response, requestTime: sent, responseTime: clock(), stamp: stamp)
         }
     }
@@ -386,18 +392,24 @@ final class EdgeService: Sendable {
                 originTime = ContinuousClock.now - start
                 metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
                 contact = answer
-                action = machine.originAnswered(notModified: answer.response.status == 304)
+                action = machine.originAnswered(status: answer.response.status, passes: r.passes,
+                                                staleOnError: stale?.header.freshness.canServeStaleOnError(at: clock()) ?? false)
             case .freshen:
                 let notModified = contact!, stale = stale!
                 decision = policy(for: r.source).freshen(
                     stored: stale.header.originHeaderLines, notModified: notModified.response.headers,
-                    requestTime: notModified.requestTime, responseTime: notModified.responseTime)
+                    status: stale.header.status, requestTime: notModified.requestTime, responseTime: notModified.responseTime)
                 if let decision {
                     metrics.countRevalidation(result: "not-modified")
+                    let rules = r.source.responseHeaderRules(passAll: r.passes)
                     let header = stale.header.refreshed(
                         fetchedAt: HybridClock.seconds(notModified.stamp), freshness: decision.freshness,
-                        originHeaders: decision.cacheHeaderLines, downstreamCacheControl: decision.downstreamCacheControl,
-                        surrogateKeys: decision.surrogateKeys)
+                        originHeaders: decision.cacheHeaderLines,
+                        downstreamCacheControl: r.passes ? decision.originCacheControl ?? decision.downstreamCacheControl
+                            : decision.downstreamCacheControl,
+                        surrogateKeys: decision.surrogateKeys,
+                        responseHeaders: rules.refresh(stale.header.responseHeaders, with: notModified.response.headers,
+                                                       withheld: decision.withheldFields))
                     made = (HotCache.Item(header: header, body: stale.body), header,
                             String(format: "origin;dur=%.1f;desc=revalidated", originTime.inSeconds * 1000))
                     revalidated = true
@@ -405,6 +417,18 @@ final class EdgeService: Sendable {
                     metrics.countRevalidation(result: "mismatch")
                 }
                 action = machine.freshened(sameRepresentation: decision != nil, storable: decision?.storable ?? false)
+            case .fail(let status):
+                throw EdgeError.badGateway(detail: "origin answered \(status)")
+            case .pass, .missing:
+                if machine.canRevalidate && !countedModified {
+                    metrics.countRevalidation(result: "modified")
+                    countedModified = true
+                }
+                let t = action == .pass ? passOn(r, contact!, originTime: originTime) : missing(r, contact!, originTime: originTime)
+                decision = t.decision
+                made = (t.item, t.item.header, t.timing)
+                action = machine.transformed(purged: purges.covers(t.item.header), storable: t.decision.storable,
+                                             complete: true)
             case .transform:
                 if machine.canRevalidate && !countedModified {
                     metrics.countRevalidation(result: "modified")
@@ -442,7 +466,7 @@ final class EdgeService: Sendable {
                 }
                 let uncacheable = switch reason {
                 case .incomplete: "no-store"
-                case .originForbids: decision?.downstreamCacheControl ?? "private, no-cache"
+                case .originForbids: made?.entry.downstreamCacheControl ?? "private, no-cache"
                 }
                 return FillResult(item: made!.item, serverTiming: made!.timing, uncacheable: uncacheable, stored: false,
                                   revalidated: revalidated)
@@ -464,9 +488,11 @@ final class EdgeService: Sendable {
         var resources = TransformResources()
         var markMissing = false
         if let markPath = try r.spec.watermark.path(on: r.source), let reference = r.spec.watermark.reference {
-            do {
+            do throws(EdgeError) {
                 let mark = try await fetchPool.run { [origin] () throws(EdgeError) in
-                    try origin.fetch(source: r.source, path: markPath, maxBytes: maxBytes)
+                    let mark = try origin.fetch(source: r.source, path: markPath, maxBytes: maxBytes)
+                    guard mark.status == 200 else { throw EdgeError.badGateway(detail: "watermark origin answered \(mark.status)") }
+                    return mark
                 }
                 resources.images[reference.description] = mark.body
             } catch {
@@ -485,47 +511,96 @@ final class EdgeService: Sendable {
         let originType = Self.mediaType(fetched.header("content-type"))
         // Timed inside the pool: Server-Timing shows the work and the wait for a transform slot apart.
         let queuedAt = ContinuousClock.now
+        /// What the pool made: the body, its type, and whether it is the origin's representation (an original or
+        /// a passed-through file: its headers go on) and its very bytes.
+        typealias Made = (body: [UInt8], contentType: String, original: Bool, sameBytes: Bool)
         let (image, transformTime) = try await transformPool.run {
-            [imaging, resources] () throws(EdgeError) -> ((body: [UInt8], contentType: String), Duration) in
+            [imaging, resources] () throws(EdgeError) -> (Made, Duration) in
             let start = ContinuousClock.now
             // No parameter changes anything: the original, its metadata removed losslessly (kept with keepMetadata).
             // Formats that cannot be cleaned without decoding (TIFF, HEIF…) go through the pipeline instead.
             if identity {
                 if keepMetadata {
                     let type = LosslessMetadata.container(fetched.body)?.contentType ?? originType
-                    return ((fetched.body, type), ContinuousClock.now - start)
+                    return ((fetched.body, type, true, true), ContinuousClock.now - start)
                 }
                 if let clean = LosslessMetadata.strip(fetched.body) {
-                    return ((clean.body, clean.container.contentType), ContinuousClock.now - start)
+                    return ((clean.body, clean.container.contentType, true, clean.body == fetched.body), ContinuousClock.now - start)
                 }
             }
             do throws(EdgeError) {
                 let image = try imaging.process(source: fetched.body, spec: r.spec, format: r.format, limits: limits, resources: resources)
-                return ((image.body, image.format.contentType), ContinuousClock.now - start)
+                return ((image.body, image.format.contentType, identity, false), ContinuousClock.now - start)
             } catch {
                 // Not an image this node reads (PDF, JSON, video…): served as the origin sent it, as imgix does.
                 guard error.status == 415 else { throw error }
-                return ((fetched.body, originType), ContinuousClock.now - start)
+                return ((fetched.body, originType, true, true), ContinuousClock.now - start)
             }
         }
         let queueTime = max(.zero, ContinuousClock.now - queuedAt - transformTime)
         metrics.transformDuration.recordNanoseconds(Int64(transformTime.inSeconds * 1e9))
 
-        let digest = SHA256.hash(data: image.body)
-        let etag = "\"" + Hex.encode(Array(digest).prefix(16)) + "\""
-        let entry = CacheEntry(contentType: image.contentType, etag: etag, fetchedAt: HybridClock.seconds(contact.stamp),
-                               freshness: decision.freshness, source: r.source.name, path: r.path.description,
-                               variesOnAccept: r.variesOnAccept, clientHints: r.clientHints,
-                               downstreamCacheControl: decision.downstreamCacheControl,
-                               surrogateKeys: decision.surrogateKeys,
-                               originHeaders: decision.cacheHeaderLines,
-                               body: image.body)
+        let entry = Self.entry(r, contact, decision: decision, status: 200, body: image.body, contentType: image.contentType,
+                               original: image.original, sameBytes: image.sameBytes)
         let timing = String(format: "origin;dur=%.1f, queue;dur=%.1f, transform;dur=%.1f", originTime.inSeconds * 1000,
                             queueTime.inSeconds * 1000, transformTime.inSeconds * 1000)
         return (HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body)), decision, !markMissing, timing)
     }
 
-    /// The answer for an entry: 304 for a matching If-None-Match, 206 / 416 for a Range, else 200.
+    /// The origin's answer to a request for an original, passed on as it came: its status, body and end-to-end
+    /// headers (a redirect with its Location), cached as its status and headers allow.
+    private func passOn(_ r: Resolved, _ contact: OriginContact, originTime: Duration)
+        -> (item: HotCache.Item, decision: CacheDecision, timing: String) {
+        let fetched = contact.response
+        let decision = policy(for: r.source).decide(status: fetched.status, headers: fetched.headers,
+                                                    requestTime: contact.requestTime, responseTime: contact.responseTime)
+        let type = fetched.header("content-type").map { Self.mediaType($0) } ?? ""
+        let entry = Self.entry(r, contact, decision: decision, status: fetched.status, body: fetched.body, contentType: type,
+                               original: true, sameBytes: true)
+        return (HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body)), decision,
+                String(format: "origin;dur=%.1f", originTime.inSeconds * 1000))
+    }
+
+    /// A transform's answer when its original is missing (the origin said 404 or 410): that status with the
+    /// node's own error body, cached for the origin's freshness or `cache.negativeTTL`, so that a flood of requests
+    /// for a missing image costs one origin fetch per lifetime.
+    private func missing(_ r: Resolved, _ contact: OriginContact, originTime: Duration)
+        -> (item: HotCache.Item, decision: CacheDecision, timing: String) {
+        let fetched = contact.response
+        let decision = policy(for: r.source).decide(status: fetched.status, headers: fetched.headers,
+                                                    requestTime: contact.requestTime, responseTime: contact.responseTime)
+        let error = fetched.status == 410 ? EdgeError.gone : EdgeError.notFound()
+        let entry = Self.entry(r, contact, decision: decision, status: fetched.status, body: Array(error.jsonBody.utf8),
+                               contentType: "application/json", original: false, sameBytes: false)
+        return (HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body)), decision,
+                String(format: "origin;dur=%.1f", originTime.inSeconds * 1000))
+    }
+
+    /// An entry made from an origin contact. `original`: the body is the origin's representation (an original or
+    /// a passed-through file), which keeps the origin's end-to-end headers, its Cache-Control as sent and its
+    /// entity tag (weak when the bytes are not the origin's: metadata was removed); a variant keeps the fields the
+    /// source lists in `passResponseHeaders` and an entity tag of its own bytes.
+    private static func entry(_ r: Resolved, _ contact: OriginContact, decision: CacheDecision, status: Int, body: [UInt8],
+                              contentType: String, original: Bool, sameBytes: Bool) -> CacheEntry {
+        let rules = r.source.responseHeaderRules(passAll: original)
+        var etag = "\"" + Hex.encode(Array(SHA256.hash(data: body)).prefix(16)) + "\""
+        if original, let tag = decision.etag {
+            etag = sameBytes || tag.hasPrefix("W/") ? tag : "W/" + tag
+        }
+        return CacheEntry(contentType: contentType, etag: etag, fetchedAt: HybridClock.seconds(contact.stamp),
+                          freshness: decision.freshness, source: r.source.name, path: r.path.description,
+                          variesOnAccept: r.variesOnAccept, clientHints: r.clientHints,
+                          downstreamCacheControl: original ? decision.originCacheControl ?? decision.downstreamCacheControl
+                              : decision.downstreamCacheControl,
+                          surrogateKeys: decision.surrogateKeys, originHeaders: decision.cacheHeaderLines, status: status,
+                          responseHeaders: rules.select(contact.response.headers, withheld: decision.withheldFields,
+                                                        sameBytes: sameBytes),
+                          body: body)
+    }
+
+    /// The answer for an entry: for a 200, 304 when If-None-Match matches (or, without it, If-Modified-Since is
+    /// no earlier than the entry's Last-Modified), 206 / 416 for a Range, else 200; any other status as stored,
+    /// its conditions ignored (RFC 9110 §13.2.1).
     func entryResponse(_ item: HotCache.Item, cache: String, now: Double, _ r: Resolved,
                        _ c: Preconditions, timing: String?) -> EdgeAnswer {
         let h = item.header
@@ -538,7 +613,14 @@ final class EdgeService: Sendable {
         if let timing { fields.append(HTTPField(name: .serverTiming, value: timing)) }
         // The entry's own fields (etag, vary…) were made when it was read or filled.
         fields.append(contentsOf: item.describing)
-        if let inm = c.ifNoneMatch, Self.matches(ifNoneMatch: inm, etag: h.etag) {
+        guard h.status == 200 else {
+            if !h.contentType.isEmpty { fields.append(HTTPField(name: .contentType, value: h.contentType)) }
+            return EdgeAnswer(status: HTTPResponse.Status(code: h.status), fields: fields,
+                              body: item.file.map { .file($0) } ?? .buffer(item.buffer ?? ByteBuffer()))
+        }
+        if let inm = c.ifNoneMatch {
+            if Self.matches(ifNoneMatch: inm, etag: h.etag) { return EdgeAnswer(status: .notModified, fields: fields) }
+        } else if let ims = c.ifModifiedSince, Self.notModified(since: ims, lastModified: h.originLastModified, now: now) {
             return EdgeAnswer(status: .notModified, fields: fields)
         }
         if let range = c.range {
@@ -582,6 +664,14 @@ final class EdgeService: Sendable {
         return v
     }
 
+    /// RFC 9110 §13.1.3 If-Modified-Since: true when the entry's Last-Modified is no later than the date (an
+    /// invalid date, one in the future, or an entry without Last-Modified: false, the whole answer is sent).
+    static func notModified(since ims: Substring, lastModified: String?, now: Double) -> Bool {
+        guard let lastModified, let since = HTTPDate.parse(ims, now: now), since <= now,
+              let modified = HTTPDate.parse(lastModified, now: now) else { return false }
+        return modified <= since
+    }
+
     /// RFC 9110 If-None-Match: weak comparison, `*`, comma-separated lists.
     static func matches(ifNoneMatch: Substring, etag: String) -> Bool {
         let bare = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag
@@ -609,6 +699,8 @@ final class EdgeService: Sendable {
     static func errorResponse(_ e: EdgeError) -> EdgeAnswer {
         var fields: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
         if e.status == 503 { fields[.retryAfter] = "1" }
+        // RFC 9110 §15.5.6: a 405 names the methods the resource has.
+        if e.status == 405 { fields[.allow] = "GET, HEAD" }
         return EdgeAnswer(status: HTTPResponse.Status(code: e.status), fields: fields, body: .buffer(ByteBuffer(string: e.jsonBody)))
     }
 }

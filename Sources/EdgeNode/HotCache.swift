@@ -135,11 +135,22 @@ final class HotCache: Sendable {
                 fields.append(HTTPField(name: .vary, value: header.variesOnAccept ? "Accept, " + header.clientHints : header.clientHints))
                 fields.append(HTTPField(name: .acceptCH, value: header.clientHints))
             }
+            // The origin response's Date and Last-Modified (refreshed with it by a revalidation), so that clients
+            // and caches downstream can age the answer and revalidate it with If-Modified-Since.
+            if let date = header.originDate { fields.append(HTTPField(name: .date, value: date)) }
+            if let lm = header.originLastModified { fields.append(HTTPField(name: .lastModified, value: lm)) }
             // Passed-through files that are not raster images (HTML, PDF, SVG with scripts…) must not run as pages
-            // of this host: no sniffing, no scripts, no plugins, a unique origin.
-            if !header.contentType.hasPrefix("image/") || header.contentType.hasPrefix("image/svg") {
+            // of this host: no sniffing, no scripts, no plugins, a unique origin. The origin's own fields of those
+            // names give way.
+            let guarded = !header.contentType.hasPrefix("image/") || header.contentType.hasPrefix("image/svg")
+            if guarded {
                 fields.append(HTTPField(name: .xContentTypeOptions, value: "nosniff"))
                 fields.append(HTTPField(name: .contentSecurityPolicy, value: "default-src 'none'; sandbox"))
+            }
+            for line in header.responseHeaders {
+                guard let name = HTTPField.Name(line.name),
+                      !(guarded && (name == .xContentTypeOptions || name == .contentSecurityPolicy)) else { continue }
+                fields.append(HTTPField(name: name, value: line.value))
             }
             describing = fields
         }

@@ -58,7 +58,7 @@ struct ConfigReader {
         "http": ["host", "port", "enabled", "redirectToHTTPS", "sendTimeout", "headerTimeout", "maxConnections"],
         "https": ["host", "port", "certificates", "hsts", "reloadInterval", "handshakeTimeout", "maxConcurrentStreams"],
         "admin": ["host", "port", "keys"],
-        "cache": ["path", "maxBytes", "memoryBytes", "defaultTTL", "sweepInterval"],
+        "cache": ["path", "maxBytes", "memoryBytes", "defaultTTL", "negativeTTL", "sweepInterval"],
         "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
                    "maxConcurrentFetches", "maxQueuedFetches", "maxConnections", "fillTimeout"],
         "origin": ["connectTimeout", "timeout"],
@@ -70,7 +70,8 @@ struct ConfigReader {
     static let sourceKeys: Set<String> = ["name", "customer", "kind", "hosts", "root", "baseURL", "enabled", "ttl",
                                           "staleWhileRevalidate", "staleIfError",
                                           "secureToken", "requireSignature", "defaultParams", "keepMetadata", "allowIPTC", "exposeLocation",
-                                          "allowPrivateNetwork", "allowedHosts"]
+                                          "allowPrivateNetwork", "allowedHosts", "passRedirects", "passResponseHeaders",
+                                          "stripResponseHeaders"]
 
     mutating func problem(_ key: String, _ message: String) { problems.append(ConfigProblem(key: key, message: message)) }
 
@@ -144,6 +145,7 @@ struct ConfigReader {
         if let v = value("cache", "memoryBytes") { config.cacheMemoryBytes = size(v, "cache.memoryBytes", min: 0) ?? config.cacheMemoryBytes }
         if let v = value("cache", "sweepInterval") { config.sweepInterval = duration(v, "cache.sweepInterval").map { max(0.05, $0) } ?? config.sweepInterval }
         if let v = value("cache", "defaultTTL") { config.defaultTTL = duration(v, "cache.defaultTTL") ?? config.defaultTTL }
+        if let v = value("cache", "negativeTTL") { config.negativeTTL = duration(v, "cache.negativeTTL") ?? config.negativeTTL }
         if let v = value("limits", "maxSourceBytes") { config.maxSourceBytes = size(v, "limits.maxSourceBytes", min: 1) ?? config.maxSourceBytes }
         if let v = value("limits", "maxSourcePixels") { config.maxSourcePixels = integer(v, "limits.maxSourcePixels", 1...(1 << 40)) ?? config.maxSourcePixels }
         if let v = value("limits", "maxConcurrentTransforms") { config.maxConcurrentTransforms = integer(v, "limits.maxConcurrentTransforms", 1...256) ?? config.maxConcurrentTransforms }
@@ -365,7 +367,35 @@ struct ConfigReader {
         config.exposeLocation = map["exposeLocation"].flatMap { bool($0, "\(at).exposeLocation") } ?? false
         config.networkPolicy = networkPolicy
         config.allowedHosts = allowedHosts
+        config.passRedirects = map["passRedirects"].flatMap { bool($0, "\(at).passRedirects") } ?? false
+        if config.passRedirects, kind == .folder { problem("\(at).passRedirects", "only for web and proxy sources") }
+        config.passResponseHeaders = headerNames(map["passResponseHeaders"], "\(at).passResponseHeaders")
+        config.stripResponseHeaders = headerNames(map["stripResponseHeaders"], "\(at).stripResponseHeaders")
         return config
+    }
+
+    /// A list of response field names (`passResponseHeaders`, `stripResponseHeaders`), lower-cased; the fields
+    /// this node writes itself, and hop-by-hop ones, cannot be passed.
+    mutating func headerNames(_ value: Any?, _ at: String) -> [String] {
+        guard let value, !(value is NSNull) else { return [] }
+        guard let list = value as? [Any] else {
+            problem(at, "must be a list of header names, such as [Link, Content-Language]")
+            return []
+        }
+        var names: [String] = []
+        for (i, item) in list.enumerated() {
+            guard let name = item as? String, !name.isEmpty, name.utf8.allSatisfy(isTchar) else {
+                problem("\(at)[\(i)]", "must be a header name")
+                continue
+            }
+            let lower = name.lowercased()
+            if at.hasSuffix(".passResponseHeaders"), ResponseHeaderRules.neverPassed.contains(lower) {
+                problem("\(at)[\(i)]", "\(name) is written by the node or is hop-by-hop; it cannot be passed")
+                continue
+            }
+            if !names.contains(lower) { names.append(lower) }
+        }
+        return names
     }
 
     /// Shortest `secureToken` accepted: the token is the only secret in an MD5 signature, so a short one can be

@@ -29,6 +29,9 @@ public struct NodeConfig: Sendable {
     public var cacheMemoryBytes = 64 << 20
     /// `cache.defaultTTL`: freshness (seconds) when the origin states none.
     public var defaultTTL: Double = 86_400
+    /// `cache.negativeTTL`: freshness (seconds) of a 404, 410 or other heuristically cacheable error the origin
+    /// states none for; 0 stores errors only with explicit freshness.
+    public var negativeTTL: Double = 60
     /// `limits.maxSourceBytes`: largest origin object fetched.
     public var maxSourceBytes = 64 << 20
     /// `limits.maxSourcePixels`: largest decoded source.

@@ -42,8 +42,12 @@ public final class CurlOriginFetcher: @unchecked Sendable {
     /// to addresses `addresses` allows (403 "origin address not allowed", with nothing sent). The size cap and
     /// `totalTimeout` span the whole chain. `conditional` request header lines (`If-None-Match`,
     /// `If-Modified-Since`) go with every request and make it a revalidation: a 304 is returned with no body.
+    /// With `passRedirects` a redirect is returned as it came (its Location as sent) instead of followed. Every
+    /// other final status is returned with its body and headers; an unconditional 304, or a status that is not
+    /// one, is 502.
     public func get(url: String, maxBytes: Int, conditional: [(name: String, value: String)] = [],
-                    addresses: NetworkAddressPolicy, hosts: OriginHosts) throws(EdgeError) -> OriginResponse {
+                    passRedirects: Bool = false, addresses: NetworkAddressPolicy,
+                    hosts: OriginHosts) throws(EdgeError) -> OriginResponse {
         guard let handle = takeHandle(addresses) else { throw .internalError(detail: "curl_easy_init failed") }
         var reusable = true
         defer { giveBack(handle, addresses, reusable: reusable) }
@@ -124,7 +128,7 @@ public final class CurlOriginFetcher: @unchecked Sendable {
                 reusable = false
                 throw .badGateway(detail: "curl: " + String(cString: curl_easy_strerror(rc)))
             }
-            if Self.redirectStatuses.contains(status) {
+            if Self.redirectStatuses.contains(status) && !passRedirects {
                 guard redirects < Self.maxRedirects else {
                     throw .badGateway("too many redirects", detail: "more than \(Self.maxRedirects) redirects")
                 }
@@ -138,12 +142,11 @@ public final class CurlOriginFetcher: @unchecked Sendable {
                 continue
             }
             switch status {
-            case 200:
-                return OriginResponse(body: transfer.body, headers: transfer.headers, startedAt: started, duration: duration)
             case 304 where !conditional.isEmpty:
                 return OriginResponse(status: 304, body: [], headers: transfer.headers, startedAt: started, duration: duration)
-            case 404, 410:
-                throw .notFound("not found", detail: "origin answered \(status)")
+            case 200...999 where status != 304:
+                return OriginResponse(status: status, body: transfer.body, headers: transfer.headers, startedAt: started,
+                                      duration: duration)
             default:
                 throw .badGateway(detail: "origin answered \(status)")
             }

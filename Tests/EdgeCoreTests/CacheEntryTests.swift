@@ -10,7 +10,7 @@ import Testing
     /// Should decode exactly what it encoded.
     @Test func roundTrip() {
         let raw = entry.encoded()
-        #expect(Array(raw.prefix(4)) == Array("IE04".utf8))
+        #expect(Array(raw.prefix(4)) == Array("IE05".utf8))
         #expect(CacheEntry.decode(raw) == entry)
         var withOrigin = entry
         withOrigin.originHeaders = [HeaderLine(name: "etag", value: "\"v1\""), HeaderLine(name: "cache-control", value: "max-age=60")]
@@ -24,6 +24,30 @@ import Testing
         other.body = []
         other.source = ""
         #expect(CacheEntry.decode(other.encoded()) == other)
+        // An origin's status and the header lines passed on with it.
+        var passed = withOrigin
+        passed.status = 410
+        passed.responseHeaders = [HeaderLine(name: "link", value: "</a>; rel=preload"), HeaderLine(name: "x-é", value: "ü")]
+        #expect(CacheEntry.decode(passed.encoded()) == passed)
+    }
+
+    /// Should still read values written before entries had a status and passed lines (`IE04`): 200s with none.
+    @Test func readsVersion04() throws {
+        var old = entry
+        old.originHeaders = [HeaderLine(name: "etag", value: "\"v1\"")]
+        var raw = old.encoded()
+        // The IE05 header ends with the status and a count of 0 lines: 8 bytes the IE04 form does not have.
+        let length = Int(raw[4]) | Int(raw[5]) << 8 | Int(raw[6]) << 16 | Int(raw[7]) << 24
+        raw.removeSubrange((8 + length - 8)..<(8 + length))
+        let shorter = UInt32(length - 8)
+        raw.replaceSubrange(0..<8, with: Array("IE04".utf8) + (0..<4).map { UInt8(truncatingIfNeeded: shorter >> (8 * $0)) })
+        let decoded = try #require(CacheEntry.decode(raw))
+        #expect(decoded == old)
+        #expect(decoded.status == 200 && decoded.responseHeaders.isEmpty)
+        // A status out of range is no entry.
+        var bad = old
+        bad.status = 1_000
+        #expect(CacheEntry.decode(bad.encoded()) == nil)
     }
 
     /// Should decode the header alone and point at the body.

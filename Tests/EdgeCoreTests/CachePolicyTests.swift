@@ -33,6 +33,21 @@ private func decide(_ headers: [(name: String, value: String)], policy: CachePol
         #expect(HTTPDate.parse("Saturday, 01-Jan-00 00:00:00 GMT", now: t0) == HTTPDate.parse("Sat, 01 Jan 2000 00:00:00 GMT", now: t0))
     }
 
+    /// Should read only the formats as RFC 9110 §5.6.7 spells them: names' case, digits' count and single spaces
+    /// (asctime's day padded with a space), surrounding spaces aside.
+    @Test func strictFormats() {
+        #expect(HTTPDate.parse("  Sun, 06 Nov 1994 08:49:37 GMT\t", now: t0) == 784_111_777)
+        #expect(HTTPDate.parse("Wed Nov 16 08:49:37 1994", now: t0) == 784_975_777)
+        for bad in ["sun, 06 nov 1994 08:49:37 GMT", "SUN, 06 NOV 1994 08:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
+                    "Sun,06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994  08:49:37 GMT", "Sun 06 Nov 1994 08:49:37 GMT",
+                    "Sun, 06 Nov 1994 08:49:37 gmt", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06-Nov-1994 08:49:37 GMT",
+                    "Sunday, 06-Nov-1994 08:49:37 GMT", "Sun, 06-Nov-94 08:49:37 GMT", "Sunday, 06 Nov 94 08:49:37 GMT",
+                    "Sun Nov 6 08:49:37 1994", "Sun Nov  6 08:49:37 1994 GMT", "Sun Nov 06 08:49:37 94",
+                    "Nov  6 08:49:37 1994", "06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT,"] {
+            #expect(HTTPDate.parse(bad, now: t0) == nil, "\(bad)")
+        }
+    }
+
     /// Should refuse what is not an HTTP-date, including the `0` that origins put in Expires.
     @Test func rejectsGarbage() {
         for bad in ["0", "", "-1", "now", "Sun, 31 Feb 2023 00:00:00 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
@@ -364,7 +379,13 @@ private func decide(_ headers: [(name: String, value: String)], policy: CachePol
 
     /// Should take `Expires: 0`, an invalid date and a past date as already expired, storable only with a validator.
     @Test func expiredExpires() {
-        for value in ["0", "-1", "yesterday", date(t0 - 60)] {
+        // Near misses of a future date are invalid too (RFC 9110 §5.6.7 formats only): no zone, lower case, a
+        // one-digit day in IMF-fixdate, a two-digit year there, an ISO date, a numeric zone.
+        let future = date(t0 + 3_600)
+        let nearMisses = [String(future.dropLast(4)), future.lowercased(), "Tue, 7 Nov 2023 22:13:20 GMT",
+                          "Tue, 14 Nov 23 22:13:20 GMT", "2023-11-14T23:13:20Z", future.replacingOccurrences(of: "GMT", with: "+0000"),
+                          "Tue,  14 Nov 2023 23:13:20 GMT"]
+        for value in ["0", "-1", "yesterday", date(t0 - 60)] + nearMisses {
             let bare = decide([("expires", value)])
             #expect(bare.lifetimeSource == .expires, "\(value)")
             #expect(bare.freshness.lifetime == 0)
@@ -449,7 +470,7 @@ private func decide(_ headers: [(name: String, value: String)], policy: CachePol
         let d = decide([("cache-control", "no-store, max-age=600")])
         #expect(d.notStoredReason == .noStore)
         #expect(d.downstreamCacheControl == "no-store")
-        #expect(d.cacheHeaders.isEmpty)
+        #expect(d.originCacheControl == "no-store, max-age=600")
     }
 
     /// Should not store unqualified private and pass it on as private.
@@ -488,13 +509,55 @@ private func decide(_ headers: [(name: String, value: String)], policy: CachePol
         #expect(d.downstreamCacheControl == nil)
     }
 
-    /// Should store only 200 responses.
-    @Test func statusOther() {
-        for status in [203, 204, 206, 301, 304, 404, 500] {
-            let d = decide([("cache-control", "max-age=60")], status: status)
-            #expect(d.notStoredReason == .status)
+    /// Should store any final status but 206 that states its freshness (RFC 9111 §3), 5xx included.
+    @Test(arguments: [200, 203, 204, 300, 301, 302, 303, 307, 308, 403, 404, 405, 410, 414, 500, 501, 503])
+    func explicitFreshnessAnyStatus(status: Int) {
+        let d = decide([("cache-control", "max-age=60")], status: status)
+        #expect(d.storable)
+        #expect(d.freshness.lifetime == 60)
+        for expires in [decide([("expires", date(t0 + 30))], status: status)] {
+            #expect(expires.storable && expires.lifetimeSource == .expires)
+        }
+    }
+
+    /// Should never store a partial response or one that is not final.
+    @Test(arguments: [100, 199, 206])
+    func neverStored(status: Int) {
+        let d = decide([("cache-control", "max-age=60")], status: status)
+        #expect(d.notStoredReason == .status)
+        #expect(d.downstreamCacheControl == "no-store")
+    }
+
+    /// Should give heuristically cacheable statuses without freshness the default lifetime (2xx, 3xx) or the
+    /// negative one (4xx), never store 5xx or the other statuses without it, and not let the source's ttl
+    /// lengthen an error's life.
+    @Test func withoutFreshness() {
+        let policy = CachePolicy(defaultTTL: 3_600, negativeTTL: 60, source: .init(ttl: 86_400))
+        for status in [200, 203, 204, 300, 301, 308] {
+            let d = decide([], policy: policy, status: status)
+            #expect(d.storable && d.lifetimeSource == .sourceTTL && d.freshness.lifetime == 86_400, "\(status)")
+            #expect(decide([], status: status).lifetimeSource == .defaultTTL, "\(status)")
+        }
+        for status in [404, 405, 410, 414] {
+            let d = decide([], policy: policy, status: status)
+            #expect(d.storable && d.lifetimeSource == .negativeTTL && d.freshness.lifetime == 60, "\(status)")
+            // Not from Last-Modified either.
+            let lm = decide([("last-modified", date(t0 - 86_400))], policy: policy, status: status)
+            #expect(lm.lifetimeSource == .negativeTTL, "\(status)")
+        }
+        for status in [302, 303, 307, 401, 403, 409, 500, 501, 502, 503, 504] {
+            let d = decide([], policy: policy, status: status)
+            #expect(d.notStoredReason == .status, "\(status)")
             #expect(d.downstreamCacheControl == "no-store")
         }
+        // `public` makes a status below 500 heuristically cacheable; never a 5xx.
+        #expect(decide([("cache-control", "public")], policy: policy, status: 403).lifetimeSource == .negativeTTL)
+        #expect(decide([("cache-control", "public")], policy: policy, status: 302).lifetimeSource == .sourceTTL)
+        #expect(decide([("cache-control", "public")], policy: policy, status: 500).notStoredReason == .status)
+        // negativeTTL 0: errors are stored only with explicit freshness.
+        let none = CachePolicy(defaultTTL: 3_600, negativeTTL: 0)
+        #expect(decide([], policy: none, status: 404).notStoredReason == .noFreshness)
+        #expect(decide([("cache-control", "max-age=5")], policy: none, status: 404).freshness.lifetime == 5)
     }
 
     /// Should replace the origin's lifetime with the source's ttl.
@@ -737,6 +800,11 @@ private func decide(_ headers: [(name: String, value: String)], policy: CachePol
     @Test func ageEdgeCases() {
         #expect(decide([("cache-control", "max-age=60"), ("age", "abc")], requestTime: t0).freshness.initialAge == 0)
         #expect(decide([("cache-control", "max-age=60"), ("age", "-5")], requestTime: t0).freshness.initialAge == 0)
+        #expect(decide([("cache-control", "max-age=60"), ("age", "1.5")], requestTime: t0).freshness.initialAge == 0)
+        #expect(decide([("cache-control", "max-age=60"), ("age", "+5")], requestTime: t0).freshness.initialAge == 0)
+        // A list: its first member (RFC 9111 §5.1), whether on one line or several.
+        #expect(decide([("cache-control", "max-age=60"), ("age", "7, 30")], requestTime: t0).freshness.initialAge == 7)
+        #expect(decide([("cache-control", "max-age=60"), ("age", " 8 "), ("age", "40")], requestTime: t0).freshness.initialAge == 8)
         let huge = decide([("cache-control", "max-age=60"), ("age", "99999999999999")], requestTime: t0)
         #expect(huge.freshness.initialAge == 2_147_483_648)
         #expect(!huge.freshness.isFresh(at: t0))

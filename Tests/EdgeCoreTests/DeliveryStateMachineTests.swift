@@ -131,7 +131,7 @@ import Testing
     func fetchTransformStore(result: Fill.StoreResult, end: Action) {
         var m = Fill.StateMachine(canRevalidate: false)
         #expect(m.start(landed: false) == .fetch(conditional: false))
-        #expect(m.originAnswered(notModified: false) == .transform)
+        #expect(m.originAnswered(status: 200, passes: false, staleOnError: false) == .transform)
         #expect(m.transformed(purged: false, storable: true, complete: true) == .store)
         #expect(m.stored(result) == end)
     }
@@ -140,11 +140,11 @@ import Testing
     @Test func bypasses() {
         var m = Fill.StateMachine(canRevalidate: false)
         _ = m.start(landed: false)
-        _ = m.originAnswered(notModified: false)
+        _ = m.originAnswered(status: 200, passes: false, staleOnError: false)
         #expect(m.transformed(purged: false, storable: false, complete: true) == .bypass(.originForbids, dropStored: false))
         m = Fill.StateMachine(canRevalidate: false)
         _ = m.start(landed: false)
-        _ = m.originAnswered(notModified: false)
+        _ = m.originAnswered(status: 200, passes: false, staleOnError: false)
         #expect(m.transformed(purged: false, storable: true, complete: false) == .bypass(.incomplete, dropStored: false))
     }
 
@@ -152,15 +152,15 @@ import Testing
     @Test func retryAfterPurge() {
         var m = Fill.StateMachine(canRevalidate: true)
         #expect(m.start(landed: false) == .fetch(conditional: true))
-        #expect(m.originAnswered(notModified: false) == .transform)
+        #expect(m.originAnswered(status: 200, passes: false, staleOnError: false) == .transform)
         #expect(m.transformed(purged: true, storable: true, complete: true) == .fetch(conditional: false))
-        #expect(m.originAnswered(notModified: false) == .transform)
+        #expect(m.originAnswered(status: 200, passes: false, staleOnError: false) == .transform)
         #expect(m.transformed(purged: true, storable: true, complete: true) == .bypass(.incomplete, dropStored: false))
         var again = Fill.StateMachine(canRevalidate: false)
         _ = again.start(landed: false)
-        _ = again.originAnswered(notModified: false)
+        _ = again.originAnswered(status: 200, passes: false, staleOnError: false)
         #expect(again.transformed(purged: true, storable: true, complete: true) == .fetch(conditional: false))
-        _ = again.originAnswered(notModified: false)
+        _ = again.originAnswered(status: 200, passes: false, staleOnError: false)
         #expect(again.transformed(purged: false, storable: true, complete: true) == .store)
     }
 
@@ -169,28 +169,28 @@ import Testing
     @Test func revalidation() {
         var m = Fill.StateMachine(canRevalidate: true)
         #expect(m.start(landed: false) == .fetch(conditional: true))
-        #expect(m.originAnswered(notModified: true) == .freshen)
+        #expect(m.originAnswered(status: 304, passes: false, staleOnError: false) == .freshen)
         #expect(m.freshened(sameRepresentation: true, storable: true) == .store)
         #expect(m.stored(.written(live: true)) == .finish(stored: true))
 
         m = Fill.StateMachine(canRevalidate: true)
         _ = m.start(landed: false)
-        _ = m.originAnswered(notModified: true)
+        _ = m.originAnswered(status: 304, passes: false, staleOnError: false)
         #expect(m.freshened(sameRepresentation: true, storable: false) == .bypass(.originForbids, dropStored: true))
 
         m = Fill.StateMachine(canRevalidate: true)
         _ = m.start(landed: false)
-        _ = m.originAnswered(notModified: true)
+        _ = m.originAnswered(status: 304, passes: false, staleOnError: false)
         #expect(m.freshened(sameRepresentation: false, storable: true) == .fetch(conditional: false))
-        // A 304 to the unconditional fetch is no revalidation: what came is what there is.
-        #expect(m.originAnswered(notModified: true) == .transform)
+        // A 304 to an unconditional fetch is no revalidation, and nothing a transform can use.
+        #expect(m.originAnswered(status: 304, passes: false, staleOnError: false) == .fail(originStatus: 304))
     }
 
     /// Should take a full answer to a conditional fetch as a new original.
     @Test func conditionalFetchAnsweredInFull() {
         var m = Fill.StateMachine(canRevalidate: true)
         _ = m.start(landed: false)
-        #expect(m.originAnswered(notModified: false) == .transform)
+        #expect(m.originAnswered(status: 200, passes: false, staleOnError: false) == .transform)
     }
 
     /// Should, whatever the origin, the purges and the store do, end within a bounded number of steps, fetch at most
@@ -198,13 +198,14 @@ import Testing
     @Test func everyRunEnds() {
         let bools = [false, true]
         var runs = 0
-        for landed in bools { for canRevalidate in bools { for notModified in bools { for same in bools {
+        for landed in bools { for canRevalidate in bools { for status in [200, 304, 404, 503] { for same in bools {
         for storable in bools { for purgedFirst in bools { for purgedSecond in bools { for complete in bools {
         for result in [Fill.StoreResult.written(live: true), .written(live: false), .notWritten] {
+        for passes in bools { for staleOnError in bools {
             runs += 1
             var m = Fill.StateMachine(canRevalidate: canRevalidate)
             var action = m.start(landed: landed)
-            var fetches = 0, stores = 0, transforms = 0, steps = 0, lastStore: Fill.StoreResult?
+            var fetches = 0, stores = 0, transforms = 0, steps = 0, lastStore: Fill.StoreResult?, failed = false
             loop: while true {
                 steps += 1
                 #expect(steps < 12)
@@ -214,10 +215,18 @@ import Testing
                     break loop
                 case .fetch:
                     fetches += 1
-                    action = m.originAnswered(notModified: notModified)
+                    action = m.originAnswered(status: status, passes: passes, staleOnError: staleOnError)
                 case .freshen:
                     action = m.freshened(sameRepresentation: same, storable: storable)
-                case .transform:
+                case .fail(let originStatus):
+                    // Only a failing origin fails a fill; an original's 5xx is passed unless a stale copy can answer.
+                    #expect(originStatus == status && (status >= 500 || !passes))
+                    #expect(!passes || staleOnError)
+                    failed = true
+                    break loop
+                case .transform, .pass, .missing:
+                    if action == .pass { #expect(passes && status != 200) }
+                    if action == .missing { #expect(!passes && status == 404) }
                     transforms += 1
                     action = m.transformed(purged: transforms == 1 ? purgedFirst : purgedSecond, storable: storable,
                                            complete: complete)
@@ -236,7 +245,8 @@ import Testing
             }
             #expect(fetches <= 3 && stores <= 1)
             if !landed { #expect(fetches >= 1) }
-        }}}}}}}}}
-        #expect(runs == 768)
+            if failed { #expect(stores == 0) }
+        }}}}}}}}}}}
+        #expect(runs == 6_144)
     }
 }

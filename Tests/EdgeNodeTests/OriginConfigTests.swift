@@ -88,4 +88,33 @@ import Testing
         #expect(p["sources[2].baseURL"] != nil && p["sources[2].root"] != nil)
         #expect(p["sources[3].kind"] == "must be folder, web or proxy (ftp)")
     }
+
+    /// Should read passRedirects, passResponseHeaders, stripResponseHeaders and cache.negativeTTL, and report what
+    /// cannot be: a node-written or hop-by-hop field to pass, a name that is not a token, redirects of a folder.
+    @Test func originAnswerKeys() throws {
+        let yaml = """
+        cache: {negativeTTL: 5m}
+        sources:
+          - {name: a, kind: web, baseURL: 'http://x', passRedirects: true, passResponseHeaders: [Link, X-Trace, link],
+             stripResponseHeaders: [X-Internal]}
+          - {name: b, kind: web, baseURL: 'http://x'}
+        """
+        let c = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+        #expect(c.negativeTTL == 300)
+        #expect(c.sources[0].passRedirects && !c.sources[1].passRedirects)
+        #expect(c.sources[0].passResponseHeaders == ["link", "x-trace"])
+        #expect(c.sources[0].stripResponseHeaders == ["x-internal"])
+        #expect(try NodeConfig.parse(yaml: "sources: []\n", baseDirectory: "/", environment: [:]).negativeTTL == 60)
+        let p = Self.problems("""
+        cache: {negativeTTL: soon}
+        sources:
+          - {name: a, kind: web, baseURL: 'http://x', passResponseHeaders: [Set-Cookie, 'a b', Link], stripResponseHeaders: x}
+          - {name: f, kind: folder, root: /tmp, passRedirects: true}
+        """)
+        #expect(p["cache.negativeTTL"] != nil)
+        #expect(p["sources[0].passResponseHeaders[0]"]?.contains("cannot be passed") == true)
+        #expect(p["sources[0].passResponseHeaders[1]"] != nil && p["sources[0].passResponseHeaders[2]"] == nil)
+        #expect(p["sources[0].stripResponseHeaders"] != nil)
+        #expect(p["sources[1].passRedirects"] != nil)
+    }
 }

@@ -2,7 +2,8 @@
 public struct CacheDecision: Sendable, Equatable {
     /// Why a response is not stored.
     public enum NotStoredReason: String, Sendable, Equatable {
-        /// Not a 200: this cache stores only complete 200 responses.
+        /// A status this cache does not store: 206 or not final, one that is not heuristically cacheable without
+        /// explicit freshness, or a 5xx without explicit freshness.
         case status
         /// A caching header over its length cap: a policy that cannot be read whole is not trusted.
         case oversizedHeader
@@ -45,6 +46,8 @@ public struct CacheDecision: Sendable, Equatable {
         case heuristic
         /// `cache.defaultTTL`.
         case defaultTTL
+        /// `cache.negativeTTL`: a heuristically cacheable error (404, 410…) without explicit freshness.
+        case negativeTTL
         /// No freshness at all (only with `defaultTTL` 0).
         case none
     }
@@ -79,8 +82,11 @@ public struct CacheDecision: Sendable, Equatable {
     /// the origin's Cache-Control as sent (RFC 9213: it is for the caches after this one). Stored under an unqualified
     /// `no-cache`: `no-cache`, so browsers revalidate with the node.
     public var downstreamCacheControl: String?
+    /// The origin's Cache-Control lines as sent, joined (nil when it sent none, or one too long or holding control
+    /// characters): what originals and passed-through files carry downstream (`downstreamCacheControl` otherwise).
+    public var originCacheControl: String? = nil
     /// The origin's caching header lines to keep with the entry (Date added when missing, Age left out), so a later
-    /// 304 can be merged into them (`CachePolicy.freshen`). Empty when the response is not stored.
+    /// 304 can be merged into them (`CachePolicy.freshen`); made whether or not the response is stored.
     public var cacheHeaders: [(name: String, value: String)]
 
     /// `If-None-Match` / `If-Modified-Since` for revalidating the copy (RFC 9111 §4.3.1); empty without validators.
@@ -105,7 +111,7 @@ public struct CacheDecision: Sendable, Equatable {
             && a.governingField == b.governingField && a.lifetimeSource == b.lifetimeSource && a.etag == b.etag
             && a.lastModified == b.lastModified && a.vary == b.vary && a.surrogateKeys == b.surrogateKeys
             && a.withheldFields == b.withheldFields && a.immutable == b.immutable
-            && a.downstreamCacheControl == b.downstreamCacheControl
+            && a.downstreamCacheControl == b.downstreamCacheControl && a.originCacheControl == b.originCacheControl
             && a.cacheHeaders.elementsEqual(b.cacheHeaders) { $0.name == $1.name && $0.value == $1.value }
     }
 }

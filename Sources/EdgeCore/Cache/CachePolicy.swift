@@ -6,6 +6,11 @@
 /// `max-age`, else `Cache-Control` — `no-cache`, `s-maxage`, `max-age`; `Expires` − `Date` (Cache-Control only);
 /// heuristic freshness from `Last-Modified`; `defaultTTL`. `defaultTTL` 0 means: store only what the origin marks
 /// cacheable explicitly (no heuristic, no default).
+///
+/// Any final status but 206 may be stored with explicit freshness (RFC 9111 §3); without it only the heuristically
+/// cacheable ones (§4.2.2, or any below 500 marked `public`): 2xx and 3xx take the source's `ttl`, the heuristic or
+/// `defaultTTL`; 4xx take `negativeTTL` (a missing image is asked for again after it, not for a day); 5xx are never
+/// stored without explicit freshness.
 public struct CachePolicy: Sendable, Equatable {
     /// Per-source settings that override or supplement the origin's headers.
     public struct SourceOverrides: Sendable, Equatable {
@@ -26,6 +31,9 @@ public struct CachePolicy: Sendable, Equatable {
 
     /// `cache.defaultTTL`, seconds: lifetime of responses that state none; 0 stores only explicitly fresh ones.
     public var defaultTTL: Double
+    /// `cache.negativeTTL`, seconds: lifetime of heuristically cacheable error responses (404, 410…) that state
+    /// none; 0 stores them only with explicit freshness.
+    public var negativeTTL: Double
     /// The source's overrides (`ttl`, stale windows).
     public var source: SourceOverrides
     /// Share of `Date` − `Last-Modified` used as heuristic lifetime (RFC 9111 §4.2.2 suggests 10 %).
@@ -45,6 +53,9 @@ public struct CachePolicy: Sendable, Equatable {
     public static let maxSurrogateKeys = 256
     /// Longest entity tag kept as a validator.
     public static let maxETagLength = 1_024
+    /// Statuses cacheable by default, with heuristic freshness (RFC 9110 §15.1).
+    public static let heuristicallyCacheable: Set<Int> = [200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]
+
     /// The header fields kept with an entry so a 304 can refresh it.
     public static let cacheHeaderNames: Set<String> = [
         "cache-control", "cdn-cache-control", "surrogate-control", "expires", "date", "last-modified", "etag", "vary",
@@ -52,9 +63,10 @@ public struct CachePolicy: Sendable, Equatable {
     ]
 
     /// A policy for one source; the heuristic defaults are RFC 9111's suggested 10 %, capped at one day.
-    public init(defaultTTL: Double, source: SourceOverrides = SourceOverrides(), heuristicFraction: Double = 0.1,
-                maxHeuristicLifetime: Double = 86_400) {
+    public init(defaultTTL: Double, negativeTTL: Double = 60, source: SourceOverrides = SourceOverrides(),
+                heuristicFraction: Double = 0.1, maxHeuristicLifetime: Double = 86_400) {
         self.defaultTTL = defaultTTL
+        self.negativeTTL = negativeTTL
         self.source = source
         self.heuristicFraction = heuristicFraction
         self.maxHeuristicLifetime = maxHeuristicLifetime
@@ -88,8 +100,14 @@ public struct CachePolicy: Sendable, Equatable {
         let lastModified = lastModifiedRaw.flatMap { HTTPDate.parse($0, now: responseTime) }
         let etag = h.first("etag").map(trimmed).flatMap { CachePolicy.isEntityTag($0) ? $0 : nil }
 
-        // Lifetime.
-        let ttl = source.ttl.map(CachePolicy.duration)
+        // What the status allows: any final status but 206 (this cache keeps no partial content) with explicit
+        // freshness; without it, only heuristically cacheable ones (or `public` ones below 500).
+        let final = status >= 200 && status != 206 && status <= 999
+        let heuristic = final && (CachePolicy.heuristicallyCacheable.contains(status) || (f.public && status < 500))
+        let error = status >= 400
+
+        // Lifetime. The source's ttl stands in for the origin's on what the status lets it: not on errors.
+        let ttl = heuristic && !error ? source.ttl.map(CachePolicy.duration) : nil
         let lifetime: Double
         let lifetimeSource: CacheDecision.LifetimeSource
         if let ttl {
@@ -104,6 +122,10 @@ public struct CachePolicy: Sendable, Equatable {
             // RFC 9111 §5.3: an invalid Expires, "0" above all, is a time in the past.
             let e = HTTPDate.parse(expires, now: responseTime).map { Swift.max(0, $0 - dateValue) } ?? 0
             (lifetime, lifetimeSource) = (Swift.min(e, Double(CacheControl.maxDeltaSeconds)), .expires)
+        } else if !heuristic || status >= 500 {
+            (lifetime, lifetimeSource) = (0, .none)
+        } else if error {
+            (lifetime, lifetimeSource) = negativeTTL > 0 ? (CachePolicy.duration(negativeTTL), .negativeTTL) : (0, .none)
         } else if defaultTTL > 0, let lastModified, lastModified <= dateValue {
             let guess = CachePolicy.duration(heuristicFraction * (dateValue - lastModified))
             (lifetime, lifetimeSource) = (Swift.min(guess, CachePolicy.duration(maxHeuristicLifetime)), .heuristic)
@@ -125,8 +147,10 @@ public struct CachePolicy: Sendable, Equatable {
         let swr = window(f.staleWhileRevalidate, source.staleWhileRevalidate)
         let sie = window(f.staleIfError, source.staleIfError)
 
-        // Age (RFC 9111 §4.2.3).
-        let ageValue = h.first("age").map(trimmed).flatMap { CacheControl.deltaSeconds(.token($0)) } ?? 0
+        // Age (RFC 9111 §4.2.3, §5.1): the first member of a list; a value that is not a non-negative integer is
+        // ignored.
+        let ageValue = h.first("age").map { trimmed($0.prefix { $0 != "," }) }
+            .flatMap { CacheControl.deltaSeconds(.token($0)) } ?? 0
         let apparentAge = Swift.max(0, responseTime - dateValue)
         let responseDelay = Swift.max(0, responseTime - requestTime)
         let initialAge = Swift.max(apparentAge, Double(ageValue) + responseDelay)
@@ -137,7 +161,8 @@ public struct CachePolicy: Sendable, Equatable {
         let keys = CachePolicy.surrogateKeys(h["surrogate-key"])
 
         var reason: CacheDecision.NotStoredReason?
-        if status != 200 {
+        let explicit = [.noCache, .sMaxAge, .maxAge, .expires].contains(lifetimeSource)
+        if !final || (!heuristic && !explicit) || (status >= 500 && !explicit) {
             reason = .status
         } else if f.oversized || (ccBinds && cc.oversized) {
             reason = .oversizedHeader
@@ -158,45 +183,46 @@ public struct CachePolicy: Sendable, Equatable {
             if case .fields(let names)? = scope { for n in names where !withheld.contains(n) { withheld.append(n) } }
         }
 
+        let originCC = h["cache-control"].isEmpty ? nil : h["cache-control"].joined(separator: ", ")
+        let cleanOriginCC = originCC.flatMap { v in
+            !cc.oversized && v.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) } ? v : nil
+        }
         let downstream: String?
         switch reason {
         case .noStore?, .status?, .oversizedHeader?: downstream = "no-store"
         case .private?: downstream = "private"
         case .some: downstream = "private, no-cache"
         case nil:
-            if governing != .cacheControl, !h["cache-control"].isEmpty {
-                let origin = h["cache-control"].joined(separator: ", ")
-                let clean = !cc.oversized && origin.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
-                downstream = clean ? origin : "private, no-cache"
+            if governing != .cacheControl, originCC != nil {
+                downstream = cleanOriginCC ?? "private, no-cache"
             } else {
                 downstream = f.noCache == .whole ? "no-cache" : nil
             }
         }
 
         var kept: [(name: String, value: String)] = []
-        if reason == nil {
-            for line in h.lines where CachePolicy.cacheHeaderNames.contains(line.name) {
-                if line.name == "date", date == nil { continue }
-                kept.append(line)
-            }
-            if date == nil { kept.append(("date", HTTPDate.format(responseTime))) }
+        for line in h.lines where CachePolicy.cacheHeaderNames.contains(line.name) {
+            if line.name == "date", date == nil { continue }
+            kept.append(line)
         }
+        if date == nil { kept.append(("date", HTTPDate.format(responseTime))) }
 
         return CacheDecision(
             notStoredReason: reason, freshness: freshness, mustRevalidate: explicitNoStale || impliedNoStale,
             governingField: governing, lifetimeSource: lifetimeSource, etag: etag,
             lastModified: lastModified == nil ? nil : lastModifiedRaw, vary: vary ?? [], surrogateKeys: keys ?? [],
-            withheldFields: withheld, immutable: f.immutable, downstreamCacheControl: downstream, cacheHeaders: kept)
+            withheldFields: withheld, immutable: f.immutable, downstreamCacheControl: downstream,
+            originCacheControl: cleanOriginCC, cacheHeaders: kept)
     }
 
     /// Freshens a stored response with a 304 to its revalidation (RFC 9111 §4.3.4): the 304's caching header lines
-    /// replace the stored ones of the same name, and the result is decided again as a 200 received at
+    /// replace the stored ones of the same name, and the result is decided again (with the stored `status`) as received at
     /// `responseTime`. The age is the 304's own (its `Date` and `Age`; a missing Date is the time of receipt).
     /// Nil when the 304 names a different representation (its validator does not match the stored one): the stored
     /// response must not be updated, and the caller fetches without conditions. A result that is not `storable`
     /// (say the 304 carried `no-store`) means: serve this once, then drop the entry.
     public func freshen(stored: [(name: String, value: String)], notModified: [(name: String, value: String)],
-                        requestTime: Double, responseTime: Double) -> CacheDecision? {
+                        status: Int = 200, requestTime: Double, responseTime: Double) -> CacheDecision? {
         let old = HeaderLines(stored)
         let new = HeaderLines(notModified)
         if let newTag = new.first("etag").map(trimmed) {
@@ -218,7 +244,7 @@ public struct CachePolicy: Sendable, Equatable {
         for line in new.lines where CachePolicy.cacheHeaderNames.contains(line.name) || line.name == "age" {
             merged.append(line)
         }
-        return decide(status: 200, headers: merged, requestTime: requestTime, responseTime: responseTime)
+        return decide(status: status, headers: merged, requestTime: requestTime, responseTime: responseTime)
     }
 
     // MARK: - Field values

@@ -5,54 +5,118 @@ public enum HTTPDate {
     public static let maxLength = 64
 
     /// Seconds since 1970 for an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), rfc850-date
-    /// (`Sunday, 06-Nov-94 08:49:37 GMT`) or asctime-date (`Sun Nov  6 08:49:37 1994`); nil for anything else.
-    /// `now` resolves rfc850's two-digit years: one more than 50 years ahead of `now` is taken from the last century.
+    /// (`Sunday, 06-Nov-94 08:49:37 GMT`) or asctime-date (`Sun Nov  6 08:49:37 1994`), exactly as RFC 9110 §5.6.7
+    /// writes them (case-sensitive names, fixed digits and spacing; spaces around the value are ignored); nil for
+    /// anything else. `now` resolves rfc850's two-digit years: one more than 50 years ahead of `now` is taken from
+    /// the last century.
     public static func parse(_ text: some StringProtocol, now: Double) -> Double? {
         guard text.utf8.count <= maxLength else { return nil }
-        var numbers: [Int] = []
-        var month: Int?
-        var time: (h: Int, m: Int, s: Int)?
-        var yearDigits = 0
-        var sawWeekday = false
-        var sawZone = false
-        for token in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0 == "-" }) {
-            if token.allSatisfy({ $0.isASCII && $0.isNumber }) {
-                guard numbers.count < 2, token.count <= 4, let n = Int(token) else { return nil }
-                if numbers.count == 1 { yearDigits = token.count }
-                numbers.append(n)
-            } else if token.contains(":") {
-                guard time == nil, let t = parseTime(token) else { return nil }
-                time = t
-            } else if let m = monthNames.firstIndex(of: token.lowercased()) {
-                guard month == nil else { return nil }
-                month = m + 1
-            } else if weekdayNames.contains(token.lowercased()) || longWeekdayNames.contains(token.lowercased()) {
-                guard !sawWeekday, month == nil, numbers.isEmpty else { return nil }
-                sawWeekday = true
-            } else if token == "GMT" || token == "UTC" || token == "UT" {
-                // Only after the time in IMF and rfc850; asctime carries no zone at all.
-                guard !sawZone, time != nil else { return nil }
-                sawZone = true
-            } else {
-                return nil
-            }
+        var bytes = Array(text.utf8)[...]
+        while bytes.first == 0x20 || bytes.first == 0x09 { bytes.removeFirst() }
+        while bytes.last == 0x20 || bytes.last == 0x09 { bytes.removeLast() }
+        var s = Scanner(bytes: bytes)
+        if let date = s.imfFixdate(), s.atEnd { return date }
+        s.rewind()
+        if let date = s.rfc850Date(now: now), s.atEnd { return date }
+        s.rewind()
+        if let date = s.asctimeDate(), s.atEnd { return date }
+        return nil
+    }
+
+    /// Reads one HTTP-date format from the start of its bytes.
+    private struct Scanner {
+        let bytes: ArraySlice<UInt8>
+        var i: Int
+
+        init(bytes: ArraySlice<UInt8>) {
+            self.bytes = bytes
+            i = bytes.startIndex
         }
-        guard numbers.count == 2, let month, let time else { return nil }
-        let day = numbers[0]
-        var year = numbers[1]
-        switch yearDigits {
-        case 4: break
-        case 2:
+
+        var atEnd: Bool { i == bytes.endIndex }
+        mutating func rewind() { i = bytes.startIndex }
+
+        mutating func literal(_ l: StaticString) -> Bool {
+            let n = l.utf8CodeUnitCount
+            guard bytes.endIndex - i >= n else { return false }
+            for k in 0..<n where bytes[i + k] != l.utf8Start[k] { return false }
+            i += n
+            return true
+        }
+
+        mutating func digits(_ n: Int) -> Int? {
+            guard bytes.endIndex - i >= n else { return nil }
+            var v = 0
+            for k in 0..<n {
+                let c = bytes[i + k]
+                guard c >= 0x30 && c <= 0x39 else { return nil }
+                v = v * 10 + Int(c - 0x30)
+            }
+            i += n
+            return v
+        }
+
+        /// One of `names`, spelled exactly; its index.
+        mutating func name(_ names: [String]) -> Int? {
+            for (k, n) in names.enumerated() {
+                let u = Array(n.utf8)
+                if bytes.endIndex - i >= u.count, bytes[i..<i + u.count].elementsEqual(u) {
+                    i += u.count
+                    return k
+                }
+            }
+            return nil
+        }
+
+        /// `hour ":" minute ":" second`, two digits each.
+        mutating func time() -> (h: Int, m: Int, s: Int)? {
+            guard let h = digits(2), literal(":"), let m = digits(2), literal(":"), let s = digits(2),
+                  h < 24, m < 60, s <= 60 // 60: a leap second (RFC 9110 allows it)
+            else { return nil }
+            return (h, m, s)
+        }
+
+        /// `Sun, 06 Nov 1994 08:49:37 GMT`
+        mutating func imfFixdate() -> Double? {
+            guard name(weekdayTitles) != nil, literal(", "), let day = digits(2), literal(" "),
+                  let month = name(monthTitles), literal(" "), let year = digits(4), literal(" "),
+                  let t = time(), literal(" GMT") else { return nil }
+            return HTTPDate.seconds(year: year, month: month + 1, day: day, t)
+        }
+
+        /// `Sunday, 06-Nov-94 08:49:37 GMT`
+        mutating func rfc850Date(now: Double) -> Double? {
+            guard name(longWeekdayTitles) != nil, literal(", "), let day = digits(2), literal("-"),
+                  let month = name(monthTitles), literal("-"), let yy = digits(2), literal(" "),
+                  let t = time(), literal(" GMT") else { return nil }
             // RFC 9110 §5.6.7: a two-digit year more than 50 years in the future means the most recent past one.
             let nowDays = now.isFinite ? Int((Swift.max(0, Swift.min(now, 253_402_300_799)) / 86_400).rounded(.down)) : 0
-            let nowYear = civil(fromDays: nowDays).year
-            year += nowYear - nowYear % 100
+            let nowYear = HTTPDate.civil(fromDays: nowDays).year
+            var year = yy + nowYear - nowYear % 100
             if year > nowYear + 50 { year -= 100 }
-        default: return nil
+            return HTTPDate.seconds(year: year, month: month + 1, day: day, t)
         }
+
+        /// `Sun Nov  6 08:49:37 1994`
+        mutating func asctimeDate() -> Double? {
+            guard name(weekdayTitles) != nil, literal(" "), let month = name(monthTitles), literal(" ") else { return nil }
+            let day: Int
+            if literal(" ") {
+                guard let d = digits(1) else { return nil }
+                day = d
+            } else {
+                guard let d = digits(2) else { return nil }
+                day = d
+            }
+            guard literal(" "), let t = time(), literal(" "), let year = digits(4) else { return nil }
+            return HTTPDate.seconds(year: year, month: month + 1, day: day, t)
+        }
+    }
+
+    /// Seconds since 1970 for a calendar date and time, nil when the date does not exist or is before 1900.
+    private static func seconds(year: Int, month: Int, day: Int, _ t: (h: Int, m: Int, s: Int)) -> Double? {
         guard year >= 1900, day >= 1, day <= daysIn(month: month, year: year) else { return nil }
-        let days = days(fromCivil: year, month, day)
-        return Double(days * 86_400 + time.h * 3_600 + time.m * 60 + time.s)
+        return Double(days(fromCivil: year, month, day) * 86_400 + t.h * 3_600 + t.m * 60 + t.s)
     }
 
     /// IMF-fixdate for a time (fractions dropped): `Sun, 06 Nov 1994 08:49:37 GMT`.
@@ -66,20 +130,9 @@ public enum HTTPDate {
         return "\(weekdayTitles[weekday]), \(two(d)) \(monthTitles[m - 1]) \(y) \(two(secs / 3_600)):\(two(secs / 60 % 60)):\(two(secs % 60)) GMT"
     }
 
-    private static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
     private static let monthTitles = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    private static let weekdayNames: Set<String> = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
-    private static let longWeekdayNames: Set<String> = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+    private static let longWeekdayTitles = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
     private static let weekdayTitles = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-
-    private static func parseTime(_ token: some StringProtocol) -> (h: Int, m: Int, s: Int)? {
-        let parts = token.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
-              let h = Int(parts[0]), let m = Int(parts[1]), let s = Int(parts[2]),
-              h < 24, m < 60, s <= 60 // 60: a leap second (RFC 9110 allows it)
-        else { return nil }
-        return (h, m, s)
-    }
 
     private static func daysIn(month: Int, year: Int) -> Int {
         switch month {

@@ -53,6 +53,15 @@ public enum Fill {
             case freshen
             /// Transform the original. Then `transformed`.
             case transform
+            /// Make the answer from the origin's as it is: its status, body and end-to-end headers (an original
+            /// whose origin answered other than 200, a redirect passed on among them). Then `transformed`.
+            case pass
+            /// The original is missing (404 or 410): make that answer for the variant, cached by the error's
+            /// freshness (negative caching). Then `transformed`.
+            case missing
+            /// The origin failed (a 5xx, or a status a transform cannot use): the fill fails with 502, and a stale
+            /// copy may answer instead (stale-if-error).
+            case fail(originStatus: Int)
             /// Write the result (or the renewed copy) to the store. Then `stored`.
             case store
             /// Serve the result without keeping it; `dropStored`: remove the stored copy too.
@@ -72,15 +81,34 @@ public enum Fill {
             return .fetch(conditional: canRevalidate)
         }
 
-        /// The origin answered; `notModified`: with 304.
-        public mutating func originAnswered(notModified: Bool) -> Action {
+        /// The origin answered with `status`. `passes`: the request is for the original, whose answer is the
+        /// origin's whatever its status (a 200 is still cleaned of its metadata: `transform`); `staleOnError`: a
+        /// stale copy may answer if the origin fails.
+        public mutating func originAnswered(status: Int, passes: Bool, staleOnError: Bool) -> Action {
             guard case .fetching(let conditional, let attempt) = state else { preconditionFailure("no fetch running") }
-            if conditional && notModified {
+            if conditional && status == 304 {
                 state = .freshening
                 return .freshen
             }
-            state = .transforming(attempt: attempt)
-            return .transform
+            if status >= 500 && (staleOnError || !passes) {
+                state = .finished
+                return .fail(originStatus: status)
+            }
+            if passes && status != 200 {
+                state = .transforming(attempt: attempt)
+                return .pass
+            }
+            switch status {
+            case 200:
+                state = .transforming(attempt: attempt)
+                return .transform
+            case 404, 410:
+                state = .transforming(attempt: attempt)
+                return .missing
+            default:
+                state = .finished
+                return .fail(originStatus: status)
+            }
         }
 
         /// The 304 was merged: `sameRepresentation` false when it names another representation than the stale

@@ -37,7 +37,7 @@ struct EdgeAnswer: Sendable {
     }
 
     init(plain: PlainHit) {
-        status = .ok
+        status = plain.item.header.status == 200 ? .ok : HTTPResponse.Status(code: plain.item.header.status)
         fields = HTTPFields()
         body = .entry(plain.item)
         self.plain = plain
@@ -76,7 +76,7 @@ struct EdgeAnswer: Sendable {
     }
 }
 
-/// A plain hit: the entry's 200 with no conditions. Its fields depend on the entry and on two numbers only, its
+/// A plain hit: the entry's answer (a 200, or the status it was stored with) with no conditions. Its fields depend on the entry and on two numbers only, its
 /// `Age` and the `max-age` it promises (both whole seconds), so an adapter may encode it once and reuse that
 /// encoding while they stay the same (`HotCache.Item.plainAnswer`) instead of making the fields for every hit.
 struct PlainHit: Sendable {
@@ -93,8 +93,8 @@ struct PlainHit: Sendable {
         f.append(HTTPField(name: .age, value: String(age)))
         f.append(HTTPField(name: .xCache, value: "HIT"))
         f.append(contentsOf: item.describing)
-        f.append(HTTPField(name: .acceptRanges, value: "bytes"))
-        f.append(HTTPField(name: .contentType, value: h.contentType))
+        if h.status == 200 { f.append(HTTPField(name: .acceptRanges, value: "bytes")) }
+        if !h.contentType.isEmpty { f.append(HTTPField(name: .contentType, value: h.contentType)) }
         return f
     }
 }

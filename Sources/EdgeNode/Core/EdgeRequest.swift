@@ -9,6 +9,7 @@ struct EdgeRequest: Sendable {
     var host: Substring?
     var accept: Substring?
     var ifNoneMatch: Substring?
+    var ifModifiedSince: Substring? = nil
     /// `Range` and `If-Range` (RFC 9110 §14.2, §13.1.5); honoured for GET only.
     var range: Substring? = nil
     var ifRange: Substring? = nil
@@ -17,13 +18,15 @@ struct EdgeRequest: Sendable {
 
     /// The request's conditions on the answer: per request, never part of its (remembered) resolution.
     var preconditions: Preconditions {
-        Preconditions(ifNoneMatch: ifNoneMatch, range: method == .get ? range : nil, ifRange: ifRange)
+        Preconditions(ifNoneMatch: ifNoneMatch, ifModifiedSince: ifModifiedSince, range: method == .get ? range : nil,
+                      ifRange: ifRange)
     }
 }
 
-/// If-None-Match, Range and If-Range of one request.
+/// If-None-Match, If-Modified-Since, Range and If-Range of one request.
 struct Preconditions: Sendable {
     var ifNoneMatch: Substring?
+    var ifModifiedSince: Substring?
     var range: Substring?
     var ifRange: Substring?
 }

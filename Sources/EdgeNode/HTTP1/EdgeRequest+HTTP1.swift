@@ -7,7 +7,8 @@ extension EdgeRequest {
     init(_ head: RequestHead) {
         self.init(method: Self.method(head.method), uri: head.target,
                   host: head.host.map { Substring($0) }, accept: head.accept.map { Substring($0) },
-                  ifNoneMatch: head.ifNoneMatch.map { Substring($0) }, range: head.range.map { Substring($0) },
+                  ifNoneMatch: head.ifNoneMatch.map { Substring($0) },
+                  ifModifiedSince: head.ifModifiedSince.map { Substring($0) }, range: head.range.map { Substring($0) },
                   ifRange: head.ifRange.map { Substring($0) },
                   hints: ClientHints(width: head.width.map { Substring($0) }, dpr: head.dpr.map { Substring($0) },
                                      saveData: head.saveData.map { Substring($0) }))

@@ -22,6 +22,7 @@ struct RequestHead: Equatable, Sendable {
     var host: String?
     var accept: String?
     var ifNoneMatch: String?
+    var ifModifiedSince: String?
     var range: String?
     var ifRange: String?
     /// `Sec-CH-Width` (else `Width`), `Sec-CH-DPR` (else `DPR`), `Save-Data`.
@@ -232,6 +233,8 @@ enum RequestHeadParser {
                     }
                     contentLength = value
                 }
+            case 17 where matches(name, "if-modified-since"):
+                if head.ifModifiedSince == nil { head.ifModifiedSince = string(p, valueStart, valueEnd) }
             case 17 where matches(name, "transfer-encoding"):
                 transferEncoding = combined(transferEncoding, string(p, valueStart, valueEnd))
             default:

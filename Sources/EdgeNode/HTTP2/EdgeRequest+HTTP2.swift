@@ -8,6 +8,7 @@ extension EdgeRequest {
         guard let method = HTTPRequest.Method(head.method), head.path.hasPrefix("/") else { return nil }
         self.init(method: method, uri: head.path, host: head.authority.map { Substring($0) },
                   accept: head.accept.map { Substring($0) }, ifNoneMatch: head.ifNoneMatch.map { Substring($0) },
+                  ifModifiedSince: head.ifModifiedSince.map { Substring($0) },
                   range: head.range.map { Substring($0) }, ifRange: head.ifRange.map { Substring($0) },
                   hints: ClientHints(width: head.width.map { Substring($0) }, dpr: head.dpr.map { Substring($0) },
                                      saveData: head.saveData.map { Substring($0) }))

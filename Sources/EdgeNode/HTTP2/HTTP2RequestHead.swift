@@ -24,6 +24,7 @@ struct HTTP2RequestHead: Equatable {
     var authority: String?
     var accept: String?
     var ifNoneMatch: String?
+    var ifModifiedSince: String?
     var range: String?
     var ifRange: String?
     /// `Sec-CH-Width` (else `Width`), `Sec-CH-DPR` (else `DPR`), `Save-Data`, as the HTTP/1.1 parser takes them.
@@ -54,6 +55,7 @@ struct HTTP2RequestHead: Equatable {
             switch name {
             case "accept": join(&head.accept, value)
             case "if-none-match": join(&head.ifNoneMatch, value)
+            case "if-modified-since" where head.ifModifiedSince == nil: head.ifModifiedSince = value
             case "range": join(&head.range, value)
             case "if-range": join(&head.ifRange, value)
             case "sec-ch-width": join(&secCHWidth, value)

@@ -28,6 +28,10 @@ public struct CacheEntry: Sendable, Equatable {
     public var status: Int
     /// The origin's response header lines every answer from the entry carries (`ResponseHeaderRules`).
     public var responseHeaders: [HeaderLine]
+    /// Request fields (lower-case, sorted) the origin's `Vary` named that the key must include
+    /// (`RequestHeaderRules.keyedVary`). Stored under an original's plain key with an empty body, an entry with
+    /// names is a vary record: the response itself is under the key varied by the request's values of them.
+    public var varyNames: [String] = []
     public var body: [UInt8]
 
     public init(contentType: String, etag: String, fetchedAt: Double, freshness: EntryFreshness, source: String,
@@ -56,6 +60,7 @@ public struct CacheEntry: Sendable, Equatable {
                   source: h.source, path: h.path, variesOnAccept: h.variesOnAccept, clientHints: h.clientHints,
                   downstreamCacheControl: h.downstreamCacheControl, surrogateKeys: h.surrogateKeys,
                   originHeaders: h.originHeaders, status: h.status, responseHeaders: h.responseHeaders, body: body)
+        varyNames = h.varyNames
     }
 
     /// An entry fresh from `fetchedAt` until `expiresAt`, with no stale windows.
@@ -102,6 +107,7 @@ public struct CacheEntry: Sendable, Equatable {
         public var originHeaders: [HeaderLine]
         public var status: Int = 200
         public var responseHeaders: [HeaderLine] = []
+        public var varyNames: [String] = []
         /// Where the body starts within the stored value.
         public var bodyOffset: Int
 
@@ -170,6 +176,8 @@ public struct CacheEntry: Sendable, Equatable {
                 w.string(line.name)
                 w.string(line.value)
             }
+            w.u32(UInt32(varyNames.count))
+            for name in varyNames { w.string(name) }
         }
 
         static func readLines(_ r: inout ByteReader) -> [HeaderLine]? {
@@ -196,16 +204,21 @@ public struct CacheEntry: Sendable, Equatable {
             guard let lines = readLines(&r) else { return nil }
             var status = 200
             var passed: [HeaderLine] = []
+            var varyNames: [String] = []
             if !version04 {
-                guard let s = r.u32(), s >= 100, s <= 999, let p = readLines(&r) else { return nil }
+                guard let s = r.u32(), s >= 100, s <= 999, let p = readLines(&r), let n = r.u32(), n <= 64 else { return nil }
                 (status, passed) = (Int(s), p)
+                for _ in 0..<n {
+                    guard let name = r.string() else { return nil }
+                    varyNames.append(name)
+                }
             }
             return Header(contentType: ct, etag: etag, fetchedAt: fa,
                           freshness: EntryFreshness(responseTime: rt, initialAge: ia, lifetime: lt,
                                                     staleWhileRevalidate: swr, staleIfError: sie),
                           source: src, path: path, variesOnAccept: vary == 1, clientHints: hints,
                           downstreamCacheControl: dcc ?? nil, surrogateKeys: keys, originHeaders: lines,
-                          status: status, responseHeaders: passed, bodyOffset: bodyOffset(r.offset))
+                          status: status, responseHeaders: passed, varyNames: varyNames, bodyOffset: bodyOffset(r.offset))
         }
     }
 
@@ -214,7 +227,8 @@ public struct CacheEntry: Sendable, Equatable {
         Header(contentType: contentType, etag: etag, fetchedAt: fetchedAt, freshness: freshness, source: source,
                path: path, variesOnAccept: variesOnAccept, clientHints: clientHints,
                downstreamCacheControl: downstreamCacheControl, surrogateKeys: surrogateKeys,
-               originHeaders: originHeaders, status: status, responseHeaders: responseHeaders, bodyOffset: 0)
+               originHeaders: originHeaders, status: status, responseHeaders: responseHeaders, varyNames: varyNames,
+               bodyOffset: 0)
     }
 
     /// Decodes the header of a stored value; nil when the value is not a well-formed entry.

@@ -24,6 +24,12 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
         CacheKey(text: ["imgedge-origin-v1", source, path].joined(separator: "\u{0}"))
     }
 
+    /// The key of one response among those an original's `Vary` separates: `base` (the original's key) with the
+    /// request's normalised values of the keyed fields (`RequestHeaderRules.varyKeyText`).
+    public static func varied(_ base: CacheKey, by varyText: String) -> CacheKey {
+        CacheKey(text: "imgedge-vary-v1\u{0}" + Hex.encode(base.bytes) + "\u{0}" + varyText)
+    }
+
     /// A key read back from the store (32 digest bytes); nil for anything else.
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }

@@ -30,23 +30,24 @@ public protocol OriginFetching: Sendable {
     /// Fetches `path` from `source`, reading at most `maxBytes` (413 beyond it, checked while reading).
     /// `conditional` holds `If-None-Match` / `If-Modified-Since` lines for a revalidation (RFC 9111 §4.3.1); an
     /// origin that finds the stored copy current answers 304, returned with `status` 304 and no body. Origins
-    /// without validators (folders) ignore it and answer 200. Redirects are followed (each hop checked), or with
+    /// without validators (folders) ignore it and answer 200. `forwarded` are the client's request lines to send
+    /// with it (`RequestHeaderRules.forwarded`; web and proxy origins). Redirects are followed (each hop checked), or with
     /// `passRedirects` returned as they came. Whatever final status the origin answers is returned; errors are for
     /// what is not an answer (no connection, a timeout, a refused address, a body over the cap) and, for folders,
     /// a missing file (404).
-    func fetch(source: SourceConfig, path: SourcePath, maxBytes: Int,
-               conditional: [(name: String, value: String)], passRedirects: Bool) throws(EdgeError) -> OriginResponse
+    func fetch(source: SourceConfig, path: SourcePath, maxBytes: Int, conditional: [(name: String, value: String)],
+               forwarded: [(name: String, value: String)], passRedirects: Bool) throws(EdgeError) -> OriginResponse
 }
 
 extension OriginFetching {
     /// An unconditional fetch that follows redirects.
     public func fetch(source: SourceConfig, path: SourcePath, maxBytes: Int) throws(EdgeError) -> OriginResponse {
-        try fetch(source: source, path: path, maxBytes: maxBytes, conditional: [], passRedirects: false)
+        try fetch(source: source, path: path, maxBytes: maxBytes, conditional: [], forwarded: [], passRedirects: false)
     }
 
     /// A fetch that follows redirects.
     public func fetch(source: SourceConfig, path: SourcePath, maxBytes: Int,
                       conditional: [(name: String, value: String)]) throws(EdgeError) -> OriginResponse {
-        try fetch(source: source, path: path, maxBytes: maxBytes, conditional: conditional, passRedirects: false)
+        try fetch(source: source, path: path, maxBytes: maxBytes, conditional: conditional, forwarded: [], passRedirects: false)
     }
 }

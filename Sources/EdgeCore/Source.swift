@@ -51,6 +51,9 @@ public struct SourceConfig: Sendable, Equatable {
     public var passResponseHeaders: [String] = []
     /// `stripResponseHeaders`: origin response fields (lower-case names) never passed on, not even with originals.
     public var stripResponseHeaders: [String] = []
+    /// `forwardRequestHeaders`: request fields withheld by default (`Cookie`, `Authorization`, the client hints the
+    /// node consumes) that the fetch of an original forwards all the same (lower-case names).
+    public var forwardRequestHeaders: [String] = []
 
     public init(name: String, customer: String? = nil, kind: SourceKind, hosts: [String] = [], root: String? = nil,
                 baseURL: String? = nil, enabled: Bool = true, ttl: Double? = nil) {
@@ -71,6 +74,10 @@ extension SourceConfig {
     public func responseHeaderRules(passAll: Bool) -> ResponseHeaderRules {
         ResponseHeaderRules(passAll: passAll, listed: Set(passResponseHeaders), stripped: Set(stripResponseHeaders))
     }
+
+    /// What of a client's request fields the fetch of an original forwards (`forwardRequestHeaders`); folder
+    /// sources forward nothing.
+    public var requestHeaderRules: RequestHeaderRules { RequestHeaderRules(forward: forwardRequestHeaders) }
 
     /// The hosts this source's origin fetches may name, in their first request and every redirect: a web
     /// source's base URL host (`baseHost`, as the fetcher's URL parser reads it) and its `allowedHosts`; nothing

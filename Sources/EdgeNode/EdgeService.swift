@@ -78,6 +78,8 @@ final class EdgeService: Sendable {
         /// The request is for the original (no parameter changes it): the origin's answer is passed on, whatever
         /// its status, with its end-to-end headers.
         let passes: Bool
+        /// The source forwards `Authorization` with the fetch of an original: such requests follow RFC 9111 §3.5.
+        let forwardsAuthorization: Bool
 
         init(source: SourceConfig, path: SourcePath, spec: TransformSpec, format: NegotiatedFormat, key: CacheKey,
              variesOnAccept: Bool, clientHints: String, expires: Double? = nil, contentDisposition: String? = nil) {
@@ -91,7 +93,53 @@ final class EdgeService: Sendable {
             self.expires = expires
             self.contentDisposition = contentDisposition
             passes = spec.isIdentity(for: format)
+            forwardsAuthorization = passes && source.kind != .folder && source.forwardRequestHeaders.contains("authorization")
         }
+    }
+
+    /// What one request looks up and fills: its resolution, the key (the resolution's, or one varied by the
+    /// request's values of the fields an original's `Vary` names), and, for an original, the request's fields
+    /// (forwarded to the origin, and keyed when its answer varies).
+    struct Target: Sendable {
+        let resolved: Resolved
+        let key: CacheKey
+        /// The keyed Vary names the key was varied by (from the original's vary record); empty for the plain key.
+        let varyNames: [String]
+        /// The request's fields; read only for originals.
+        let fields: RequestFields
+        /// An original requested with an `Authorization` the source forwards: never coalesced with other
+        /// requests, stored and served from the cache only as RFC 9111 §3.5 allows.
+        let authorized: Bool
+
+        init(_ resolved: Resolved, key: CacheKey? = nil, varyNames: [String] = [], fields: RequestFields = .none,
+             authorized: Bool = false) {
+            self.resolved = resolved
+            self.key = key ?? resolved.key
+            self.varyNames = varyNames
+            self.fields = fields
+            self.authorized = authorized
+        }
+
+        /// The key of this request's answer among an original's Vary variants.
+        func varied(by names: [String], lines: [(name: String, value: String)]) -> CacheKey {
+            names.isEmpty ? resolved.key : CacheKey.varied(resolved.key, by: RequestHeaderRules.varyKeyText(names: names, lines: lines))
+        }
+    }
+
+    /// The entry for `key` in the memory tier or the store (which then enters the memory tier).
+    private func look(_ key: CacheKey, allocator: ByteBufferAllocator) -> HotCache.Item? {
+        if let item = hot.get(key) {
+            // The store's eviction policy must see the hits the memory tier takes, or it would evict the most
+            // popular variants as never hit.
+            store.recordHit(key)
+            return item
+        }
+        let item = store.read(key) { raw -> HotCache.Item? in
+            guard let h = CacheEntry.decodeHeader(raw) else { return nil }
+            return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))
+        } ?? nil
+        if let item { hot.put(key, item) }
+        return item
     }
 
     func respond(to request: EdgeRequest, allocator: ByteBufferAllocator) -> Outcome {
@@ -121,17 +169,27 @@ final class EdgeService: Sendable {
         let conditions = request.preconditions
         // Look up: the memory tier (the body buffer is shared, not copied), then LMDB (the body is copied straight
         // out of the mapped page into a buffer, which the memory tier then keeps).
-        var cached = hot.get(resolved.key)
-        if cached != nil {
-            // The store's eviction policy must see the hits the memory tier takes, or it would evict the most
-            // popular variants as never hit.
-            store.recordHit(resolved.key)
-        } else {
-            cached = store.read(resolved.key) { raw -> HotCache.Item? in
-                guard let h = CacheEntry.decodeHeader(raw) else { return nil }
-                return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))
-            } ?? nil
-            if let item = cached { hot.put(resolved.key, item) }
+        var cached = look(resolved.key, allocator: allocator)
+        var target = Target(resolved)
+        if resolved.passes {
+            // An original's entry with Vary names is its vary record: the answer for this request is under the key
+            // varied by the request's values of those fields (RFC 9111 §4.1).
+            var lines: [(name: String, value: String)]?
+            if let names = cached?.header.varyNames, !names.isEmpty {
+                let l = request.fields.lines
+                lines = l
+                let key = target.varied(by: names, lines: l)
+                target = Target(resolved, key: key, varyNames: names, fields: request.fields)
+                cached = look(key, allocator: allocator)
+            } else {
+                target = Target(resolved, fields: request.fields)
+            }
+            if resolved.forwardsAuthorization, (lines ?? request.fields.lines).contains(where: { $0.name.lowercased() == "authorization" }) {
+                target = Target(resolved, key: target.key, varyNames: target.varyNames, fields: request.fields, authorized: true)
+                // RFC 9111 §3.5: a stored response answers such a request only if it said public, s-maxage or
+                // must-revalidate.
+                if let entry = cached?.header, !Self.allowsAuthorized(entry) { cached = nil }
+            }
         }
         var delivery = Delivery.StateMachine(conditions: Delivery.Conditions(
             ifNoneMatch: conditions.ifNoneMatch != nil || conditions.ifModifiedSince != nil, range: conditions.range != nil,
@@ -152,39 +210,49 @@ final class EdgeService: Sendable {
         case .renewAndServe:
             // Another variant of the same origin object was revalidated (or refetched unchanged) since this one
             // was made: it takes that freshness without contacting the origin.
-            let renewed = renew(cached!, from: record!, key: resolved.key)
+            let renewed = renew(cached!, from: record!, key: target.key)
+            let key = target.key
             return .pending { [self] in
                 // Stored before answering, so the renewal is not lost to a restart (once per variant).
                 let value = CacheEntry(header: renewed.header, body: Array(renewed.body.readableBytesView)).encoded()
-                try? await store.write(resolved.key, value: value)
+                try? await store.write(key, value: value)
                 return Self.disposed(hit(renewed, cache: .hit, now: clock(), resolved, conditions), resolved.contentDisposition)
             }
         case .serveStaleAndRevalidate:
             // Serve the stale copy now; one background revalidation (coalesced with any other) refreshes it.
             let stale = cached!
-            Task { [self] in
-                _ = try? await coalescer.run(resolved.key) { [self] in try await fill(resolved, stale: stale, allocator: allocator) }
+            Task { [self, target] in
+                _ = try? await coalescer.run(target.key) { [self] in try await fill(target, stale: stale, allocator: allocator) }
             }
             return .done(Self.disposed(hit(stale, cache: .stale, now: now, resolved, conditions), resolved.contentDisposition))
         case .dropAndFill:
-            drop(resolved.key)
-            return fillAndAnswer(resolved, stale: nil, delivery, conditions, allocator: allocator)
+            drop(target.key)
+            return fillAndAnswer(target, stale: nil, delivery, conditions, allocator: allocator)
         case .fill:
-            return fillAndAnswer(resolved, stale: cached, delivery, conditions, allocator: allocator)
+            return fillAndAnswer(target, stale: cached, delivery, conditions, allocator: allocator)
         }
     }
 
     /// Joins (or starts) the variant's fill and answers with its result, or with the stale entry or the error
     /// when it fails, as `delivery` decides.
-    private func fillAndAnswer(_ resolved: Resolved, stale: HotCache.Item?, _ delivery: Delivery.StateMachine,
+    private func fillAndAnswer(_ target: Target, stale: HotCache.Item?, _ delivery: Delivery.StateMachine,
                                _ conditions: Preconditions, allocator: ByteBufferAllocator) -> Outcome {
-        .pending { [self] in
+        let resolved = target.resolved
+        return .pending { [self] in
             var delivery = delivery
             let answer: Delivery.StateMachine.AnswerAction
             let result: Result<FillResult, any Error>
             do {
-                let fill = try await coalescer.run(resolved.key) { [self] in
-                    try await self.fill(resolved, stale: stale, allocator: allocator)
+                var fill = try await coalescedFill(target, stale: stale, allocator: allocator)
+                // A fill this request joined found that the original varies on fields whose values this request
+                // does not share: it gets an answer of its own, from a fill under its own varied key.
+                if resolved.passes, !fill.varyNames.isEmpty, fill.varyNames != target.varyNames {
+                    let own = target.varied(by: fill.varyNames, lines: target.fields.lines)
+                    if own != fill.key {
+                        let mine = Target(resolved, key: own, varyNames: fill.varyNames, fields: target.fields,
+                                          authorized: target.authorized)
+                        fill = try await coalescedFill(mine, stale: nil, allocator: allocator)
+                    }
                 }
                 result = .success(fill)
                 answer = delivery.filled(Delivery.Filled(fromCache: fill.fromCache, revalidated: fill.revalidated,
@@ -270,6 +338,18 @@ final class EdgeService: Sendable {
         return r
     }
 
+    /// Joins (or starts) the fill of `target`'s key; a request with a forwarded Authorization fills alone.
+    private func coalescedFill(_ target: Target, stale: HotCache.Item?, allocator: ByteBufferAllocator) async throws -> FillResult {
+        if target.authorized { return try await fill(target, stale: stale, allocator: allocator) }
+        return try await coalescer.run(target.key) { [self] in try await fill(target, stale: stale, allocator: allocator) }
+    }
+
+    /// RFC 9111 §3.5: whether a stored response may answer a request with Authorization (its Cache-Control says
+    /// public, s-maxage or must-revalidate).
+    static func allowsAuthorized(_ entry: CacheEntry.Header) -> Bool {
+        RequestHeaderRules.allowsAuthorized(CacheControl(lines: entry.originHeaders.filter { $0.name == "cache-control" }.map(\.value)))
+    }
+
     /// The outcome of one fill, shared by every request that waited for it.
     struct FillResult: Sendable {
         /// The entry's header and body, shared by every waiter (and the memory tier).
@@ -283,6 +363,9 @@ final class EdgeService: Sendable {
         var fromCache = false
         /// The origin answered a revalidation with 304: the stored body was kept, only its freshness renewed.
         var revalidated = false
+        /// The key the result is kept under, and the keyed Vary names of an original's answer (empty: none).
+        var key: CacheKey
+        var varyNames: [String] = []
     }
 
     /// The cache policy for a source: the node's default lifetime and the source's overrides.
@@ -325,6 +408,32 @@ final class EdgeService: Sendable {
         try? await store.write(key, value: record.encoded())
     }
 
+    /// An original's answer placed among its Vary variants: the fields its Vary names that this source forwards
+    /// (`RequestHeaderRules.keyedVary`) go into its header, and `key` becomes the key varied by this request's
+    /// values of them (the original's own key when there are none). Variants of transforms never vary so.
+    private func varying(_ item: HotCache.Item, _ t: Target, lines: [(name: String, value: String)], decision: CacheDecision,
+                         key: inout CacheKey, varyNames: inout [String]) -> HotCache.Item {
+        guard t.resolved.passes else { return item }
+        let names = t.resolved.source.requestHeaderRules.keyedVary(decision.vary)
+        (key, varyNames) = (t.varied(by: names, lines: lines), names)
+        guard !names.isEmpty else { return item }
+        var header = item.header
+        header.varyNames = names
+        return HotCache.Item(header: header, body: item.body)
+    }
+
+    /// Stores an original's vary record under its own key: the Vary names its answers are keyed by, with no body.
+    /// A record that cannot be stored only means that the next request's fill finds the names again.
+    private func recordVary(_ header: CacheEntry.Header, key: CacheKey) async {
+        let record = CacheEntry(contentType: "", etag: "", fetchedAt: header.fetchedAt, freshness: header.freshness,
+                                source: header.source, path: header.path, variesOnAccept: false,
+                                surrogateKeys: header.surrogateKeys, body: [])
+        var value = record
+        value.varyNames = header.varyNames
+        hot.remove(key)
+        try? await store.write(key, value: value.encoded())
+    }
+
     /// Removes a purged entry from both tiers (the store in the background).
     private func drop(_ key: CacheKey) {
         hot.remove(key)
@@ -352,28 +461,42 @@ final class EdgeService: Sendable {
         var stamp: UInt64
     }
 
-    private func contactOrigin(_ r: Resolved, conditional: [(name: String, value: String)] = []) async throws(EdgeError) -> OriginContact {
+    private func contactOrigin(_ r: Resolved, conditional: [(name: String, value: String)] = [],
+                               forwarded: [(name: String, value: String)]) async throws(EdgeError) -> OriginContact {
         let maxBytes = config.maxSourceBytes
         return try await fetchPool.run { [origin, clock, purges] () throws(EdgeError) in
             let stamp = purges.tick()
             let sent = clock()
             let response = try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes, conditional: conditional,
-                                            passRedirects: r.passes && r.source.passRedirects)
+                                            forwarded: forwarded, passRedirects: r.passes && r.source.passRedirects)
             return OriginContact(response: response, requestTime: sent, responseTime: clock(), stamp: stamp)
         }
     }
 
     /// Fetches, transforms and stores a variant, as `Fill.StateMachine` decides. With a `stale` copy that has
     /// validators, the fetch is conditional, and a 304 renews the copy instead (no body fetched, nothing
-    /// transformed).
-    private func fill(_ r: Resolved, stale: HotCache.Item?, allocator: ByteBufferAllocator) async throws -> FillResult {
+    /// transformed). An original's fetch forwards the request's fields; when its answer varies on some of them,
+    /// it is kept under the key varied by this request's values, with a vary record under the original's key.
+    private func fill(_ t: Target, stale: HotCache.Item?, allocator: ByteBufferAllocator) async throws -> FillResult {
+        let r = t.resolved
         // Until its result is stored (or given up), purges applied from now on outlive any sweep: they are what
         // the check after the write compares it with.
         let begun = purges.beginFill()
         defer { purges.endFill(begun) }
         var machine = Fill.StateMachine(canRevalidate: !(stale?.header.conditionalHeaders.isEmpty ?? true))
-        // A fill that ended between this request's lookup and its joining has stored the entry: use it.
-        let landed = freshEntry(r.key, allocator: allocator)
+        let lines = r.passes ? t.fields.lines : []
+        let forwarded = r.passes && r.source.kind != .folder ? r.source.requestHeaderRules.forwarded(lines) : []
+        /// Where the result is kept, and the Vary names that put it there.
+        var key = t.key
+        var varyNames = t.varyNames
+        // A fill that ended between this request's lookup and its joining has stored the entry: use it (through
+        // the vary record it may have left under the original's key).
+        var landed = freshEntry(key, allocator: allocator)
+        if let names = landed?.header.varyNames, !names.isEmpty, key == r.key {
+            (key, varyNames) = (t.varied(by: names, lines: lines), names)
+            landed = freshEntry(key, allocator: allocator)
+        }
+        if t.authorized, let entry = landed?.header, !Self.allowsAuthorized(entry) { landed = nil }
         var action = machine.start(landed: landed != nil)
         var contact: OriginContact?
         var originTime = Duration.zero
@@ -385,10 +508,12 @@ final class EdgeService: Sendable {
         while true {
             switch action {
             case .finishFromCache:
-                return FillResult(item: landed!, serverTiming: "", uncacheable: nil, stored: true, fromCache: true)
+                return FillResult(item: landed!, serverTiming: "", uncacheable: nil, stored: true, fromCache: true, key: key,
+                                  varyNames: varyNames)
             case .fetch(let conditional):
                 let start = ContinuousClock.now
-                let answer = try await contactOrigin(r, conditional: conditional ? stale!.header.conditionalHeaders : [])
+                let answer = try await contactOrigin(r, conditional: conditional ? stale!.header.conditionalHeaders : [],
+                                                     forwarded: forwarded)
                 originTime = ContinuousClock.now - start
                 metrics.originDuration.recordNanoseconds(Int64(originTime.inSeconds * 1e9))
                 contact = answer
@@ -424,55 +549,62 @@ final class EdgeService: Sendable {
                     metrics.countRevalidation(result: "modified")
                     countedModified = true
                 }
-                let t = action == .pass ? passOn(r, contact!, originTime: originTime) : missing(r, contact!, originTime: originTime)
-                decision = t.decision
-                made = (t.item, t.item.header, t.timing)
-                action = machine.transformed(purged: purges.covers(t.item.header), storable: t.decision.storable,
+                let m = action == .pass ? passOn(r, contact!, originTime: originTime) : missing(r, contact!, originTime: originTime)
+                decision = m.decision
+                let item = varying(m.item, t, lines: lines, decision: m.decision, key: &key, varyNames: &varyNames)
+                made = (item, item.header, m.timing)
+                action = machine.transformed(purged: purges.covers(item.header),
+                                             storable: m.decision.storable && (!t.authorized || Self.allowsAuthorized(item.header)),
                                              complete: true)
             case .transform:
                 if machine.canRevalidate && !countedModified {
                     metrics.countRevalidation(result: "modified")
                     countedModified = true
                 }
-                let t = try await transform(r, contact!, originTime: originTime)
-                decision = t.decision
-                made = (t.item, t.item.header, t.timing)
-                action = machine.transformed(purged: purges.covers(t.item.header), storable: t.decision.storable,
-                                             complete: t.complete)
+                let m = try await transform(r, contact!, originTime: originTime)
+                decision = m.decision
+                let item = varying(m.item, t, lines: lines, decision: m.decision, key: &key, varyNames: &varyNames)
+                made = (item, item.header, m.timing)
+                action = machine.transformed(purged: purges.covers(item.header),
+                                             storable: m.decision.storable && (!t.authorized || Self.allowsAuthorized(item.header)),
+                                             complete: m.complete)
             case .store:
                 let result = made!
                 let written: Fill.StoreResult
                 do {
                     let value = CacheEntry(header: result.entry, body: Array(result.item.body.readableBytesView)).encoded()
-                    try await store.write(r.key, value: value)
+                    try await store.write(key, value: value)
                     // Checked again once written: a purge applied meanwhile, whose sweep may have passed this key
                     // already, must not leave it behind when its tombstone expires.
-                    let live = purges.ifLive(result.entry) { hot.put(r.key, result.item) }
-                    if live { await recordOrigin(result.entry) }
+                    let live = purges.ifLive(result.entry) { hot.put(key, result.item) }
+                    if live {
+                        await recordOrigin(result.entry)
+                        if key != r.key { await recordVary(result.entry, key: r.key) }
+                    }
                     written = .written(live: live)
                 } catch is CacheWriteRefused {
-                    logger.debug("variant too large to cache", metadata: ["edge.cache_key": "\(r.key)"])
+                    logger.debug("variant too large to cache", metadata: ["edge.cache_key": "\(key)"])
                     written = .notWritten
                 } catch {
                     // A full map or disk: the image is still served, marked BYPASS; the request never fails for it.
-                    logger.error("cache write failed", metadata: ["edge.cache_key": "\(r.key)", "edge.error": "\(error)"])
+                    logger.error("cache write failed", metadata: ["edge.cache_key": "\(key)", "edge.error": "\(error)"])
                     written = .notWritten
                 }
                 action = machine.stored(written)
             case .bypass(let reason, let dropStored):
                 if dropStored {
-                    hot.remove(r.key)
-                    try? await store.remove(r.key)
+                    hot.remove(key)
+                    try? await store.remove(key)
                 }
                 let uncacheable = switch reason {
                 case .incomplete: "no-store"
                 case .originForbids: made?.entry.downstreamCacheControl ?? "private, no-cache"
                 }
                 return FillResult(item: made!.item, serverTiming: made!.timing, uncacheable: uncacheable, stored: false,
-                                  revalidated: revalidated)
+                                  revalidated: revalidated, key: key, varyNames: varyNames)
             case .finish(let stored):
                 return FillResult(item: made!.item, serverTiming: made!.timing, uncacheable: nil, stored: stored,
-                                  revalidated: revalidated)
+                                  revalidated: revalidated, key: key, varyNames: varyNames)
             }
         }
     }

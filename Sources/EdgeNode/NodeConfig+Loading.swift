@@ -71,7 +71,7 @@ struct ConfigReader {
                                           "staleWhileRevalidate", "staleIfError",
                                           "secureToken", "requireSignature", "defaultParams", "keepMetadata", "allowIPTC", "exposeLocation",
                                           "allowPrivateNetwork", "allowedHosts", "passRedirects", "passResponseHeaders",
-                                          "stripResponseHeaders"]
+                                          "stripResponseHeaders", "forwardRequestHeaders"]
 
     mutating func problem(_ key: String, _ message: String) { problems.append(ConfigProblem(key: key, message: message)) }
 
@@ -371,6 +371,12 @@ struct ConfigReader {
         if config.passRedirects, kind == .folder { problem("\(at).passRedirects", "only for web and proxy sources") }
         config.passResponseHeaders = headerNames(map["passResponseHeaders"], "\(at).passResponseHeaders")
         config.stripResponseHeaders = headerNames(map["stripResponseHeaders"], "\(at).stripResponseHeaders")
+        config.forwardRequestHeaders = headerNames(map["forwardRequestHeaders"], "\(at).forwardRequestHeaders")
+        for (i, name) in config.forwardRequestHeaders.enumerated() where !RequestHeaderRules.withheldByDefault.contains(name) {
+            problem("\(at).forwardRequestHeaders[\(i)]",
+                    RequestHeaderRules.neverForwarded.contains(name) ? "\(name) is never forwarded"
+                        : "\(name) is forwarded anyway; list only Cookie, Authorization or a client hint")
+        }
         return config
     }
 

@@ -42,11 +42,12 @@ public final class CurlOriginFetcher: @unchecked Sendable {
     /// to addresses `addresses` allows (403 "origin address not allowed", with nothing sent). The size cap and
     /// `totalTimeout` span the whole chain. `conditional` request header lines (`If-None-Match`,
     /// `If-Modified-Since`) go with every request and make it a revalidation: a 304 is returned with no body.
-    /// With `passRedirects` a redirect is returned as it came (its Location as sent) instead of followed. Every
+    /// `forwarded` request lines (a client's, for an original) go with every request too; a forwarded
+    /// `User-Agent` replaces the node's own. With `passRedirects` a redirect is returned as it came (its Location as sent) instead of followed. Every
     /// other final status is returned with its body and headers; an unconditional 304, or a status that is not
     /// one, is 502.
     public func get(url: String, maxBytes: Int, conditional: [(name: String, value: String)] = [],
-                    passRedirects: Bool = false, addresses: NetworkAddressPolicy,
+                    forwarded: [(name: String, value: String)] = [], passRedirects: Bool = false, addresses: NetworkAddressPolicy,
                     hosts: OriginHosts) throws(EdgeError) -> OriginResponse {
         guard let handle = takeHandle(addresses) else { throw .internalError(detail: "curl_easy_init failed") }
         var reusable = true
@@ -69,16 +70,19 @@ public final class CurlOriginFetcher: @unchecked Sendable {
         ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0) == CURLE_OK
         ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(connectTimeout)) == CURLE_OK
         ok = ok && ccurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1) == CURLE_OK
-        ok = ok && ccurl_easy_setopt_string(handle, CURLOPT_USERAGENT, "imgedge") == CURLE_OK
+        let userAgent = forwarded.last { $0.name == "user-agent" }?.value ?? "imgedge"
+        ok = ok && ccurl_easy_setopt_string(handle, CURLOPT_USERAGENT, userAgent) == CURLE_OK
         ok = ok && ccurl_easy_setopt_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteBody) == CURLE_OK
         ok = ok && ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque()) == CURLE_OK
         ok = ok && ccurl_easy_setopt_callback(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader) == CURLE_OK
         ok = ok && ccurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context.toOpaque()) == CURLE_OK
-        // Request header lines: only validators, and only well-formed ones (no line breaks can reach the wire).
+        // Request header lines: validators and forwarded lines, only well-formed ones (no line breaks can reach
+        // the wire; an empty value is sent as `name;`, curl's form for it).
         var requestHeaders: UnsafeMutablePointer<curl_slist>?
         defer { if let requestHeaders { curl_slist_free_all(requestHeaders) } }
-        for line in conditional where !line.value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
-            requestHeaders = curl_slist_append(requestHeaders, "\(line.name): \(line.value)")
+        for line in conditional + forwarded.filter({ $0.name != "user-agent" })
+        where !line.value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) && !line.name.isEmpty {
+            requestHeaders = curl_slist_append(requestHeaders, line.value.isEmpty ? "\(line.name);" : "\(line.name): \(line.value)")
         }
         if let requestHeaders {
             ok = ok && ccurl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(requestHeaders)) == CURLE_OK

@@ -29,6 +29,8 @@ import Testing
         passed.status = 410
         passed.responseHeaders = [HeaderLine(name: "link", value: "</a>; rel=preload"), HeaderLine(name: "x-é", value: "ü")]
         #expect(CacheEntry.decode(passed.encoded()) == passed)
+        passed.varyNames = ["accept-language", "x-device"]
+        #expect(CacheEntry.decode(passed.encoded())?.header.varyNames == ["accept-language", "x-device"])
     }
 
     /// Should still read values written before entries had a status and passed lines (`IE04`): 200s with none.
@@ -36,10 +38,11 @@ import Testing
         var old = entry
         old.originHeaders = [HeaderLine(name: "etag", value: "\"v1\"")]
         var raw = old.encoded()
-        // The IE05 header ends with the status and a count of 0 lines: 8 bytes the IE04 form does not have.
+        // The IE05 header ends with the status, a count of 0 passed lines and a count of 0 Vary names: 12 bytes the
+        // IE04 form does not have.
         let length = Int(raw[4]) | Int(raw[5]) << 8 | Int(raw[6]) << 16 | Int(raw[7]) << 24
-        raw.removeSubrange((8 + length - 8)..<(8 + length))
-        let shorter = UInt32(length - 8)
+        raw.removeSubrange((8 + length - 12)..<(8 + length))
+        let shorter = UInt32(length - 12)
         raw.replaceSubrange(0..<8, with: Array("IE04".utf8) + (0..<4).map { UInt8(truncatingIfNeeded: shorter >> (8 * $0)) })
         let decoded = try #require(CacheEntry.decode(raw))
         #expect(decoded == old)

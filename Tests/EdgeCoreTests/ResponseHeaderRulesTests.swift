@@ -59,3 +59,47 @@ import Testing
         #expect(original == stored + [HeaderLine(name: "x-b", value: "2")])
     }
 }
+
+@Suite struct RequestHeaderRulesTests {
+    /// Should forward end-to-end request fields, names lower-cased, and hold back hop-by-hop ones (and those
+    /// Connection names), Host, framing, conditionals, Range, and — unless listed — credentials and client hints.
+    @Test func forwarded() {
+        let lines: [(name: String, value: String)] = [
+            ("Host", "a"), ("Connection", "close, X-Hop"), ("X-Hop", "1"), ("Keep-Alive", "5"), ("TE", "trailers"),
+            ("Accept", "image/*"), ("Accept-Language", "de"), ("Cookie", "c=1"), ("Authorization", "Basic x"),
+            ("If-None-Match", "\"x\""), ("Range", "bytes=0-1"), ("Width", "100"), ("Sec-CH-DPR", "2"),
+            ("User-Agent", "ua"), ("X-Bad", "a\r\nb"), ("Content-Length", "0"),
+        ]
+        let plain = RequestHeaderRules().forwarded(lines)
+        #expect(plain.map(\.name) == ["accept", "accept-language", "user-agent"])
+        let opted = RequestHeaderRules(forward: ["Cookie", "Sec-CH-DPR"]).forwarded(lines)
+        #expect(opted.map(\.name) == ["accept", "accept-language", "cookie", "sec-ch-dpr", "user-agent"])
+        let many = (0..<100).map { (name: "x-\($0)", value: "v") }
+        #expect(RequestHeaderRules().forwarded(many).count == RequestHeaderRules.maxLines)
+    }
+
+    /// Should key only on Vary names the node forwards, sorted and deduplicated.
+    @Test func keyedVary() {
+        #expect(RequestHeaderRules().keyedVary(["accept-language", "cookie", "accept", "accept", "width"]) == ["accept", "accept-language"])
+        #expect(RequestHeaderRules(forward: ["cookie"]).keyedVary(["cookie"]) == ["cookie"])
+    }
+
+    /// Should normalise values (lines joined, spaces around commas and runs of spaces) and tell absent from empty.
+    @Test func varyKeyText() {
+        let t = { (lines: [(name: String, value: String)]) in RequestHeaderRules.varyKeyText(names: ["accept-language"], lines: lines) }
+        #expect(t([("Accept-Language", "de, en")]) == t([("accept-language", "de ,en")]))
+        #expect(t([("Accept-Language", "de"), ("Accept-Language", "en")]) == t([("Accept-Language", "de, en")]))
+        #expect(t([("Accept-Language", "de  x")]) == t([("Accept-Language", "de x")]))
+        #expect(t([("Accept-Language", "de")]) != t([("Accept-Language", "en")]))
+        #expect(t([]) != t([("Accept-Language", "")]))
+        #expect(t([("Accept-Language", "de")]) != t([("Accept-Language", "DE")]))
+    }
+
+    /// Should let a response serve requests with Authorization only when public, s-maxage or must-revalidate.
+    @Test func authorized() {
+        #expect(!RequestHeaderRules.allowsAuthorized(CacheControl("max-age=60")))
+        #expect(RequestHeaderRules.allowsAuthorized(CacheControl("public, max-age=60")))
+        #expect(RequestHeaderRules.allowsAuthorized(CacheControl("s-maxage=60")))
+        #expect(RequestHeaderRules.allowsAuthorized(CacheControl("max-age=60, must-revalidate")))
+    }
+}

@@ -71,6 +71,8 @@ public final class TestOrigin: Sendable {
 
     private struct State {
         var routes: [String: Route] = [:]
+        /// Paths answered by the value of a request header: (header name, route per value, route when absent).
+        var byHeader: [String: (name: String, routes: [String: Route], absent: Route)] = [:]
         var counts: [String: Int] = [:]
         var notModified: [String: Int] = [:]
         var requests: [Request] = []
@@ -144,6 +146,12 @@ public final class TestOrigin: Sendable {
         route(path, status: status, body: Array(text.utf8), headers: headers, delay: delay, chunked: chunked)
     }
 
+    /// Registers routes for `path` chosen by the request's `header` (its last value, as received): `routes[value]`,
+    /// or `absent` for a request without it (or with a value not listed).
+    public func route(_ path: String, byHeader header: String, _ routes: [String: Route], absent: Route) {
+        state.withLock { $0.byHeader[path] = (header.lowercased(), routes, absent) }
+    }
+
     /// Removes the route for `path` (it answers 404 again).
     public func unroute(_ path: String) {
         _ = state.withLock { $0.routes.removeValue(forKey: path) }
@@ -208,7 +216,9 @@ public final class TestOrigin: Sendable {
         return state.withLock { s -> Route?? in
             s.counts[path, default: 0] += 1
             s.requests.append(request)
-            let route = s.routes[path]?.answering(request)
+            let route = s.byHeader[path].map { chooser in
+                request.header(chooser.name).flatMap { chooser.routes[$0] } ?? chooser.absent
+            } ?? s.routes[path]?.answering(request)
             if route?.status == 304 { s.notModified[path, default: 0] += 1 }
             guard s.held.contains(path) else { return .some(route) }
             s.waiting.append { answer(route) }

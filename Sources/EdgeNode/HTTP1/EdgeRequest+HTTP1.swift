@@ -12,6 +12,7 @@ extension EdgeRequest {
                   ifRange: head.ifRange.map { Substring($0) },
                   hints: ClientHints(width: head.width.map { Substring($0) }, dpr: head.dpr.map { Substring($0) },
                                      saveData: head.saveData.map { Substring($0) }))
+        fields = head.section.map { .http1($0) } ?? .none
     }
 
     private static func method(_ m: HTTPMethod) -> HTTPRequest.Method {

@@ -29,6 +29,10 @@ struct RequestHead: Equatable, Sendable {
     var width: String?
     var dpr: String?
     var saveData: String?
+    /// Where the header section (every field line, without the request line and the blank line) lies in the
+    /// head's bytes, and those bytes once the decoder has them: read only when a request needs its other fields.
+    var sectionRange: Range<Int> = 0..<0
+    var section: ByteBuffer?
 }
 
 /// Parses a request head from bytes — the edge front's own HTTP/1.1 request parser, strict where request
@@ -171,6 +175,7 @@ enum RequestHeadParser {
         while true {
             // The blank line ending the head.
             if let after = lineEnd(p, i) {
+                head.sectionRange = sectionStart..<i
                 i = after
                 break
             }
@@ -465,7 +470,10 @@ struct EdgeRequestDecoder {
                     }
                     state = .head(scan)
                     return nil
-                case .head(let head, let length):
+                case .head(var head, let length):
+                    // A view of the header section (no copy), for the rare request that needs its other fields.
+                    head.section = buffer.getSlice(at: buffer.readerIndex + head.sectionRange.lowerBound,
+                                                   length: head.sectionRange.count)
                     buffer.moveReaderIndex(forwardBy: length)
                     switch head.body {
                     case .none: state = .head(.init())

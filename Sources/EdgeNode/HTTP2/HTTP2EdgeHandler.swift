@@ -136,7 +136,7 @@ final class HTTP2EdgeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let arrival = service.accessLog == nil ? nil : EdgeHTTPHandler.Arrival(
             start: .now, client: context.remoteAddress?.ipAddress ?? "-", method: head.method,
             host: head.authority ?? "", target: target)
-        guard let request = EdgeRequest(head) else {
+        guard let request = EdgeRequest(head, fields: headers) else {
             return write(context: context, stream, EdgeService.errorResponse(.badRequest("malformed request")),
                          isHead: isHead, arrival: arrival)
         }

@@ -96,6 +96,32 @@ import Testing
         #expect(lines.contains { $0.contains("\"status\":206") } && lines.contains { $0.contains("\"status\":304") }, "\(lines)")
     }
 
+    /// Should over h2 as over HTTP/1.1 forward an original's request headers, key its Vary on them, answer
+    /// If-Modified-Since on a hit, pass an original's status and headers on and keep a missing image's 404.
+    @Test func originAnswersAndHeaders() async throws {
+        let certs = try TestCertificates()
+        let node = try await Self.start(certs)
+        defer { Task { await node.stopAll() } }
+        let lastModified = "Tue, 14 Nov 2023 22:13:20 GMT"
+        func route(_ text: String) -> TestOrigin.Route {
+            TestOrigin.Route(headers: [("Content-Type", "text/plain"), ("Vary", "Accept-Language"), ("Cache-Control", "max-age=600"),
+                                       ("Last-Modified", lastModified), ("Link", "</x>; rel=preload")], body: Array(text.utf8))
+        }
+        node.origin.route("/o.txt", byHeader: "accept-language", ["de": route("Hallo"), "en": route("Hello")], absent: route("?"))
+        let de = try await Self.curl(node, certs, "/o.txt", ["-H", "Accept-Language: de", "-H", "X-Trace: 7"])
+        #expect(de.version == "2" && String(decoding: de.body, as: UTF8.self) == "Hallo" && de.headers["x-cache"] == "MISS")
+        #expect(de.headers["link"] == "</x>; rel=preload" && de.headers["cache-control"] == "max-age=600")
+        #expect(node.origin.requests.last?.header("x-trace") == "7")
+        let en = try await Self.curl(node, certs, "/o.txt", ["-H", "Accept-Language: en"])
+        #expect(String(decoding: en.body, as: UTF8.self) == "Hello" && en.headers["x-cache"] == "MISS")
+        let again = try await Self.curl(node, certs, "/o.txt", ["-H", "Accept-Language: de", "-H", "If-Modified-Since: \(lastModified)"])
+        #expect(again.status == 304 && again.headers["x-cache"] == "HIT")
+        #expect(node.origin.count("/o.txt") == 2)
+        node.origin.route("/gone.jpg", status: 404, text: "no")
+        for _ in 0..<3 { #expect(try await Self.curl(node, certs, "/gone.jpg?w=10").status == 404) }
+        #expect(node.origin.count("/gone.jpg") == 1)
+    }
+
     /// Should serve HTTP/1.1 on the TLS port to a client that asks for it by ALPN (curl --http1.1): miss, hit
     /// with the bytes of the clear port, 304, range, HEAD, errors and HSTS, as the same cache answers over h2.
     @Test func http11OverTLS() async throws {

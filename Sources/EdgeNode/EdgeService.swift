@@ -544,24 +544,16 @@ final class EdgeService: Sendable {
                 action = machine.freshened(sameRepresentation: decision != nil, storable: decision?.storable ?? false)
             case .fail(let status):
                 throw EdgeError.badGateway(detail: "origin answered \(status)")
-            case .pass, .missing:
+            case .transform, .pass, .missing:
                 if machine.canRevalidate && !countedModified {
                     metrics.countRevalidation(result: "modified")
                     countedModified = true
                 }
-                let m = action == .pass ? passOn(r, contact!, originTime: originTime) : missing(r, contact!, originTime: originTime)
-                decision = m.decision
-                let item = varying(m.item, t, lines: lines, decision: m.decision, key: &key, varyNames: &varyNames)
-                made = (item, item.header, m.timing)
-                action = machine.transformed(purged: purges.covers(item.header),
-                                             storable: m.decision.storable && (!t.authorized || Self.allowsAuthorized(item.header)),
-                                             complete: true)
-            case .transform:
-                if machine.canRevalidate && !countedModified {
-                    metrics.countRevalidation(result: "modified")
-                    countedModified = true
+                let m = switch action {
+                case .pass: passOn(r, contact!, originTime: originTime)
+                case .missing: missing(r, contact!, originTime: originTime)
+                default: try await transform(r, contact!, originTime: originTime)
                 }
-                let m = try await transform(r, contact!, originTime: originTime)
                 decision = m.decision
                 let item = varying(m.item, t, lines: lines, decision: m.decision, key: &key, varyNames: &varyNames)
                 made = (item, item.header, m.timing)
@@ -611,8 +603,11 @@ final class EdgeService: Sendable {
 
     /// A variant made from what the origin sent: the watermark fetched (from the same source, through the same
     /// fetcher and caps), the transform run in its pool, the result's header with the origin's caching decision.
-    private func transform(_ r: Resolved, _ contact: OriginContact, originTime: Duration) async throws
-        -> (item: HotCache.Item, decision: CacheDecision, complete: Bool, timing: String) {
+    /// What a fill made of an origin's answer: the entry, the caching decision for it, whether it is everything the
+    /// URL asks for (a watermark could be fetched), and its Server-Timing.
+    typealias Made = (item: HotCache.Item, decision: CacheDecision, complete: Bool, timing: String)
+
+    private func transform(_ r: Resolved, _ contact: OriginContact, originTime: Duration) async throws -> Made {
         let fetched = contact.response
         let maxBytes = config.maxSourceBytes
         // As imgix does, a watermark that cannot be fetched (missing, origin down) is left out; that rendering is
@@ -645,9 +640,9 @@ final class EdgeService: Sendable {
         let queuedAt = ContinuousClock.now
         /// What the pool made: the body, its type, and whether it is the origin's representation (an original or
         /// a passed-through file: its headers go on) and its very bytes.
-        typealias Made = (body: [UInt8], contentType: String, original: Bool, sameBytes: Bool)
+        typealias Output = (body: [UInt8], contentType: String, original: Bool, sameBytes: Bool)
         let (image, transformTime) = try await transformPool.run {
-            [imaging, resources] () throws(EdgeError) -> (Made, Duration) in
+            [imaging, resources] () throws(EdgeError) -> (Output, Duration) in
             let start = ContinuousClock.now
             // No parameter changes anything: the original, its metadata removed losslessly (kept with keepMetadata).
             // Formats that cannot be cleaned without decoding (TIFF, HEIF…) go through the pipeline instead.
@@ -681,30 +676,28 @@ final class EdgeService: Sendable {
 
     /// The origin's answer to a request for an original, passed on as it came: its status, body and end-to-end
     /// headers (a redirect with its Location), cached as its status and headers allow.
-    private func passOn(_ r: Resolved, _ contact: OriginContact, originTime: Duration)
-        -> (item: HotCache.Item, decision: CacheDecision, timing: String) {
+    private func passOn(_ r: Resolved, _ contact: OriginContact, originTime: Duration) -> Made {
         let fetched = contact.response
         let decision = policy(for: r.source).decide(status: fetched.status, headers: fetched.headers,
                                                     requestTime: contact.requestTime, responseTime: contact.responseTime)
         let type = fetched.header("content-type").map { Self.mediaType($0) } ?? ""
         let entry = Self.entry(r, contact, decision: decision, status: fetched.status, body: fetched.body, contentType: type,
                                original: true, sameBytes: true)
-        return (HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body)), decision,
+        return (HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body)), decision, true,
                 String(format: "origin;dur=%.1f", originTime.inSeconds * 1000))
     }
 
     /// A transform's answer when its original is missing (the origin said 404 or 410): that status with the
     /// node's own error body, cached for the origin's freshness or `cache.negativeTTL`, so that a flood of requests
     /// for a missing image costs one origin fetch per lifetime.
-    private func missing(_ r: Resolved, _ contact: OriginContact, originTime: Duration)
-        -> (item: HotCache.Item, decision: CacheDecision, timing: String) {
+    private func missing(_ r: Resolved, _ contact: OriginContact, originTime: Duration) -> Made {
         let fetched = contact.response
         let decision = policy(for: r.source).decide(status: fetched.status, headers: fetched.headers,
                                                     requestTime: contact.requestTime, responseTime: contact.responseTime)
         let error = fetched.status == 410 ? EdgeError.gone : EdgeError.notFound()
         let entry = Self.entry(r, contact, decision: decision, status: fetched.status, body: Array(error.jsonBody.utf8),
                                contentType: "application/json", original: false, sameBytes: false)
-        return (HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body)), decision,
+        return (HotCache.Item(header: entry.header, body: ByteBuffer(bytes: entry.body)), decision, true,
                 String(format: "origin;dur=%.1f", originTime.inSeconds * 1000))
     }
 

@@ -7,6 +7,12 @@ import Testing
 /// Request headers forwarded with the fetch of an original, Vary keyed on them, and RFC 9111 §3.5's rules for
 /// requests with Authorization.
 @Suite struct ForwardingNodeTests {
+    /// A text answer that varies with Accept-Language, fresh for ten minutes.
+    static func varying(_ text: String) -> TestOrigin.Route {
+        TestOrigin.Route(headers: [("Content-Type", "text/plain"), ("Vary", "Accept-Language"), ("Cache-Control", "max-age=600")],
+                         body: Array(text.utf8))
+    }
+
     /// Should forward an original's end-to-end request headers, and not hop-by-hop ones, Host, conditionals,
     /// Range, Cookie, Authorization or client hints; a transform's fetch forwards nothing.
     @Test func forwardsEndToEndHeaders() async throws {
@@ -49,12 +55,8 @@ import Testing
     @Test func varyKeysOnForwardedFields() async throws {
         let node = try await TestNode.start()
         defer { Task { await node.stopAll() } }
-        func route(_ text: String) -> TestOrigin.Route {
-            TestOrigin.Route(headers: [("Content-Type", "text/plain"), ("Vary", "Accept-Language"), ("Cache-Control", "max-age=600")],
-                             body: Array(text.utf8))
-        }
-        node.origin.route("/v.txt", byHeader: "accept-language", ["de": route("Hallo"), "en": route("Hello"),
-                                                                  "de, en": route("Hallo/Hello")], absent: route("?"))
+        node.origin.route("/v.txt", byHeader: "accept-language", ["de": Self.varying("Hallo"), "en": Self.varying("Hello"),
+                                                                  "de, en": Self.varying("Hallo/Hello")], absent: Self.varying("?"))
         func get(_ value: String?) async throws -> (String, String?) {
             let r = try await node.get("/v.txt", headers: value.map { [("Accept-Language", $0)] } ?? [])
             return (String(decoding: r.body, as: UTF8.self), r.header("x-cache"))
@@ -78,11 +80,7 @@ import Testing
     @Test func concurrentRequestsThatVary() async throws {
         let node = try await TestNode.start()
         defer { Task { await node.stopAll() } }
-        func route(_ text: String) -> TestOrigin.Route {
-            TestOrigin.Route(headers: [("Content-Type", "text/plain"), ("Vary", "Accept-Language"), ("Cache-Control", "max-age=600")],
-                             body: Array(text.utf8))
-        }
-        node.origin.route("/c.txt", byHeader: "accept-language", ["de": route("Hallo"), "en": route("Hello")], absent: route("?"))
+        node.origin.route("/c.txt", byHeader: "accept-language", ["de": Self.varying("Hallo"), "en": Self.varying("Hello")], absent: Self.varying("?"))
         node.origin.hold("/c.txt")
         async let de = node.get("/c.txt", headers: [("Accept-Language", "de")])
         async let en = node.get("/c.txt", headers: [("Accept-Language", "en")])

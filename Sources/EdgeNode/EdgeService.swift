@@ -201,9 +201,9 @@ final class EdgeService: Sendable {
             action = delivery.recordRead(record, purged: record.map { purges.covers($0) } ?? false, now: now)
         }
         switch action {
-        case .serve(plain: true):
+        case .serve(plain: true) where resolved.expires == nil || cached!.header.downstreamCacheControl == nil:
             return .done(plainHit(cached!, now: now, resolved))
-        case .serve(plain: false):
+        case .serve:
             return .done(Self.disposed(hit(cached!, cache: .hit, now: now, resolved, conditions), resolved.contentDisposition))
         case .readOriginRecord:
             preconditionFailure("the origin record was read above")
@@ -286,6 +286,14 @@ final class EdgeService: Sendable {
         metrics.countRequest(status: h.status, cache: "HIT")
         return EdgeAnswer(plain: PlainHit(item: item, age: h.freshness.ageSeconds(at: now),
                                           maxAge: h.downstreamCacheControl == nil ? Self.maxAge(h, now: now, r) : -1))
+    }
+
+    /// The Cache-Control an answer from `h` carries: the origin's (an original's as sent, or what the cache policy
+    /// chose), else `public, max-age=<remaining>`; under a URL's `expires`, no lifetime it states outlasts the URL.
+    static func cacheControl(_ h: CacheEntry.Header, now: Double, _ r: Resolved) -> String {
+        guard let fixed = h.downstreamCacheControl else { return "public, max-age=\(maxAge(h, now: now, r))" }
+        guard let expires = r.expires else { return fixed }
+        return CacheControl.bounding(fixed, maxAge: Int(max(0, min(expires - now, Double(CacheControl.maxDeltaSeconds)))))
     }
 
     /// The `max-age` a hit promises downstream: the entry's remaining freshness, bounded by the URL's `expires`.
@@ -732,7 +740,7 @@ final class EdgeService: Sendable {
         var fields = HTTPFields()
         fields.reserveCapacity(12)
         // A URL's `expires` bounds the lifetime it may be cached for downstream.
-        fields.append(HTTPField(name: .cacheControl, value: h.downstreamCacheControl ?? "public, max-age=\(Self.maxAge(h, now: now, r))"))
+        fields.append(HTTPField(name: .cacheControl, value: Self.cacheControl(h, now: now, r)))
         fields.append(HTTPField(name: .age, value: h.freshness.ageHeader(at: now)))
         fields.append(HTTPField(name: .xCache, value: cache))
         if let timing { fields.append(HTTPField(name: .serverTiming, value: timing)) }

@@ -462,6 +462,18 @@ private func decide(_ headers: [(name: String, value: String)], policy: CachePol
     }
 }
 
+@Suite struct CacheControlBoundingTests {
+    /// Should replace longer stated lifetimes by the bound, keep shorter ones and every other directive as written.
+    @Test func bounding() {
+        #expect(CacheControl.bounding("public, max-age=3600", maxAge: 60) == "public, max-age=60")
+        #expect(CacheControl.bounding("max-age=30, s-maxage=600", maxAge: 60) == "max-age=30")
+        #expect(CacheControl.bounding("private, no-cache=\"a, b\"", maxAge: 60) == "private, no-cache=\"a, b\", max-age=60")
+        #expect(CacheControl.bounding("MAX-AGE=9999 , must-revalidate", maxAge: 5) == "must-revalidate, max-age=5")
+        #expect(CacheControl.bounding("max-age=abc", maxAge: 60) == "max-age=0")
+        #expect(CacheControl.bounding("", maxAge: 0) == "max-age=0")
+    }
+}
+
 // MARK: - Storability, source overrides, stale windows
 
 @Suite struct CachePolicyStorageTests {

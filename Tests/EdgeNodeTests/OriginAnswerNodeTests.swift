@@ -186,6 +186,24 @@ import Testing
         #expect(try await node.get("/p.jpg", headers: [("If-None-Match", "\"origin-v1\"")]).status == 304)
     }
 
+    /// Should not let an original's own Cache-Control outlast a signed URL's `expires`, on the miss or on a hit.
+    @Test func expiresBoundsOriginCacheControl() async throws {
+        let clock = ManualClock()
+        let node = try await TestNode.start(clock: clock) { config in
+            config.sources[0].secureToken = SecureURLTests.token
+            config.sources[0].requireSignature = false
+        }
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/p.jpg", body: photo, headers: jpegHeaders + [("Cache-Control", "public, max-age=31536000, immutable")])
+        let expires = Int(clock.reading()) + 100
+        let url = SecureURLTests.sign("/p.jpg", "expires=\(expires)")
+        #expect(try await node.get(url).header("cache-control") == "public, immutable, max-age=100")
+        clock.advance(40)
+        #expect(try await node.get(url).header("cache-control") == "public, immutable, max-age=60")
+        // Without expires, the origin's value as sent.
+        #expect(try await node.get("/p.jpg").header("cache-control") == "public, max-age=31536000, immutable")
+    }
+
     /// Should give an original whose metadata was removed a weak form of the origin's tag, and a variant its own
     /// tag with only the fields the source lists in passResponseHeaders.
     @Test func variantHeaders() async throws {

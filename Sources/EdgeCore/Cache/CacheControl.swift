@@ -289,3 +289,46 @@ struct DirectiveScanner {
         }
     }
 }
+
+extension CacheControl {
+    /// A Cache-Control value whose stated lifetimes (`max-age`, `s-maxage`) are replaced by `max-age=<maxAge>` when
+    /// they are longer, or absent: every other directive kept as written (commas inside quoted strings are not
+    /// separators). For answers that must not be kept past a moment, such as a signed URL's `expires`.
+    public static func bounding(_ value: String, maxAge: Int) -> String {
+        var directives: [Substring] = []
+        var start = value.startIndex
+        var quoted = false
+        var escaped = false
+        var i = value.startIndex
+        while i < value.endIndex {
+            let c = value[i]
+            if escaped {
+                escaped = false
+            } else if quoted && c == "\\" {
+                escaped = true
+            } else if c == "\"" {
+                quoted.toggle()
+            } else if c == "," && !quoted {
+                directives.append(value[start..<i])
+                start = value.index(after: i)
+            }
+            i = value.index(after: i)
+        }
+        directives.append(value[start...])
+        var kept: [String] = []
+        var stated: Int?
+        for d in directives {
+            let t = trimmed(d)
+            if t.isEmpty { continue }
+            let name = t.prefix { $0 != "=" }.lowercased()
+            if name == "max-age" || name == "s-maxage" {
+                let n = deltaSeconds(.token(trimmed(t.drop { $0 != "=" }.dropFirst())))
+                stated = Swift.min(stated ?? Int.max, n ?? 0)
+                continue
+            }
+            kept.append(t)
+        }
+        kept.append("max-age=\(Swift.min(stated ?? maxAge, maxAge))")
+        return kept.joined(separator: ", ")
+    }
+}

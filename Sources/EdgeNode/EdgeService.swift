@@ -170,27 +170,10 @@ final class EdgeService: Sendable {
         // Look up: the memory tier (the body buffer is shared, not copied), then LMDB (the body is copied straight
         // out of the mapped page into a buffer, which the memory tier then keeps).
         var cached = look(resolved.key, allocator: allocator)
-        var target = Target(resolved)
-        if resolved.passes {
-            // An original's entry with Vary names is its vary record: the answer for this request is under the key
-            // varied by the request's values of those fields (RFC 9111 §4.1).
-            var lines: [(name: String, value: String)]?
-            if let names = cached?.header.varyNames, !names.isEmpty {
-                let l = request.fields.lines
-                lines = l
-                let key = target.varied(by: names, lines: l)
-                target = Target(resolved, key: key, varyNames: names, fields: request.fields)
-                cached = look(key, allocator: allocator)
-            } else {
-                target = Target(resolved, fields: request.fields)
-            }
-            if resolved.forwardsAuthorization, (lines ?? request.fields.lines).contains(where: { $0.name.lowercased() == "authorization" }) {
-                target = Target(resolved, key: target.key, varyNames: target.varyNames, fields: request.fields, authorized: true)
-                // RFC 9111 §3.5: a stored response answers such a request only if it said public, s-maxage or
-                // must-revalidate.
-                if let entry = cached?.header, !Self.allowsAuthorized(entry) { cached = nil }
-            }
-        }
+        // What an original's request looks up depends on its fields too; a variant's target is made only if a fill
+        // needs it (a hit makes none).
+        var original: Target?
+        if resolved.passes { (original, cached) = originalTarget(resolved, request, cached, allocator: allocator) }
         var delivery = Delivery.StateMachine(conditions: Delivery.Conditions(
             ifNoneMatch: conditions.ifNoneMatch != nil || conditions.ifModifiedSince != nil, range: conditions.range != nil,
             disposition: resolved.contentDisposition != nil))
@@ -210,8 +193,8 @@ final class EdgeService: Sendable {
         case .renewAndServe:
             // Another variant of the same origin object was revalidated (or refetched unchanged) since this one
             // was made: it takes that freshness without contacting the origin.
-            let renewed = renew(cached!, from: record!, key: target.key)
-            let key = target.key
+            let key = original?.key ?? resolved.key
+            let renewed = renew(cached!, from: record!, key: key)
             return .pending { [self] in
                 // Stored before answering, so the renewal is not lost to a restart (once per variant).
                 let value = CacheEntry(header: renewed.header, body: Array(renewed.body.readableBytesView)).encoded()
@@ -221,16 +204,41 @@ final class EdgeService: Sendable {
         case .serveStaleAndRevalidate:
             // Serve the stale copy now; one background revalidation (coalesced with any other) refreshes it.
             let stale = cached!
-            Task { [self, target] in
+            let target = original ?? Target(resolved)
+            Task { [self] in
                 _ = try? await coalescer.run(target.key) { [self] in try await fill(target, stale: stale, allocator: allocator) }
             }
             return .done(Self.disposed(hit(stale, cache: .stale, now: now, resolved, conditions), resolved.contentDisposition))
         case .dropAndFill:
+            let target = original ?? Target(resolved)
             drop(target.key)
             return fillAndAnswer(target, stale: nil, delivery, conditions, allocator: allocator)
         case .fill:
-            return fillAndAnswer(target, stale: cached, delivery, conditions, allocator: allocator)
+            return fillAndAnswer(original ?? Target(resolved), stale: cached, delivery, conditions, allocator: allocator)
         }
+    }
+
+    /// An original's target and what it finds. An entry with Vary names under the original's key is its vary
+    /// record: the answer for this request is under the key varied by the request's values of those fields (RFC
+    /// 9111 §4.1). A request with an Authorization the source forwards is served a stored answer only if it said
+    /// public, s-maxage or must-revalidate (§3.5).
+    private func originalTarget(_ resolved: Resolved, _ request: EdgeRequest, _ found: HotCache.Item?,
+                                allocator: ByteBufferAllocator) -> (Target, HotCache.Item?) {
+        var cached = found
+        var target = Target(resolved, fields: request.fields)
+        var lines: [(name: String, value: String)]?
+        if let names = cached?.header.varyNames, !names.isEmpty {
+            let l = request.fields.lines
+            lines = l
+            let key = target.varied(by: names, lines: l)
+            target = Target(resolved, key: key, varyNames: names, fields: request.fields)
+            cached = look(key, allocator: allocator)
+        }
+        if resolved.forwardsAuthorization, (lines ?? request.fields.lines).contains(where: { $0.name.lowercased() == "authorization" }) {
+            target = Target(resolved, key: target.key, varyNames: target.varyNames, fields: request.fields, authorized: true)
+            if let entry = cached?.header, !Self.allowsAuthorized(entry) { cached = nil }
+        }
+        return (target, cached)
     }
 
     /// Joins (or starts) the variant's fill and answers with its result, or with the stale entry or the error

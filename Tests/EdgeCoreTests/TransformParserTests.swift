@@ -14,6 +14,15 @@ import Testing
         #expect(!s.autoFormat)
     }
 
+    /// Should split a raw query on the bytes `&` and `=` even where a neighbouring character joins one into a
+    /// grapheme cluster (a combining mark after `&`, U+0600 before `=`), as the signature check does.
+    @Test func splitsOnBytes() throws {
+        let joined = try TransformParser.parse(query: "txt=a\u{600}&w=120&\u{301}x=1")
+        #expect(joined.width == (try spec("w=120")).width && joined.width != nil)
+        let marked = try TransformParser.parse(query: "w=7&\u{301}txt=b")
+        #expect(marked.width == (try spec("w=7")).width)
+    }
+
     /// Should resolve the aliases width, height and f to w, h and fit.
     @Test func aliasesResolve() throws {
         let long = try spec("width=400&height=300&f=crop")

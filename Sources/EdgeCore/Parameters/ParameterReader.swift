@@ -15,10 +15,13 @@ public struct ParameterReader: Sendable {
 
     /// Parses a raw (still percent-encoded) query string, without the leading `?`.
     public init(query: Substring, defaults: [(name: String, value: String)] = []) throws(EdgeError) {
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let eq = pair.firstIndex(of: "=")
+        // Split on the bytes `&` and `=`, as the signature check does: a neighbour that joins one of them into a
+        // grapheme cluster (a combining mark after it, U+0600 before it) must not hide it.
+        for bytes in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let pair = Substring(bytes)
+            let eq = pair.utf8.firstIndex(of: UInt8(ascii: "="))
             let rawName = eq.map { pair[..<$0] } ?? pair
-            let rawValue = eq.map { pair[pair.index(after: $0)...] } ?? ""
+            let rawValue = eq.map { pair[pair.utf8.index(after: $0)...] } ?? ""
             guard let name = PercentDecoding.decode(rawName, plusAsSpace: true),
                   let value = PercentDecoding.decode(rawValue, plusAsSpace: true)
             else { throw .badRequest("query string is not valid percent-encoded UTF-8") }

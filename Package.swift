@@ -126,7 +126,17 @@ let package = Package(
 // libFuzzer targets (tools/fuzz NAME SECONDS), in the package only when IMGEDGE_FUZZ is set: each holds nothing but
 // `LLVMFuzzerTestOneInput`, which links only under `--sanitize=fuzzer` (an ordinary build would find no `main`).
 if Context.environment["IMGEDGE_FUZZ"] != nil {
-    package.targets.append(.executableTarget(name: "FuzzTransformParser", dependencies: ["EdgeCore"],
-                                             path: "Fuzz/TransformParser", exclude: ["seeds", "dict"]))
-    package.products.append(.executable(name: "FuzzTransformParser", targets: ["FuzzTransformParser"]))
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency], exclude: [String])] = [
+        ("TransformParser", ["EdgeCore"], []),
+        ("CacheEntry", ["EdgeCore"], []),
+        ("Signature", ["EdgePrivacy", "EdgeCore"], ["regressions"]),
+        ("Config", ["EdgeNode"], []),
+        ("GossipCodec", ["EdgeGossip"], []),
+        ("RequestDecoder", ["EdgeNode", .product(name: "NIOCore", package: "swift-nio")], []),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(name: "Fuzz\(target.name)", dependencies: target.dependencies,
+                                                 path: "Fuzz/\(target.name)", exclude: ["seeds", "dict"] + target.exclude))
+        package.products.append(.executable(name: "Fuzz\(target.name)", targets: ["Fuzz\(target.name)"]))
+    }
 }

@@ -41,7 +41,7 @@ public struct GossipCodec: Sendable {
     }
 
     /// `bytes` with their tag appended.
-    func sealBytes(_ bytes: [UInt8]) -> [UInt8] {
+    package func sealBytes(_ bytes: [UInt8]) -> [UInt8] {
         bytes + Array(HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: secret)))
     }
 

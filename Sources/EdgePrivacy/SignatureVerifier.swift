@@ -90,25 +90,27 @@ public struct SignatureVerifier: Sendable {
 
     /// Finds `s`: it must be the last parameter and appear once. Returns its raw value and the query before it
     /// (without the `&` that joins them), or nil when the query has no `s`.
-    static func locateSignature(_ query: Substring) throws(EdgeError) -> (value: Substring, unsigned: Substring)? {
+    package static func locateSignature(_ query: Substring) throws(EdgeError) -> (value: Substring, unsigned: Substring)? {
         var last: (value: Substring, unsigned: Substring)?
         var sawEarlier = false
         var start = query.startIndex
         while start <= query.endIndex {
-            let end = query[start...].firstIndex(of: "&") ?? query.endIndex
+            // Bytes, not characters: the signed text is bytes, and a `&` or `=` that a neighbour joins into one
+            // grapheme cluster (U+0600 before it, a combining mark after it) still separates.
+            let end = query.utf8[start...].firstIndex(of: UInt8(ascii: "&")) ?? query.endIndex
             let pair = query[start..<end]
             if !pair.isEmpty, isSignatureName(pair) {
                 if end == query.endIndex {
-                    let eq = pair.firstIndex(of: "=")
-                    let value = eq.map { pair[pair.index(after: $0)...] } ?? ""
-                    let before = start == query.startIndex ? query[start..<start] : query[..<query.index(before: start)]
+                    let eq = pair.utf8.firstIndex(of: UInt8(ascii: "="))
+                    let value = eq.map { pair[pair.utf8.index(after: $0)...] } ?? ""
+                    let before = start == query.startIndex ? query[start..<start] : query[..<query.utf8.index(before: start)]
                     last = (value, before)
                 } else {
                     sawEarlier = true
                 }
             }
             if end == query.endIndex { break }
-            start = query.index(after: end)
+            start = query.utf8.index(after: end)
         }
         if sawEarlier { throw .forbidden("the signature must be the last parameter") }
         return last
@@ -116,7 +118,7 @@ public struct SignatureVerifier: Sendable {
 
     /// A parameter whose name, percent-decoded and lower-cased, is `s`.
     private static func isSignatureName(_ pair: Substring) -> Bool {
-        let name = pair.firstIndex(of: "=").map { pair[..<$0] } ?? pair
+        let name = pair.utf8.firstIndex(of: UInt8(ascii: "=")).map { pair[..<$0] } ?? pair
         if name == "s" || name == "S" { return true }
         guard name.utf8.count <= 3, name.contains("%") else { return false }
         return PercentDecoding.decode(name, plusAsSpace: true)?.lowercased() == "s"

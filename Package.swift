@@ -130,7 +130,7 @@ if Context.environment["IMGEDGE_FUZZ"] != nil {
         ("TransformParser", ["EdgeCore"], []),
         ("CacheEntry", ["EdgeCore"], []),
         ("Signature", ["EdgePrivacy", "EdgeCore"], ["regressions"]),
-        ("Config", ["EdgeNode"], []),
+        ("Config", ["EdgeNode"], ["regressions"]),
         ("GossipCodec", ["EdgeGossip"], []),
         ("RequestDecoder", ["EdgeNode", .product(name: "NIOCore", package: "swift-nio")], []),
     ]

@@ -33,16 +33,65 @@ extension NodeConfig {
     /// Parses YAML text; relative paths resolve against `baseDirectory`. Throws `ConfigError` with every problem.
     public static func parse(yaml: String, baseDirectory: String, environment: [String: String] = [:],
                              cores: Int? = nil) throws -> NodeConfig {
-        let root: Any?
+        let node: Yams.Node?
         do {
-            root = try Yams.load(yaml: yaml)
+            node = try Yams.compose(yaml: yaml)
         } catch {
             throw ConfigError(problems: [ConfigProblem(key: "(file)", message: "not valid YAML: \(error)")])
         }
+        if let node, let message = ConfigReader.unconstructible(node) {
+            throw ConfigError(problems: [ConfigProblem(key: "(file)", message: message)])
+        }
+        let root = node?.any
         var r = ConfigReader(environment: environment, baseDirectory: baseDirectory)
         let config = r.read(root, cores: cores ?? ProcessInfo.processInfo.activeProcessorCount)
         guard r.problems.isEmpty, let config else { throw ConfigError(problems: r.problems) }
         return config
+    }
+}
+
+extension ConfigReader {
+    /// What in a parsed YAML tree Yams' constructor (5.0.1, `Node.any`, which `Yams.load` calls) would trap on
+    /// rather than refuse: a mapping key that is not a plain value (it force-unwraps each key's string, `!!set`
+    /// members included), or an integer in base 60 (`1:30`) that overflows `Int` as it multiplies it out. Found by
+    /// FuzzConfig (Fuzz/Config/regressions/).
+    static func unconstructible(_ node: Yams.Node) -> String? {
+        switch node {
+        case .scalar(let scalar):
+            guard node.tag.description == Tag.Name.int.rawValue, scalar.style == .any || scalar.style == .plain,
+                  sexagesimalOverflows(scalar.string) else { return nil }
+            return "\(scalar.string) is too large an integer"
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                guard String.construct(from: key) != nil else {
+                    let line = key.mark.map { " (line \($0.line))" } ?? ""
+                    return "a mapping key must be a plain value, not a list or mapping\(line)"
+                }
+                if let message = unconstructible(value) { return message }
+            }
+            return nil
+        case .sequence(let sequence):
+            return sequence.lazy.compactMap(unconstructible).first
+        }
+    }
+
+    /// Whether Yams reads an integer scalar in base 60 and overflows doing so, step for step as it does: `_`
+    /// dropped, one sign, not after a leading `0` (octal and the like), places from the right, each running
+    /// value and place value (60ⁿ: eleven places always overflow) and the sign's product checked.
+    static func sexagesimalOverflows(_ text: String) -> Bool {
+        let s = Substring(text.replacingOccurrences(of: "_", with: ""))
+        let negative = s.hasPrefix("-")
+        let digits = negative || s.hasPrefix("+") ? s.dropFirst() : s
+        guard s != "0", !digits.hasPrefix("0"), digits.contains(":") else { return false }
+        var (place, value) = (1, 0)
+        for digit in digits.components(separatedBy: ":").compactMap({ Int($0, radix: 10) }).reversed() {
+            let (term, o1) = digit.multipliedReportingOverflow(by: place)
+            let (sum, o2) = value.addingReportingOverflow(term)
+            let (next, o3) = place.multipliedReportingOverflow(by: 60)
+            if o1 || o2 || o3 { return true }
+            (place, value) = (next, sum)
+        }
+        return negative && value == .min
     }
 }
 

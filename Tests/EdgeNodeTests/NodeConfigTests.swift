@@ -214,6 +214,28 @@ import Testing
         #expect(c.httpPort == 8080)
     }
 
+    /// Should refuse, not trap on, what Yams parses but its constructor would trap on: a list or mapping as a
+    /// mapping key (also in a `!!set`), a base-60 integer beyond `Int` (and read one within it as before). Found by
+    /// FuzzConfig: its input is Fuzz/Config/regressions/crash-9c295298ad950738b48647732c95959a9f14894a.
+    @Test func refusesWhatYamsWouldTrapOn() throws {
+        let found = try String(contentsOf: Corpus.packageRoot.appendingPathComponent(
+            "Fuzz/Config/regressions/crash-9c295298ad950738b48647732c95959a9f14894a"), encoding: .utf8)
+        let key = "a mapping key must be a plain value, not a list or mapping", big = " is too large an integer"
+        let cases: [(yaml: String, message: String)] = [
+            (found, key + " (line 9)"),
+            ("? [a]\n: b\n", key + " (line 1)"),
+            ("http: !!set {a, [b]}\n", key + " (line 1)"),
+            ("http: {port: 9223372036854775807:00}\n", "9223372036854775807:00" + big),
+            ("http: {port: 1:00:00:00:00:00:00:00:00:00:00}\n", "1" + String(repeating: ":00", count: 10) + big),
+            ("http: {port: !!int -+0:-9223372036854775808}\n", "-+0:-9223372036854775808" + big),
+        ]
+        for c in cases {
+            #expect(problems(c.yaml).map(\.description) == ["(file): " + c.message], "\(c.yaml)")
+        }
+        #expect(try NodeConfig.parse(yaml: "http: {port: 2:30}\n", baseDirectory: "/", environment: [:]).httpPort
+                == 150)
+    }
+
     /// The problems parsing `yaml` reports (an issue is recorded when it parses without any).
     func problems(_ yaml: String) -> [ConfigProblem] {
         do {

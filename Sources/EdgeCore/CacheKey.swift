@@ -24,6 +24,12 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
         CacheKey(text: ["imgedge-origin-v1", source, path].joined(separator: "\u{0}"))
     }
 
+    /// The key of an original kept in the originals tier (the origin's 200 for `path`, fetched without any
+    /// request field), from which any variant of it can be made.
+    public static func original(source: String, path: String) -> CacheKey {
+        CacheKey(text: ["imgedge-original-v1", source, path].joined(separator: "\u{0}"))
+    }
+
     /// The key of one response among those an original's `Vary` separates: `base` (the original's key) with the
     /// request's normalised values of the keyed fields (`RequestHeaderRules.varyKeyText`).
     public static func varied(_ base: CacheKey, by varyText: String) -> CacheKey {

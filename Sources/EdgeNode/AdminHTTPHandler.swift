@@ -437,7 +437,7 @@ struct AdminView: Sendable {
         "hitRatio":\((ratio * 10000).rounded() / 10000),"fillsInFlight":\(service.coalescer.inFlight),\
         "transformsRunning":\(service.transformPool.runningCount),"revalidations":{\(revalidations)},\
         "tombstones":\(tombstones.active),"tombstonesExpired":\(tombstones.expired),"sweeps":\(sweeps.sweeps),\
-        "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"gossip":\(gossipJSON()),\
+        "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"originals":\(originalsJSON()),"gossip":\(gossipJSON()),\
         "connections":{"open":\(service.metrics.connections.openCount),"max":\(service.metrics.connections.maxCount),\
         "events":{\(connectionEvents)}}}
         """
@@ -453,6 +453,17 @@ struct AdminView: Sendable {
         "repairPasses":\(s.repairPasses),"repairedPieces":\(s.repaired.pieces),"repairedOrderRecords":\(s.repaired.orderRecords),\
         "snapshotsSaved":\(s.snapshotsSaved),"snapshotsFailed":\(s.snapshotsFailed),"snapshotsIgnored":\(s.snapshotsIgnored),\
         "restoredFromSnapshot":\(s.restoredFromSnapshot),"diskFlushes":\(s.diskFlushes),"diskFlushing":\(s.diskFlushing)}
+        """
+    }
+
+    /// The originals tier part of /v1/stats: what it holds, its bound (0: off), and how fills got their originals.
+    func originalsJSON() -> String {
+        let u = service.originals?.usage ?? CacheUsage(entries: 0, bytes: 0)
+        let totals = service.metrics.originalTotals()
+        let lookups = NodeMetrics.originalResults.map { "\"\($0)\":\(totals[$0] ?? 0)" }.joined(separator: ",")
+        return """
+        {"entries":\(u.entries),"bytes":\(u.bytes),"maxBytes":\(service.originals == nil ? 0 : service.config.originalsBytes),\
+        "lookups":{\(lookups)}}
         """
     }
 

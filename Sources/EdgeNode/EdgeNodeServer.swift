@@ -44,6 +44,8 @@ public final class EdgeNodeServer: Sendable {
     public static func start(config: NodeConfig, logger: Logger,
                              clock: (@Sendable () -> Double)? = nil) async throws -> EdgeNodeServer {
         let store = try LMDBCacheStore(path: config.cachePath, maxBytes: config.cacheMaxBytes)
+        let originals = try config.originalsBytes > 0
+            ? LMDBCacheStore(path: config.cachePath + "/originals", maxBytes: config.originalsBytes) : nil
         let imaging = try VipsImageProcessor(concurrency: 1)
         let curl = CurlOriginFetcher(connectTimeout: .milliseconds(Int64(config.originConnectTimeout * 1000)),
                                      totalTimeout: .milliseconds(Int64(config.originTimeout * 1000)))
@@ -53,8 +55,9 @@ public final class EdgeNodeServer: Sendable {
         let accessLog = try config.accessLogPath.map { try AccessLog(path: $0, maxBytes: config.accessLogMaxBytes, logger: logger) }
         let service = EdgeService(config: config, store: store, origin: SourceOriginFetcher(curl: curl),
                                   imaging: imaging, metrics: NodeMetrics(), logger: logger, purges: purges,
-                                  accessLog: accessLog, clock: now)
-        let sweeper = PurgeSweeper(purges: purges, store: store, hot: service.hot, logger: logger)
+                                  accessLog: accessLog, originals: originals, clock: now)
+        let sweeper = PurgeSweeper(purges: purges, stores: [store] + (originals.map { [$0] } ?? []), hot: service.hot,
+                                   logger: logger)
         let audit = try AuditLog(path: config.cachePath + "/audit.log")
         sweeper.start(interval: .milliseconds(Int64(config.sweepInterval * 1000)))
         BodyFile.raiseDescriptorLimit()
@@ -160,6 +163,7 @@ public final class EdgeNodeServer: Sendable {
             try? await group.shutdownGracefully()
             await service.shutdown()
             store.close()
+            originals?.close()
             throw error
         }
     }
@@ -294,6 +298,7 @@ public final class EdgeNodeServer: Sendable {
         try? await group.shutdownGracefully()
         await service.shutdown()
         store.close()
+        (service.originals as? LMDBCacheStore)?.close()
         logger.info("stopped")
     }
 }

@@ -18,6 +18,9 @@ final class EdgeService: Sendable {
     let fetchPool: BoundedPool
     let transformPool: BoundedPool
     let coalescer: FillCoalescer<FillResult>
+    /// The originals tier (`cache.originalsBytes`; nil when 0), and the single flight of its fetches.
+    let originals: (any CacheStoring)?
+    let originalCoalescer: FillCoalescer<OriginalCopy>
     let resolvedMemo = ResolvedMemo()
     let hot: HotCache
     let metrics: NodeMetrics
@@ -30,7 +33,9 @@ final class EdgeService: Sendable {
 
     init(config: NodeConfig, store: any CacheStoring, origin: any OriginFetching, imaging: any ImageProcessing,
          metrics: NodeMetrics, logger: Logger, purges: PurgeService? = nil, accessLog: AccessLog? = nil,
-         clock: @escaping @Sendable () -> Double = WallClock.seconds) {
+         originals: (any CacheStoring)? = nil, clock: @escaping @Sendable () -> Double = WallClock.seconds) {
+        self.originals = originals
+        originalCoalescer = FillCoalescer(timeout: .milliseconds(Int64(config.fillTimeout * 1000)))
         self.accessLog = accessLog
         self.purges = purges ?? PurgeService(nodeID: config.nodeID, sources: config.sources.map(\.name), log: nil, tombstones: [], clock: clock)
         self.keyring = AdminKeyring(config.adminKeys)
@@ -385,7 +390,7 @@ final class EdgeService: Sendable {
     }
 
     /// The cache policy for a source: the node's default lifetime and the source's overrides.
-    private func policy(for source: SourceConfig) -> CachePolicy {
+    func policy(for source: SourceConfig) -> CachePolicy {
         CachePolicy(defaultTTL: config.defaultTTL, negativeTTL: config.negativeTTL,
                     source: .init(ttl: source.ttl, staleWhileRevalidate: source.staleWhileRevalidate,
                                   staleIfError: source.staleIfError))
@@ -477,14 +482,25 @@ final class EdgeService: Sendable {
         var stamp: UInt64
     }
 
+    /// The origin's answer for a fill: an original's fetched with the request's forwarded fields; a transform's
+    /// through the originals tier (`obtainOriginal`), which may answer without asking the origin.
     private func contactOrigin(_ r: Resolved, conditional: [(name: String, value: String)] = [],
                                forwarded: [(name: String, value: String)]) async throws(EdgeError) -> OriginContact {
+        guard r.passes else { return try await obtainOriginal(r.source, r.path, conditional: conditional) }
+        return try await contactOrigin(r.source, r.path, conditional: conditional, forwarded: forwarded,
+                                       passRedirects: r.source.passRedirects)
+    }
+
+    /// One origin request, in the fetch pool.
+    func contactOrigin(_ source: SourceConfig, _ path: SourcePath, conditional: [(name: String, value: String)],
+                       forwarded: [(name: String, value: String)] = [], passRedirects: Bool = false)
+        async throws(EdgeError) -> OriginContact {
         let maxBytes = config.maxSourceBytes
         return try await fetchPool.run { [origin, clock, purges] () throws(EdgeError) in
             let stamp = purges.tick()
             let sent = clock()
-            let response = try origin.fetch(source: r.source, path: r.path, maxBytes: maxBytes, conditional: conditional,
-                                            forwarded: forwarded, passRedirects: r.passes && r.source.passRedirects)
+            let response = try origin.fetch(source: source, path: path, maxBytes: maxBytes, conditional: conditional,
+                                            forwarded: forwarded, passRedirects: passRedirects)
             return OriginContact(response: response, requestTime: sent, responseTime: clock(), stamp: stamp)
         }
     }
@@ -625,18 +641,14 @@ final class EdgeService: Sendable {
 
     private func transform(_ r: Resolved, _ contact: OriginContact, originTime: Duration) async throws -> Made {
         let fetched = contact.response
-        let maxBytes = config.maxSourceBytes
         // As imgix does, a watermark that cannot be fetched (missing, origin down) is left out; that rendering is
         // then served but not stored.
         var resources = TransformResources()
         var markMissing = false
         if let markPath = try r.spec.watermark.path(on: r.source), let reference = r.spec.watermark.reference {
             do throws(EdgeError) {
-                let mark = try await fetchPool.run { [origin] () throws(EdgeError) in
-                    let mark = try origin.fetch(source: r.source, path: markPath, maxBytes: maxBytes)
-                    guard mark.status == 200 else { throw EdgeError.badGateway(detail: "watermark origin answered \(mark.status)") }
-                    return mark
-                }
+                let mark = try await obtainOriginal(r.source, markPath, conditional: []).response
+                guard mark.status == 200 else { throw EdgeError.badGateway(detail: "watermark origin answered \(mark.status)") }
                 resources.images[reference.description] = mark.body
             } catch {
                 // Over the size caps, or the node is overloaded: the request fails as it would for the source.

@@ -107,7 +107,7 @@ struct ConfigReader {
         "http": ["host", "port", "enabled", "redirectToHTTPS", "sendTimeout", "headerTimeout", "maxConnections"],
         "https": ["host", "port", "certificates", "hsts", "reloadInterval", "handshakeTimeout", "maxConcurrentStreams"],
         "admin": ["host", "port", "keys"],
-        "cache": ["path", "maxBytes", "memoryBytes", "defaultTTL", "negativeTTL", "sweepInterval"],
+        "cache": ["path", "maxBytes", "originalsBytes", "memoryBytes", "defaultTTL", "negativeTTL", "sweepInterval"],
         "limits": ["maxSourceBytes", "maxSourcePixels", "maxConcurrentTransforms", "maxQueuedTransforms",
                    "maxConcurrentFetches", "maxQueuedFetches", "maxConnections", "fillTimeout"],
         "origin": ["connectTimeout", "timeout"],
@@ -191,6 +191,12 @@ struct ConfigReader {
         if let v = sections["admin"]?["keys"] { config.adminKeys = adminKeys(v) }
         if let v = value("cache", "path") { config.cachePath = string(v, "cache.path").map(resolvePath) ?? config.cachePath }
         if let v = value("cache", "maxBytes") { config.cacheMaxBytes = size(v, "cache.maxBytes", min: 1 << 20) ?? config.cacheMaxBytes }
+        if let v = value("cache", "originalsBytes") {
+            config.originalsBytes = size(v, "cache.originalsBytes", min: 0) ?? config.originalsBytes
+            if config.originalsBytes > 0 && config.originalsBytes < 1 << 20 {
+                problem("cache.originalsBytes", "must be 0 (off) or at least 1MiB")
+            }
+        }
         if let v = value("cache", "memoryBytes") { config.cacheMemoryBytes = size(v, "cache.memoryBytes", min: 0) ?? config.cacheMemoryBytes }
         if let v = value("cache", "sweepInterval") { config.sweepInterval = duration(v, "cache.sweepInterval").map { max(0.05, $0) } ?? config.sweepInterval }
         if let v = value("cache", "defaultTTL") { config.defaultTTL = duration(v, "cache.defaultTTL") ?? config.defaultTTL }

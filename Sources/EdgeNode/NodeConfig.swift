@@ -25,6 +25,9 @@ public struct NodeConfig: Sendable {
     public var cachePath: String
     /// `cache.maxBytes`: bound on stored values.
     public var cacheMaxBytes = 1 << 30
+    /// `cache.originalsBytes`: bound on the originals tier, the fetched originals kept (with their origin's
+    /// freshness) to make further variants from without asking the origin again; 0 turns it off.
+    public var originalsBytes = 256 << 20
     /// `cache.memoryBytes`: in-memory tier of recently used variants in front of LMDB (0 = off).
     public var cacheMemoryBytes = 64 << 20
     /// `cache.defaultTTL`: freshness (seconds) when the origin states none.

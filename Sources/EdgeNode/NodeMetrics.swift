@@ -19,6 +19,8 @@ final class NodeMetrics: Sendable {
     let fillsInFlight: CoreMetrics.Gauge
     let transformsRunning: CoreMetrics.Gauge
     private let revalidations: [String: CoreMetrics.Counter]
+    private let originalLookups: [String: CoreMetrics.Counter]
+    private let originalCounts = NIOLockedValueBox<[String: Int]>([:])
     /// Results of revalidating stale entries, for tests and /v1/stats.
     private let revalidationCounts = NIOLockedValueBox<[String: Int]>([:])
     /// Edge connections' events besides requests.
@@ -47,6 +49,11 @@ final class NodeMetrics: Sendable {
             r[result] = CoreMetrics.Counter(label: "imgedge_revalidations_total", dimensions: [("result", result)], factory: f)
         }
         revalidations = r
+        var o: [String: CoreMetrics.Counter] = [:]
+        for result in Self.originalResults {
+            o[result] = CoreMetrics.Counter(label: "imgedge_originals_total", dimensions: [("result", result)], factory: f)
+        }
+        originalLookups = o
         okHits = Self.requestCounter(status: 200, cache: "HIT", factory: f)
         connections = ConnectionEvents(factory: f)
     }
@@ -59,6 +66,20 @@ final class NodeMetrics: Sendable {
         revalidations[result]?.increment()
         revalidationCounts.withLockedValue { $0[result, default: 0] += 1 }
     }
+
+    /// How a fill got its original from the originals tier: hit (a fresh copy, no origin request), fetched (none
+    /// kept: fetched whole), revalidated (a stale copy the origin confirmed with 304), refetched (a stale copy
+    /// replaced by a new one), coalesced (waited for another fill's fetch of it), bypass (the tier is off for the
+    /// source, or the origin answered other than 200).
+    static let originalResults = ["hit", "fetched", "revalidated", "refetched", "coalesced", "bypass"]
+
+    func countOriginal(result: String) {
+        originalLookups[result]?.increment()
+        originalCounts.withLockedValue { $0[result, default: 0] += 1 }
+    }
+
+    /// Originals tier lookups so far, by result.
+    func originalTotals() -> [String: Int] { originalCounts.withLockedValue { $0 } }
 
     /// Revalidations so far, by result.
     func revalidationTotals() -> [String: Int] { revalidationCounts.withLockedValue { $0 } }

@@ -11,7 +11,8 @@ import NIOConcurrencyHelpers
 /// tombstones after its write lands, so the ones applied since it began are kept until it has ended.
 final class PurgeSweeper: Sendable {
     private let purges: PurgeService
-    private let store: LMDBCacheStore
+    /// The variants' store and the originals tier: both are swept.
+    private let stores: [LMDBCacheStore]
     private let hot: HotCache
     private let logger: Logger
     private let pool = BoundedPool(threads: 1, maxQueued: 1)
@@ -28,9 +29,9 @@ final class PurgeSweeper: Sendable {
         var expired = 0
     }
 
-    init(purges: PurgeService, store: LMDBCacheStore, hot: HotCache, logger: Logger) {
+    init(purges: PurgeService, stores: [LMDBCacheStore], hot: HotCache, logger: Logger) {
         self.purges = purges
-        self.store = store
+        self.stores = stores
         self.hot = hot
         self.logger = logger
     }
@@ -59,36 +60,14 @@ final class PurgeSweeper: Sendable {
 
     var statistics: Totals { totals.withLockedValue { $0 } }
 
-    /// One sweep of the whole store. Returns the entries deleted and the tombstones expired.
+    /// One sweep of every store. Returns the entries deleted and the tombstones expired.
     @discardableResult
     func sweep() async -> (deleted: Int, expired: Int) {
         let start = purges.tick()
-        var cursor: [UInt8]?
         var deleted = 0
-        repeat {
-            let after = cursor
-            guard let (dead, next) = try? await pool.run({ [store, purges] () throws(EdgeError) in
-                var dead: [CacheKey] = []
-                let next = store.scan(after: after, limit: Self.batch, prefix: Self.prefixBytes) { key, bytes in
-                    if let h = CacheEntry.decodeHeader(bytes), purges.covers(h) { dead.append(key) }
-                }
-                return (dead, next)
-            }) else {
-                // The pool is shut down (the node is stopping): the sweep ends without expiring anything.
-                return (deleted, 0)
-            }
-            for key in dead {
-                hot.remove(key)
-                do {
-                    try await store.remove(key)
-                    deleted += 1
-                } catch {
-                    logger.error("sweep could not delete", metadata: ["edge.cache_key": "\(key)", "edge.error": "\(error)"])
-                    return (deleted, 0)
-                }
-            }
-            cursor = next
-        } while cursor != nil && !Task.isCancelled
+        for store in stores {
+            guard await sweep(store, deleted: &deleted) else { return (deleted, 0) }
+        }
         guard !Task.isCancelled else { return (deleted, 0) }
         let expired = purges.finishSweep(startedAt: start) { covered in hot.removeAll { covered($0.header) } }
         totals.withLockedValue { t in
@@ -100,5 +79,36 @@ final class PurgeSweeper: Sendable {
             logger.info("purge sweep", metadata: ["edge.deleted": "\(deleted)", "edge.expired": "\(expired)"])
         }
         return (deleted, expired)
+    }
+
+    /// Deletes what tombstones cover in one store, counting into `deleted`; false when the sweep must end without
+    /// expiring anything (the node is stopping, or a delete failed).
+    private func sweep(_ store: LMDBCacheStore, deleted: inout Int) async -> Bool {
+        var cursor: [UInt8]?
+        repeat {
+            let after = cursor
+            guard let (dead, next) = try? await pool.run({ [store, purges] () throws(EdgeError) in
+                var dead: [CacheKey] = []
+                let next = store.scan(after: after, limit: Self.batch, prefix: Self.prefixBytes) { key, bytes in
+                    if let h = CacheEntry.decodeHeader(bytes), purges.covers(h) { dead.append(key) }
+                }
+                return (dead, next)
+            }) else {
+                // The pool is shut down (the node is stopping): the sweep ends without expiring anything.
+                return false
+            }
+            for key in dead {
+                hot.remove(key)
+                do {
+                    try await store.remove(key)
+                    deleted += 1
+                } catch {
+                    logger.error("sweep could not delete", metadata: ["edge.cache_key": "\(key)", "edge.error": "\(error)"])
+                    return false
+                }
+            }
+            cursor = next
+        } while cursor != nil && !Task.isCancelled
+        return true
     }
 }

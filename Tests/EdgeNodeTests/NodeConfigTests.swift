@@ -236,6 +236,15 @@ import Testing
                 == 150)
     }
 
+    /// Should read `cache.originalsBytes` (0 turns the tier off) and refuse a bound too small to hold an original.
+    @Test func originalsBytes() throws {
+        #expect(try NodeConfig.parse(yaml: "", baseDirectory: "/").originalsBytes == 256 << 20)
+        #expect(try NodeConfig.parse(yaml: "cache: {originalsBytes: 2GiB}\n", baseDirectory: "/").originalsBytes == 2 << 30)
+        #expect(try NodeConfig.parse(yaml: "cache: {originalsBytes: 0}\n", baseDirectory: "/").originalsBytes == 0)
+        #expect(problems("cache: {originalsBytes: 1000}\n").map(\.description)
+                == ["cache.originalsBytes: must be 0 (off) or at least 1MiB"])
+    }
+
     /// The problems parsing `yaml` reports (an issue is recorded when it parses without any).
     func problems(_ yaml: String) -> [ConfigProblem] {
         do {

@@ -28,6 +28,9 @@ public struct TransformResources: Sendable {
 public protocol ImageProcessing: Sendable {
     func process(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits,
                  resources: TransformResources) throws(EdgeError) -> ProcessedImage
+    /// Bytes of memory `process` will need at its peak for this source and request, from the source's header
+    /// alone (`DecodeMemory.estimate`); throws what `process` would for a source it refuses before decoding.
+    func decodeMemory(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits) throws(EdgeError) -> Int
 }
 
 extension ImageProcessing {

@@ -15,6 +15,11 @@ struct PipelineContext {
     var sourceWidth: Int
     var sourceHeight: Int
     var sourceHasAlpha: Bool
+    /// Bands and bytes per band sample of the decoded source, and whether it is interlaced (progressive JPEG,
+    /// Adam7 PNG): what decoding it costs in memory (`DecodeMemory`).
+    var sourceBands = 3
+    var sourceBytesPerSample = 1
+    var sourceInterlaced = false
     /// The source embeds an ICC profile (its pixels need converting to sRGB).
     var sourceHasProfile = false
     var limits: ImageLimits

@@ -21,6 +21,40 @@ public struct VipsImageProcessor: ImageProcessing {
         return try result.get()
     }
 
+    /// Memory the transform of `source` will need at its peak (`DecodeMemory.estimate`), from its header alone.
+    public func decodeMemory(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat,
+                             limits: ImageLimits) throws(EdgeError) -> Int {
+        let result: Result<Int, EdgeError> = source.withUnsafeBytes { buf in
+            Result { () throws(EdgeError) in
+                let ctx = try Self.inspect(buf, spec: spec, format: format, limits: limits)
+                if ctx.output == .json { return DecodeMemory.overhead }
+                let plan = ResizePlan(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, size: spec.size)
+                let layout: DecodeMemory.Layout
+                var shrink = 1
+                switch ctx.sourceType {
+                case .jpeg:
+                    layout = .jpeg(progressive: ctx.sourceInterlaced, samples: JPEGScan.samplesPerPixel(buf) ?? Double(ctx.sourceBands))
+                    let (w, h) = (max(1, plan.resizeWidth), max(1, plan.resizeHeight))
+                    if ctx.sourceInterlaced {
+                        // libvips' thumbnail keeps a factor of 2 in hand: 8 from 16×, 4 from 8×, 2 from 4×.
+                        let factor = min(Double(ctx.sourceWidth) / Double(w), Double(ctx.sourceHeight) / Double(h))
+                        shrink = factor >= 16 ? 8 : factor >= 8 ? 4 : factor >= 4 ? 2 : 1
+                    } else {
+                        shrink = ResizeStep.jpegShrink(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, width: w, height: h)
+                    }
+                case .png where !ctx.sourceInterlaced:
+                    layout = .streamed
+                default:
+                    layout = .whole
+                }
+                let source = DecodeMemory.Source(width: ctx.rawWidth, height: ctx.rawHeight, bands: ctx.sourceBands,
+                                                 bytesPerSample: ctx.sourceBytesPerSample, layout: layout)
+                return DecodeMemory.estimate(source, loadShrink: shrink, outputWidth: plan.outputWidth, outputHeight: plan.outputHeight)
+            }
+        }
+        return try result.get()
+    }
+
     /// The steps, in imgix's order: size, then rotation, adjustments, stylize, border and padding, watermark,
     /// text, then the encoder's needs. Each step leaves the image alone when its parameters are absent.
     private func run(_ buf: UnsafeRawBufferPointer, spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits,
@@ -77,6 +111,12 @@ public struct VipsImageProcessor: ImageProcessing {
                                sourceWidth: swapped ? rawHeight : rawWidth, sourceHeight: swapped ? rawWidth : rawHeight,
                                sourceHasAlpha: image.hasAlpha, limits: limits, resources: TransformResources())
         ctx.sourceHasProfile = vips_image_get_typeof(image.pointer, "icc-profile-data") != 0
+        ctx.sourceBands = image.bands
+        ctx.sourceBytesPerSample = max(1, Int(vips_format_sizeof(image.format)))
+        var interlaced: Int32 = 0
+        if vips_image_get_typeof(image.pointer, "interlaced") != 0, vips_image_get_int(image.pointer, "interlaced", &interlaced) == 0 {
+            ctx.sourceInterlaced = interlaced != 0
+        }
         return ctx
     }
 

@@ -437,7 +437,7 @@ struct AdminView: Sendable {
         "hitRatio":\((ratio * 10000).rounded() / 10000),"fillsInFlight":\(service.coalescer.inFlight),\
         "transformsRunning":\(service.transformPool.runningCount),"revalidations":{\(revalidations)},\
         "tombstones":\(tombstones.active),"tombstonesExpired":\(tombstones.expired),"sweeps":\(sweeps.sweeps),\
-        "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"originals":\(originalsJSON()),"gossip":\(gossipJSON()),\
+        "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"originals":\(originalsJSON()),"decodeMemory":\(decodeMemoryJSON()),"gossip":\(gossipJSON()),\
         "connections":{"open":\(service.metrics.connections.openCount),"max":\(service.metrics.connections.maxCount),\
         "events":{\(connectionEvents)}}}
         """
@@ -465,6 +465,12 @@ struct AdminView: Sendable {
         {"entries":\(u.entries),"bytes":\(u.bytes),"maxBytes":\(service.originals == nil ? 0 : service.config.originalsBytes),\
         "lookups":{\(lookups)}}
         """
+    }
+
+    /// The decode memory budget part of /v1/stats: its bound, what running transforms hold, who waits.
+    func decodeMemoryJSON() -> String {
+        let u = service.decodeBudget.usage
+        return #"{"capacity":\#(service.decodeBudget.capacity),"inUse":\#(u.inUse),"waiting":\#(u.waiting),"waited":\#(u.waited)}"#
     }
 
     /// The gossip part of /v1/stats: members by status, messages and refusals so far (null without gossip).

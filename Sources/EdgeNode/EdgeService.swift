@@ -17,6 +17,7 @@ final class EdgeService: Sendable {
     let imaging: any ImageProcessing
     let fetchPool: BoundedPool
     let transformPool: BoundedPool
+    let decodeBudget: DecodeBudget
     let coalescer: FillCoalescer<FillResult>
     /// The originals tier (`cache.originalsBytes`; nil when 0), and the single flight of its fetches.
     let originals: (any CacheStoring)?
@@ -51,6 +52,7 @@ final class EdgeService: Sendable {
         coalescer = FillCoalescer(timeout: .milliseconds(Int64(config.fillTimeout * 1000)))
         fetchPool = BoundedPool(threads: config.maxConcurrentFetches, maxQueued: config.maxQueuedFetches)
         transformPool = BoundedPool(threads: config.maxConcurrentTransforms, maxQueued: config.maxQueuedTransforms)
+        decodeBudget = DecodeBudget(capacity: config.decodeMemory, maxWaiting: config.maxQueuedTransforms)
     }
 
     func shutdown() async {
@@ -664,8 +666,22 @@ final class EdgeService: Sendable {
         let identity = r.spec.isIdentity(for: r.format)
         let keepMetadata = r.source.keepMetadata
         let originType = Self.mediaType(fetched.header("content-type"))
-        // Timed inside the pool: Server-Timing shows the work and the wait for a transform slot apart.
+        // The decode's memory, from the source's header, is admitted against limits.decodeMemory first (a wait
+        // holds no thread). An original whose metadata is removed without decoding needs none; a source that is
+        // not an image is passed through.
         let queuedAt = ContinuousClock.now
+        let needed = try await transformPool.run { [imaging] () throws(EdgeError) -> Int in
+            if identity && (keepMetadata || LosslessMetadata.container(fetched.body) != nil) { return 0 }
+            do throws(EdgeError) {
+                return try imaging.decodeMemory(source: fetched.body, spec: r.spec, format: r.format, limits: limits)
+            } catch {
+                guard identity || error.status == 415 else { throw error }
+                return 0
+            }
+        }
+        if needed > 0 { try await decodeBudget.admit(needed) }
+        defer { if needed > 0 { decodeBudget.release(needed) } }
+        // Timed inside the pool: Server-Timing shows the work and the wait for a transform slot apart.
         /// What the pool made: the body, its type, and whether it is the origin's representation (an original or
         /// a passed-through file: its headers go on) and its very bytes.
         typealias Output = (body: [UInt8], contentType: String, original: Bool, sameBytes: Bool)

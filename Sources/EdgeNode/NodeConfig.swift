@@ -39,6 +39,9 @@ public struct NodeConfig: Sendable {
     public var maxSourceBytes = 64 << 20
     /// `limits.maxSourcePixels`: largest decoded source.
     public var maxSourcePixels = 100_000_000
+    /// `limits.decodeMemory`: memory the transforms running at once may need together (each estimated from its
+    /// source's header); more wait, and one that alone needs more is 413.
+    public var decodeMemory = 160 << 20
     /// `limits.maxConcurrentTransforms`: transforms running at once (more wait briefly, then 503).
     public var maxConcurrentTransforms: Int
     /// `limits.maxQueuedTransforms`: transforms waiting for a slot before new ones get 503.

@@ -85,7 +85,7 @@ let package = Package(
         // floor servers tools/bench/hit and tools/bench/h2 compare against (the latter with the node's TLS write
         // batching, so that the node and its floor differ by the node's own work alone); not a product.
         .executableTarget(name: "EdgeBench", dependencies: [
-            "EdgeCore", "EdgeStore", "EdgeGossip", "EdgeSimulation", "EdgeNode",
+            "EdgeCore", "EdgeStore", "EdgeGossip", "EdgeSimulation", "EdgeNode", "EdgeImaging",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -233,6 +233,21 @@ int cvips_draw_cross(VipsImage *in, VipsImage **out, int x, int y, const double 
     return 0;
 }
 
+int cvips_decode_jpeg(const void *buf, size_t len, int shrink, int *width, int *height) {
+    VipsImage *image;
+    if (vips_jpegload_buffer((void *)buf, len, &image, "shrink", shrink, "access", VIPS_ACCESS_SEQUENTIAL,
+            "fail_on", VIPS_FAIL_ON_ERROR, NULL) != 0)
+        return -1;
+    VipsImage *memory = vips_image_copy_memory(image);
+    g_object_unref(image);
+    if (memory == NULL)
+        return -1;
+    *width = memory->Xsize;
+    *height = memory->Ysize;
+    g_object_unref(memory);
+    return 0;
+}
+
 int cvips_jpeg_shrink_thumbnail(const void *buf, size_t len, int shrink, int width, int height, int srgb,
                                 int no_rotate, VipsImage **out) {
     VipsImage *shrunk;

@@ -21,6 +21,7 @@ let usage = """
            EdgeBench gossip [--nodes N] [--purges N] [--losses 0,0.1,0.3] [--seed N]
            EdgeBench serve-floor --port N --file PATH [--decode]
            EdgeBench serve-h2-floor --port N --cert PEM --key PEM --dir FOLDER
+           EdgeBench decode-floor FILE --width W [--runs N]
     """
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
@@ -51,6 +52,12 @@ case "serve-floor":
 case "serve-h2-floor":
     do {
         try H2FloorServer(arguments: Array(arguments.dropFirst())).run()
+    } catch {
+        fail("EdgeBench: \(error)\n\(usage)")
+    }
+case "decode-floor":
+    do {
+        try DecodeFloor(arguments: Array(arguments.dropFirst())).run()
     } catch {
         fail("EdgeBench: \(error)\n\(usage)")
     }

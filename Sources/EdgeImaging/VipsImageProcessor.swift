@@ -34,14 +34,7 @@ public struct VipsImageProcessor: ImageProcessing {
                 switch ctx.sourceType {
                 case .jpeg:
                     layout = .jpeg(progressive: ctx.sourceInterlaced, samples: JPEGScan.samplesPerPixel(buf) ?? Double(ctx.sourceBands))
-                    let (w, h) = (max(1, plan.resizeWidth), max(1, plan.resizeHeight))
-                    if ctx.sourceInterlaced {
-                        // libvips' thumbnail keeps a factor of 2 in hand: 8 from 16×, 4 from 8×, 2 from 4×.
-                        let factor = min(Double(ctx.sourceWidth) / Double(w), Double(ctx.sourceHeight) / Double(h))
-                        shrink = factor >= 16 ? 8 : factor >= 8 ? 4 : factor >= 4 ? 2 : 1
-                    } else {
-                        shrink = ResizeStep.jpegShrink(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, width: w, height: h)
-                    }
+                    shrink = Self.jpegLoadShrink(ctx, plan: plan)
                 case .png where !ctx.sourceInterlaced:
                     layout = .streamed
                 default:
@@ -53,6 +46,38 @@ public struct VipsImageProcessor: ImageProcessing {
             }
         }
         return try result.get()
+    }
+
+    /// The DCT scale (1, 2, 4, 8) a JPEG source is decoded at for this request: ours for a baseline JPEG
+    /// (`ResizeStep.jpegShrink`), libvips' thumbnail's for a progressive one (it keeps a factor of 2 in hand: 8
+    /// from 16×, 4 from 8×, 2 from 4×). 1 for other formats.
+    public func loadShrink(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits) throws(EdgeError) -> Int {
+        let result: Result<Int, EdgeError> = source.withUnsafeBytes { buf in
+            Result { () throws(EdgeError) in
+                let ctx = try Self.inspect(buf, spec: spec, format: format, limits: limits)
+                guard ctx.sourceType == .jpeg else { return 1 }
+                return Self.jpegLoadShrink(ctx, plan: ResizePlan(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, size: spec.size))
+            }
+        }
+        return try result.get()
+    }
+
+    static func jpegLoadShrink(_ ctx: PipelineContext, plan: ResizePlan) -> Int {
+        let (w, h) = (max(1, plan.resizeWidth), max(1, plan.resizeHeight))
+        guard ctx.sourceInterlaced else {
+            return ResizeStep.jpegShrink(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, width: w, height: h)
+        }
+        let factor = min(Double(ctx.sourceWidth) / Double(w), Double(ctx.sourceHeight) / Double(h))
+        return factor >= 16 ? 8 : factor >= 8 ? 4 : factor >= 4 ? 2 : 1
+    }
+
+    /// Decodes a JPEG at 1/`shrink` into memory and drops it: the floor under any transform of it (no resize,
+    /// no encode). Returns the decoded size. For tools/bench/miss.
+    public func decodeFloor(source: [UInt8], shrink: Int) throws(EdgeError) -> (width: Int, height: Int) {
+        var w: Int32 = 0, h: Int32 = 0
+        let ok = source.withUnsafeBytes { cvips_decode_jpeg($0.baseAddress, $0.count, Int32(shrink), &w, &h) == 0 }
+        guard ok else { throw .unprocessable(detail: VipsRuntime.takeError()) }
+        return (Int(w), Int(h))
     }
 
     /// The steps, in imgix's order: size, then rotation, adjustments, stylize, border and padding, watermark,

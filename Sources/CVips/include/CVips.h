@@ -31,6 +31,10 @@ int cvips_thumbnail_buffer(const void *buf, size_t len, int width, int height, i
 /// The same with EXIF auto-rotation off (`no_rotate`), for an orientation the request overrides.
 int cvips_thumbnail_buffer_norotate(const void *buf, size_t len, int width, int height, int fail, int srgb, VipsImage **out);
 
+/// Decodes a JPEG at a DCT scale of 1/`shrink` into memory and discards it (the decode floor a transform cannot
+/// beat: tools/bench/miss). Returns the decoded size.
+int cvips_decode_jpeg(const void *buf, size_t len, int shrink, int *width, int *height);
+
 /// A baseline JPEG decoded at 1/`shrink` of its size (1, 2, 4 or 8: libjpeg's DCT scaling, which libvips'
 /// thumbnail never uses fully — it keeps a factor of 2 for its final resize), then resized exactly to width x
 /// height like cvips_thumbnail_buffer (orientation unless `no_rotate`, sRGB when `srgb`).

@@ -49,11 +49,11 @@ public enum SourceImageType: String, Sendable, Hashable {
 /// Just enough of RFC 9110 Accept parsing to know whether a media type is acceptable (q > 0).
 enum AcceptHeader {
     static func accepts(_ header: Substring, _ type: String) -> Bool {
-        for item in header.split(separator: ",") {
-            let parts = item.split(separator: ";")
+        for item in header.split(byte: UInt8(ascii: ",")) {
+            let parts = item.split(byte: UInt8(ascii: ";"))
             guard let media = parts.first, media.trimmingSpaces.lowercased() == type else { continue }
             for p in parts.dropFirst() {
-                let kv = p.split(separator: "=", maxSplits: 1)
+                let kv = p.split(byte: UInt8(ascii: "="), maxSplits: 1)
                 if kv.count == 2, kv[0].trimmingSpaces.lowercased() == "q",
                    let q = Double(kv[1].trimmingSpaces), q <= 0 {
                     return false

@@ -87,13 +87,13 @@ struct AdminRequest: Sendable {
     var grant: String?
     var body: [UInt8]
 
-    var path: String { uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri }
+    var path: String { uri.split(byte: UInt8(ascii: "?"), maxSplits: 1).first.map(String.init) ?? uri }
 
     /// The value of query parameter `name` ("" when it stands alone, as `?local`), nil when absent.
     func query(_ name: String) -> Substring? {
-        guard let q = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
-        for pair in q.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let q = uri.split(byte: UInt8(ascii: "?"), maxSplits: 1).dropFirst().first else { return nil }
+        for pair in q.split(byte: UInt8(ascii: "&")) {
+            let parts = pair.split(byte: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             if parts[0] == name { return parts.count > 1 ? parts[1] : "" }
         }
         return nil

@@ -18,9 +18,10 @@ public enum AccessLogFormat {
 
     /// The request target with `s` and `expires` (and their base64 forms) removed, the rest as sent.
     public static func sanitize(target: String) -> String {
-        guard let q = target.firstIndex(of: "?") else { return target }
-        let kept = target[target.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).filter { pair in
-            let name = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
+        // Split as the signature check splits (bytes): no `s` it reads can stay in the log.
+        let kept = target[target.utf8.index(after: q)...].split(byte: UInt8(ascii: "&"), omittingEmptySubsequences: false).filter { pair in
+            let name = pair.split(byte: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             return !["s", "expires", "s64", "expires64"].contains(name.lowercased())
         }
         let path = target[..<q]

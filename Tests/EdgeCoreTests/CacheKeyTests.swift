@@ -113,6 +113,28 @@ import Testing
         #expect(try negotiate("auto=format&fm=jpg", nil) == .format(.jpg))
     }
 
+    /// Should split Accept on bytes: a comma joined into a grapheme cluster with its neighbour still separates.
+    @Test func acceptSplitOnBytes() throws {
+        #expect(try negotiate("auto=format", "text/html\u{0600},image/avif") == .format(.avif))
+        #expect(try negotiate("auto=format", "image/avif;q=0,image/webp\u{0600},*/*") == .sourceFormat)
+    }
+
+    /// Should split like Swift's split on ASCII text, and on bytes where Characters would not split.
+    @Test func byteSplitting() {
+        for text in ["a&b", "&a&&b&", "", "&", "abc", "a=b=c"] {
+            for sep in ["&", "="] {
+                let byte = UInt8(ascii: sep.unicodeScalars.first!)
+                #expect(text.split(byte: byte) == text.split(separator: Character(sep)), "\(text)")
+                #expect(text.split(byte: byte, omittingEmptySubsequences: false)
+                        == text.split(separator: Character(sep), omittingEmptySubsequences: false), "\(text)")
+                #expect(text.split(byte: byte, maxSplits: 1, omittingEmptySubsequences: false)
+                        == text.split(separator: Character(sep), maxSplits: 1, omittingEmptySubsequences: false), "\(text)")
+            }
+        }
+        #expect("a\u{0600}&b".split(byte: UInt8(ascii: "&")) == ["a\u{0600}", "b"])
+        #expect("a&\u{0301}b".split(byte: UInt8(ascii: "&")) == ["a", "\u{0301}b"])
+    }
+
     /// Should ignore Accept without auto=format.
     @Test func acceptNeedsAutoFormat() throws {
         #expect(try negotiate("", "image/avif,image/webp") == .sourceFormat)

@@ -248,6 +248,24 @@ int cvips_decode_jpeg(const void *buf, size_t len, int shrink, int *width, int *
     return 0;
 }
 
+int cvips_jpegload_memory(const void *buf, size_t len, int shrink, VipsImage **out) {
+    VipsImage *image;
+    if (vips_jpegload_buffer((void *)buf, len, &image, "shrink", shrink, "access", VIPS_ACCESS_SEQUENTIAL,
+            "fail_on", VIPS_FAIL_ON_ERROR, NULL) != 0)
+        return -1;
+    *out = vips_image_copy_memory(image);
+    g_object_unref(image);
+    return *out == NULL ? -1 : 0;
+}
+
+int cvips_thumbnail_of(VipsImage *in, int width, int height, int srgb, int no_rotate, VipsImage **out) {
+    if (srgb)
+        return vips_thumbnail_image(in, out, width, "height", height, "size", VIPS_SIZE_FORCE,
+            "no_rotate", no_rotate ? TRUE : FALSE, "export_profile", "srgb", NULL);
+    return vips_thumbnail_image(in, out, width, "height", height, "size", VIPS_SIZE_FORCE,
+        "no_rotate", no_rotate ? TRUE : FALSE, NULL);
+}
+
 int cvips_jpeg_shrink_thumbnail(const void *buf, size_t len, int shrink, int width, int height, int srgb,
                                 int no_rotate, VipsImage **out) {
     VipsImage *shrunk;

@@ -23,17 +23,56 @@ public struct TransformResources: Sendable {
     public init(images: [String: [UInt8]] = [:]) { self.images = images }
 }
 
+/// What lets a transform share its decode with the other variants of the same original made close together
+/// (a srcset): the original's identity (the same bytes always have the same one) and the requests of the other
+/// variants of it being made now. The processor decodes once at the scale the largest of them needs, keeps that
+/// decoded copy a few seconds, and makes each of them from it.
+public struct DecodeSharing: Sendable {
+    public var identity: String
+    public var siblings: [TransformSpec]
+    public init(identity: String, siblings: [TransformSpec]) {
+        self.identity = identity
+        self.siblings = siblings
+    }
+}
+
+/// What decode sharing holds and has done.
+public struct DecodeSharingUsage: Sendable, Equatable {
+    /// Decoded copies kept now, and their bytes.
+    public var copies: Int
+    public var bytes: Int
+    /// Copies decoded, and variants made from a copy another variant decoded, since start.
+    public var decodes: Int
+    public var reuses: Int
+    public init(copies: Int = 0, bytes: Int = 0, decodes: Int = 0, reuses: Int = 0) {
+        self.copies = copies
+        self.bytes = bytes
+        self.decodes = decodes
+        self.reuses = reuses
+    }
+}
+
 /// Transforms source bytes into an output image. Implementations block the calling thread (CPU bound):
 /// callers run them on a bounded pool.
 public protocol ImageProcessing: Sendable {
     func process(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits,
-                 resources: TransformResources) throws(EdgeError) -> ProcessedImage
+                 resources: TransformResources, sharing: DecodeSharing?) throws(EdgeError) -> ProcessedImage
+    /// What decode sharing holds and has done.
+    var sharing: DecodeSharingUsage { get }
     /// Bytes of memory `process` will need at its peak for this source and request, from the source's header
     /// alone (`DecodeMemory.estimate`); throws what `process` would for a source it refuses before decoding.
-    func decodeMemory(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits) throws(EdgeError) -> Int
+    /// With `sharing`, the decode is counted at the scale the largest variant being made now needs.
+    func decodeMemory(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits,
+                      sharing: DecodeSharing?) throws(EdgeError) -> Int
 }
 
 extension ImageProcessing {
+    /// A transform that shares no decode.
+    public func process(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits,
+                        resources: TransformResources) throws(EdgeError) -> ProcessedImage {
+        try process(source: source, spec: spec, format: format, limits: limits, resources: resources, sharing: nil)
+    }
+
     /// A transform that draws no other image.
     public func process(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits) throws(EdgeError) -> ProcessedImage {
         try process(source: source, spec: spec, format: format, limits: limits, resources: TransformResources())

@@ -11,6 +11,9 @@ public struct OriginResponse: Sendable {
     public var startedAt: Double
     /// Seconds the fetch took.
     public var duration: Double
+    /// What identifies these bytes beyond the path, when the origin tells (a file's inode, size and time): equal
+    /// versions of one path are equal bytes. Web origins: nil (their validators are in the headers).
+    public var version: String? = nil
 
     public init(status: Int = 200, body: [UInt8], headers: [(name: String, value: String)], startedAt: Double,
                 duration: Double) {

@@ -23,6 +23,9 @@ struct PipelineContext {
     /// The source embeds an ICC profile (its pixels need converting to sRGB).
     var sourceHasProfile = false
     var limits: ImageLimits
+    /// Decode sharing with the other variants of the original being made now, and where decoded copies are kept.
+    var sharing: DecodeSharing?
+    var copies: DecodedCopies?
     /// Other images the transform draws (watermarks), fetched by the caller beforehand.
     var resources: TransformResources
 }

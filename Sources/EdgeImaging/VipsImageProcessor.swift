@@ -7,23 +7,33 @@ import Foundation
 /// the steps in a fixed order — resize (shrink-on-load, orientation, colour management), crop, sRGB, pad,
 /// flatten, strip metadata, encode. `process` is CPU bound and blocks its thread; callers bound how many run.
 public struct VipsImageProcessor: ImageProcessing {
-    /// Starts libvips once per process with `concurrency` threads per pipeline.
-    public init(concurrency: Int = 1) throws(EdgeError) {
+    /// Decoded copies shared by the variants of one original made close together (`DecodeSharing`).
+    let copies: DecodedCopies
+
+    /// Starts libvips once per process with `concurrency` threads per pipeline. Decoded copies shared between
+    /// variants are kept `copyLifetime` seconds, `copyBytes` at most.
+    public init(concurrency: Int = 1, copyBytes: Int = 64 << 20, copyLifetime: Double = 5) throws(EdgeError) {
         try VipsRuntime.start(concurrency: concurrency)
+        copies = DecodedCopies(maxBytes: copyBytes, lifetime: copyLifetime)
     }
 
+    public var sharing: DecodeSharingUsage { copies.usage }
+
     public func process(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits,
-                        resources: TransformResources) throws(EdgeError) -> ProcessedImage {
-        // The bytes must outlive every image made from them: vips reads buffers lazily.
+                        resources: TransformResources, sharing: DecodeSharing?) throws(EdgeError) -> ProcessedImage {
+        // The bytes must outlive every image made from them: vips reads buffers lazily; a decoded copy kept for
+        // other variants is in memory of its own (jpegload into memory) and holds no reference to them.
         let result: Result<ProcessedImage, EdgeError> = source.withUnsafeBytes { buf in
-            Result { () throws(EdgeError) in try run(buf, spec: spec, format: format, limits: limits, resources: resources) }
+            Result { () throws(EdgeError) in
+                try run(buf, spec: spec, format: format, limits: limits, resources: resources, sharing: sharing)
+            }
         }
         return try result.get()
     }
 
     /// Memory the transform of `source` will need at its peak (`DecodeMemory.estimate`), from its header alone.
     public func decodeMemory(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat,
-                             limits: ImageLimits) throws(EdgeError) -> Int {
+                             limits: ImageLimits, sharing: DecodeSharing? = nil) throws(EdgeError) -> Int {
         let result: Result<Int, EdgeError> = source.withUnsafeBytes { buf in
             Result { () throws(EdgeError) in
                 let ctx = try Self.inspect(buf, spec: spec, format: format, limits: limits)
@@ -35,6 +45,12 @@ public struct VipsImageProcessor: ImageProcessing {
                 case .jpeg:
                     layout = .jpeg(progressive: ctx.sourceInterlaced, samples: JPEGScan.samplesPerPixel(buf) ?? Double(ctx.sourceBands))
                     shrink = Self.jpegLoadShrink(ctx, plan: plan)
+                    // A decode shared with the variants being made now is made at the scale the largest needs.
+                    for sibling in sharing?.siblings ?? [] where sibling.size.rect == nil && sibling.size.trim == nil
+                        && sibling.size.orientation == nil {
+                        let other = ResizePlan(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, size: sibling.size)
+                        shrink = min(shrink, Self.jpegLoadShrink(ctx, plan: other))
+                    }
                 case .png where !ctx.sourceInterlaced:
                     layout = .streamed
                 default:
@@ -63,12 +79,8 @@ public struct VipsImageProcessor: ImageProcessing {
     }
 
     static func jpegLoadShrink(_ ctx: PipelineContext, plan: ResizePlan) -> Int {
-        let (w, h) = (max(1, plan.resizeWidth), max(1, plan.resizeHeight))
-        guard ctx.sourceInterlaced else {
-            return ResizeStep.jpegShrink(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, width: w, height: h)
-        }
-        let factor = min(Double(ctx.sourceWidth) / Double(w), Double(ctx.sourceHeight) / Double(h))
-        return factor >= 16 ? 8 : factor >= 8 ? 4 : factor >= 4 ? 2 : 1
+        ResizeStep.loadShrink(progressive: ctx.sourceInterlaced, sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight,
+                              width: plan.resizeWidth, height: plan.resizeHeight)
     }
 
     /// Decodes a JPEG at 1/`shrink` into memory and drops it: the floor under any transform of it (no resize,
@@ -83,11 +95,13 @@ public struct VipsImageProcessor: ImageProcessing {
     /// The steps, in imgix's order: size, then rotation, adjustments, stylize, border and padding, watermark,
     /// text, then the encoder's needs. Each step leaves the image alone when its parameters are absent.
     private func run(_ buf: UnsafeRawBufferPointer, spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits,
-                     resources: TransformResources) throws(EdgeError) -> ProcessedImage {
+                     resources: TransformResources, sharing: DecodeSharing?) throws(EdgeError) -> ProcessedImage {
         var ctx = try Self.inspect(buf, spec: spec, format: format, limits: limits)
         // fm=json describes the source itself: no pixel is decoded.
         if ctx.output == .json { return try MetadataJSON.describe(buf, ctx) }
         ctx.resources = resources
+        ctx.sharing = sharing
+        ctx.copies = copies
 
         var (image, plan) = try ResizeStep.load(buf, ctx)
         image = try ColourStep.apply(image)

@@ -437,7 +437,7 @@ struct AdminView: Sendable {
         "hitRatio":\((ratio * 10000).rounded() / 10000),"fillsInFlight":\(service.coalescer.inFlight),\
         "transformsRunning":\(service.transformPool.runningCount),"revalidations":{\(revalidations)},\
         "tombstones":\(tombstones.active),"tombstonesExpired":\(tombstones.expired),"sweeps":\(sweeps.sweeps),\
-        "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"originals":\(originalsJSON()),"decodeMemory":\(decodeMemoryJSON()),"gossip":\(gossipJSON()),\
+        "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"originals":\(originalsJSON()),"decodeMemory":\(decodeMemoryJSON()),"decodeSharing":\(decodeSharingJSON()),"gossip":\(gossipJSON()),\
         "connections":{"open":\(service.metrics.connections.openCount),"max":\(service.metrics.connections.maxCount),\
         "events":{\(connectionEvents)}}}
         """
@@ -471,6 +471,12 @@ struct AdminView: Sendable {
     func decodeMemoryJSON() -> String {
         let u = service.decodeBudget.usage
         return #"{"capacity":\#(service.decodeBudget.capacity),"inUse":\#(u.inUse),"waiting":\#(u.waiting),"waited":\#(u.waited)}"#
+    }
+
+    /// The decode sharing part of /v1/stats: decoded copies kept, copies decoded and variants made from another's.
+    func decodeSharingJSON() -> String {
+        let s = service.imaging.sharing
+        return #"{"copies":\#(s.copies),"bytes":\#(s.bytes),"decodes":\#(s.decodes),"reuses":\#(s.reuses)}"#
     }
 
     /// The gossip part of /v1/stats: members by status, messages and refusals so far (null without gossip).

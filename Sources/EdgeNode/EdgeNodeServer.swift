@@ -46,7 +46,7 @@ public final class EdgeNodeServer: Sendable {
         let store = try LMDBCacheStore(path: config.cachePath, maxBytes: config.cacheMaxBytes)
         let originals = try config.originalsBytes > 0
             ? LMDBCacheStore(path: config.cachePath + "/originals", maxBytes: config.originalsBytes) : nil
-        let imaging = try VipsImageProcessor(concurrency: 1)
+        let imaging = try VipsImageProcessor(concurrency: 1, copyBytes: config.decodeCopies)
         let curl = CurlOriginFetcher(connectTimeout: .milliseconds(Int64(config.originConnectTimeout * 1000)),
                                      totalTimeout: .milliseconds(Int64(config.originTimeout * 1000)))
         let now: @Sendable () -> Double = clock ?? WallClock.seconds

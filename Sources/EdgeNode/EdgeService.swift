@@ -18,6 +18,9 @@ final class EdgeService: Sendable {
     let fetchPool: BoundedPool
     let transformPool: BoundedPool
     let decodeBudget: DecodeBudget
+    /// The transforms being made now, by original (`CacheKey.original`): what a decode is shared with.
+    let makingNow = NIOLockedValueBox<[CacheKey: [UInt64: TransformSpec]]>([:])
+    let makingID = NIOLockedValueBox<UInt64>(0)
     let coalescer: FillCoalescer<FillResult>
     /// The originals tier (`cache.originalsBytes`; nil when 0), and the single flight of its fetches.
     let originals: (any CacheStoring)?
@@ -517,6 +520,10 @@ final class EdgeService: Sendable {
         // the check after the write compares it with.
         let begun = purges.beginFill()
         defer { purges.endFill(begun) }
+        // A transform is among its original's variants being made now from the start, so that the first of them
+        // to decode knows the others (they wait for the same original fetch).
+        let making = r.passes ? nil : beginMaking(r)
+        defer { if let making { endMaking(making) } }
         var machine = Fill.StateMachine(canRevalidate: !(stale?.header.conditionalHeaders.isEmpty ?? true))
         let lines = r.passes ? t.fields.lines : []
         let forwarded = r.passes && r.source.kind != .folder ? r.source.requestHeaderRules.forwarded(lines) : []
@@ -635,6 +642,31 @@ final class EdgeService: Sendable {
         }
     }
 
+    /// Registers a transform of `r`'s original as being made now.
+    private func beginMaking(_ r: Resolved) -> (key: CacheKey, id: UInt64) {
+        let key = CacheKey.original(source: r.source.name, path: r.path.description)
+        let id = makingID.withLockedValue { n in n += 1; return n }
+        makingNow.withLockedValue { $0[key, default: [:]][id] = r.spec }
+        return (key, id)
+    }
+
+    private func endMaking(_ making: (key: CacheKey, id: UInt64)) {
+        makingNow.withLockedValue { m in
+            m[making.key]?[making.id] = nil
+            if m[making.key]?.isEmpty == true { m[making.key] = nil }
+        }
+    }
+
+    /// What a transform of `r` from `contact` shares its decode with: the other variants of the original being
+    /// made now, under an identity of these very bytes (the origin's version or validator, else the fetch).
+    private func sharing(_ r: Resolved, _ contact: OriginContact) -> DecodeSharing {
+        let key = CacheKey.original(source: r.source.name, path: r.path.description)
+        let response = contact.response
+        let version = response.version ?? response.header("etag") ?? "fetch-\(contact.stamp)"
+        let others = makingNow.withLockedValue { m in (m[key] ?? [:]).values.filter { $0 != r.spec } }
+        return DecodeSharing(identity: "\(key)/\(version)", siblings: Array(others))
+    }
+
     /// A variant made from what the origin sent: the watermark fetched (from the same source, through the same
     /// fetcher and caps), the transform run in its pool, the result's header with the origin's caching decision.
     /// What a fill made of an origin's answer: the entry, the caching decision for it, whether it is everything the
@@ -670,10 +702,12 @@ final class EdgeService: Sendable {
         // holds no thread). An original whose metadata is removed without decoding needs none; a source that is
         // not an image is passed through.
         let queuedAt = ContinuousClock.now
+        let sharing = config.decodeCopies > 0 ? sharing(r, contact) : nil
         let needed = try await transformPool.run { [imaging] () throws(EdgeError) -> Int in
             if identity && (keepMetadata || LosslessMetadata.container(fetched.body) != nil) { return 0 }
             do throws(EdgeError) {
-                return try imaging.decodeMemory(source: fetched.body, spec: r.spec, format: r.format, limits: limits)
+                return try imaging.decodeMemory(source: fetched.body, spec: r.spec, format: r.format, limits: limits,
+                                                sharing: sharing)
             } catch {
                 guard identity || error.status == 415 else { throw error }
                 return 0
@@ -700,7 +734,8 @@ final class EdgeService: Sendable {
                 }
             }
             do throws(EdgeError) {
-                let image = try imaging.process(source: fetched.body, spec: r.spec, format: r.format, limits: limits, resources: resources)
+                let image = try imaging.process(source: fetched.body, spec: r.spec, format: r.format, limits: limits,
+                                                resources: resources, sharing: sharing)
                 return ((image.body, image.format.contentType, identity, false), ContinuousClock.now - start)
             } catch {
                 // Not an image this node reads (PDF, JSON, video…): served as the origin sent it, as imgix does.

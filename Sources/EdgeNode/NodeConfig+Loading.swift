@@ -108,7 +108,7 @@ struct ConfigReader {
         "https": ["host", "port", "certificates", "hsts", "reloadInterval", "handshakeTimeout", "maxConcurrentStreams"],
         "admin": ["host", "port", "keys"],
         "cache": ["path", "maxBytes", "originalsBytes", "memoryBytes", "defaultTTL", "negativeTTL", "sweepInterval"],
-        "limits": ["maxSourceBytes", "maxSourcePixels", "decodeMemory", "maxConcurrentTransforms", "maxQueuedTransforms",
+        "limits": ["maxSourceBytes", "maxSourcePixels", "decodeMemory", "decodeCopies", "maxConcurrentTransforms", "maxQueuedTransforms",
                    "maxConcurrentFetches", "maxQueuedFetches", "maxConnections", "fillTimeout"],
         "origin": ["connectTimeout", "timeout"],
         "log": ["access", "accessMaxBytes"],
@@ -203,6 +203,7 @@ struct ConfigReader {
         if let v = value("cache", "negativeTTL") { config.negativeTTL = duration(v, "cache.negativeTTL") ?? config.negativeTTL }
         if let v = value("limits", "maxSourceBytes") { config.maxSourceBytes = size(v, "limits.maxSourceBytes", min: 1) ?? config.maxSourceBytes }
         if let v = value("limits", "maxSourcePixels") { config.maxSourcePixels = integer(v, "limits.maxSourcePixels", 1...(1 << 40)) ?? config.maxSourcePixels }
+        if let v = value("limits", "decodeCopies") { config.decodeCopies = size(v, "limits.decodeCopies", min: 0) ?? config.decodeCopies }
         if let v = value("limits", "decodeMemory") { config.decodeMemory = size(v, "limits.decodeMemory", min: 16 << 20) ?? config.decodeMemory }
         if let v = value("limits", "maxConcurrentTransforms") { config.maxConcurrentTransforms = integer(v, "limits.maxConcurrentTransforms", 1...256) ?? config.maxConcurrentTransforms }
         if let v = value("limits", "maxQueuedTransforms") { config.maxQueuedTransforms = integer(v, "limits.maxQueuedTransforms", 0...100_000) ?? config.maxQueuedTransforms }

@@ -42,6 +42,9 @@ public struct NodeConfig: Sendable {
     /// `limits.decodeMemory`: memory the transforms running at once may need together (each estimated from its
     /// source's header); more wait, and one that alone needs more is 413.
     public var decodeMemory = 160 << 20
+    /// `limits.decodeCopies`: memory for decoded copies of originals shared by the variants made close together
+    /// (a srcset), each kept 5 s; 0 turns sharing off.
+    public var decodeCopies = 64 << 20
     /// `limits.maxConcurrentTransforms`: transforms running at once (more wait briefly, then 503).
     public var maxConcurrentTransforms: Int
     /// `limits.maxQueuedTransforms`: transforms waiting for a slot before new ones get 503.

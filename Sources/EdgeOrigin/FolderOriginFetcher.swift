@@ -35,8 +35,10 @@ public struct FolderOriginFetcher: Sendable {
             filled += n
         }
         body.removeSubrange(filled...)
-        return OriginResponse(body: body, headers: [],
-                              startedAt: started, duration: (ContinuousClock.now - clock).seconds)
+        var response = OriginResponse(body: body, headers: [], startedAt: started, duration: (ContinuousClock.now - clock).seconds)
+        // The file's identity for decode sharing: its inode, size and modification time.
+        response.version = "\(st.st_ino)-\(filled)-\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+        return response
     }
 
     static func realPath(_ p: String) -> String? {

@@ -125,3 +125,36 @@ import Testing
         #expect(node.origin.count("/p.jpg") == 1)
     }
 }
+
+/// A srcset: the variants of one original requested together share one fetch and one decode.
+@Suite struct DecodeSharingNodeTests {
+    /// Should make 8 widths requested together from one origin fetch and fewer decodes than variants, each the
+    /// same size as when made alone.
+    @Test func srcsetSharesTheDecode() async throws {
+        let node = try await TestNode.start { $0.maxQueuedTransforms = 32 }
+        defer { Task { await node.stopAll() } }
+        node.origin.route("/p.jpg", body: photo, headers: jpegHeaders + [("Cache-Control", "max-age=600")])
+        let widths = [40, 80, 120, 160, 240, 320, 400, 480]
+        let answers = try await withThrowingTaskGroup(of: (Int, TestHTTPResponse).self) { group in
+            for w in widths { group.addTask { (w, try await node.get("/p.jpg?w=\(w)&fm=png")) } }
+            return try await group.reduce(into: [Int: TestHTTPResponse]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(answers.values.allSatisfy { $0.status == 200 })
+        #expect(node.origin.count("/p.jpg") == 1)
+        let sharing = try await node.stats()["decodeSharing"] as? [String: Int] ?? [:]
+        #expect((sharing["decodes"] ?? 0) >= 1 && (sharing["decodes"] ?? 99) < widths.count)
+        #expect((sharing["decodes"] ?? 0) + (sharing["reuses"] ?? 0) == widths.count)
+        // The same sizes as a lone request makes (another node, nothing to share).
+        let alone = try await TestNode.start()
+        defer { Task { await alone.stopAll() } }
+        alone.origin.route("/p.jpg", body: photo, headers: jpegHeaders)
+        // A PNG's size, from its IHDR.
+        func size(_ png: [UInt8]) -> [UInt8] { png.count > 24 ? Array(png[16..<24]) : [] }
+        for w in [40, 480] {
+            let lone = try await alone.get("/p.jpg?w=\(w)&fm=png")
+            #expect(lone.status == 200)
+            #expect(!size(lone.body).isEmpty && size(answers[w]?.body ?? []) == size(lone.body))
+        }
+        #expect((try await alone.stats()["decodeSharing"] as? [String: Int])?["decodes"] == 0)
+    }
+}

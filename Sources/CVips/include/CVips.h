@@ -35,6 +35,13 @@ int cvips_thumbnail_buffer_norotate(const void *buf, size_t len, int width, int 
 /// beat: tools/bench/miss). Returns the decoded size.
 int cvips_decode_jpeg(const void *buf, size_t len, int shrink, int *width, int *height);
 
+/// A JPEG decoded at 1/`shrink` of its size into memory: a decoded copy several variants are made from.
+int cvips_jpegload_memory(const void *buf, size_t len, int shrink, VipsImage **out);
+
+/// An image resized exactly to width x height like cvips_thumbnail_buffer (orientation unless `no_rotate`, sRGB
+/// when `srgb`), from a decoded image rather than a buffer.
+int cvips_thumbnail_of(VipsImage *in, int width, int height, int srgb, int no_rotate, VipsImage **out);
+
 /// A baseline JPEG decoded at 1/`shrink` of its size (1, 2, 4 or 8: libjpeg's DCT scaling, which libvips'
 /// thumbnail never uses fully — it keeps a factor of 2 for its final resize), then resized exactly to width x
 /// height like cvips_thumbnail_buffer (orientation unless `no_rotate`, sRGB when `srgb`).

@@ -83,6 +83,9 @@ enum ResizeStep {
         // Baseline JPEG: decode at 1/2, 1/4 or 1/8 scale as far as the target allows (progressive JPEGs cost the
         // same at any scale, and other formats shrink inside thumbnail).
         let (sw, sh) = swapped ? (ctx.rawHeight, ctx.rawWidth) : (ctx.rawWidth, ctx.rawHeight)
+        if override == nil, let shared = try sharedThumbnail(buf, width: width, height: height, srgb: srgb, ctx) {
+            return shared
+        }
         let shrink = ctx.sourceType == .jpeg && !JPEGScan.isProgressive(buf)
             ? jpegShrink(sourceWidth: sw, sourceHeight: sh, width: width, height: height) : 1
         guard let o = override else {
@@ -96,6 +99,39 @@ enum ResizeStep {
             ? try VImage.make { cvips_jpeg_shrink_thumbnail(buf.baseAddress, buf.count, Int32(shrink), Int32(w), Int32(h), srgb, 1, &$0) }
             : try VImage.make { cvips_thumbnail_buffer_norotate(buf.baseAddress, buf.count, Int32(w), Int32(h), 1, srgb, &$0) }
         return o == 1 ? raw : try raw.map { cvips_autorot_as($0, &$1, Int32(o)) }
+    }
+
+    /// The variant made from a decoded copy of the original shared with the other variants being made now
+    /// (`DecodeSharing`): a JPEG with its own orientation, when other variants of it are being made or a copy
+    /// large enough is kept. The copy is decoded at the scale the largest of them needs (each at the scale a fresh
+    /// decode would use for it), so that every one of them can be made from it; nil: decode as usual.
+    private static func sharedThumbnail(_ buf: UnsafeRawBufferPointer, width: Int, height: Int, srgb: Int32,
+                                        _ ctx: PipelineContext) throws(EdgeError) -> VImage? {
+        guard ctx.sourceType == .jpeg, let sharing = ctx.sharing, let copies = ctx.copies else { return nil }
+        let orientedWidth = ctx.sourceOrientation >= 5 ? ctx.rawHeight : ctx.rawWidth
+        let orientedHeight = ctx.sourceOrientation >= 5 ? ctx.rawWidth : ctx.rawHeight
+        let shrink = { (w: Int, h: Int) in
+            loadShrink(progressive: ctx.sourceInterlaced, sourceWidth: orientedWidth, sourceHeight: orientedHeight, width: w, height: h)
+        }
+        let needed = shrink(width, height)
+        // The siblings that decode the whole original with its own orientation, as this one does.
+        let largest = sharing.siblings.filter { $0.size.rect == nil && $0.size.trim == nil && $0.size.orientation == nil }
+            .map { ResizePlan(sourceWidth: orientedWidth, sourceHeight: orientedHeight, size: $0.size) }
+            .map { shrink($0.resizeWidth, $0.resizeHeight) }.min() ?? needed
+        guard !sharing.siblings.isEmpty || copies.has(sharing.identity, needed: needed) else { return nil }
+        let copy = try copies.obtain(sharing.identity, needed: needed, shrink: min(needed, largest)) { (s: Int) throws(EdgeError) in
+            try VImage.make { cvips_jpegload_memory(buf.baseAddress, buf.count, Int32(s), &$0) }
+        }
+        return try copy.map { cvips_thumbnail_of($0, Int32(width), Int32(height), srgb, 0, &$1) }
+    }
+
+    /// The scale a JPEG is decoded at for a width x height target: ours for a baseline one (`jpegShrink`), libvips'
+    /// thumbnail's for a progressive one (it keeps a factor of 2 in hand: 8 from 16×, 4 from 8×, 2 from 4×).
+    static func loadShrink(progressive: Bool, sourceWidth sw: Int, sourceHeight sh: Int, width: Int, height: Int) -> Int {
+        let (w, h) = (max(1, width), max(1, height))
+        guard progressive else { return jpegShrink(sourceWidth: sw, sourceHeight: sh, width: w, height: h) }
+        let factor = min(Double(sw) / Double(w), Double(sh) / Double(h))
+        return factor >= 16 ? 8 : factor >= 8 ? 4 : factor >= 4 ? 2 : 1
     }
 
     /// The largest JPEG DCT scale-down (1, 2, 4, 8) leaving at least 1.5× the target in both directions: the

@@ -1,0 +1,60 @@
+import EdgeCore
+import EdgeImaging
+import EdgeTestSupport
+import Foundation
+import Testing
+
+/// Variants of one original made close together share one decode (`DecodeSharing`): each is made from a copy
+/// decoded at the scale the largest of them needs, and comes out as a fresh decode makes it, within the encoder's
+/// noise.
+@Suite struct DecodeSharingTests {
+    func spec(_ query: String) throws -> TransformSpec { try TransformParser.parse(query: Substring(query)) }
+
+    /// PSNR of two same-sized 8-bit images, in dB (infinite when equal).
+    func psnr(_ a: Pixels, _ b: Pixels) -> Double {
+        precondition(a.data.count == b.data.count)
+        let mse = zip(a.data, b.data).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) } / Double(a.data.count)
+        return mse == 0 ? .infinity : 10 * log10(255 * 255 / mse)
+    }
+
+    /// Should make each width of a srcset from the shared copy the same size as a fresh decode and within the
+    /// encoder's noise of it (PSNR ≥ 40 dB on lossless output), and byte for byte the same for the width the copy
+    /// was decoded for; on baseline and progressive JPEGs, with EXIF orientation.
+    @Test(arguments: ["orientation/Landscape_1.jpg", "orientation/Portrait_6.jpg", "basics/jpeg_progressive_kimono.jpg"])
+    func sameOutputAsFreshDecode(file: String) throws {
+        let bytes = try Corpus.bytes(file)
+        // A processor of its own: its copies are this test's alone, and outlive a slow run.
+        let processor = try VipsImageProcessor(concurrency: 1, copyLifetime: 600)
+        let queries = [40, 90, 150, 300, 600].map { "w=\($0)&fm=png" }
+        let specs = try queries.map(spec)
+        let identity = "test/\(file)/\(UUID())"
+        for (i, s) in specs.enumerated().reversed() {
+            let format = NegotiatedFormat(spec: s, accept: nil)
+            let fresh = try processor.process(source: bytes, spec: s, format: format, limits: generousLimits)
+            var others = specs
+            others.remove(at: i)
+            let shared = try processor.process(source: bytes, spec: s, format: format, limits: generousLimits,
+                                               resources: TransformResources(),
+                                               sharing: DecodeSharing(identity: identity, siblings: others))
+            #expect(shared.width == fresh.width && shared.height == fresh.height, "\(queries[i])")
+            let quality = psnr(try Pixels(decoding: shared.body), try Pixels(decoding: fresh.body))
+            #expect(quality >= 40, "\(file) \(queries[i]): \(quality) dB")
+            // The largest width, made first, decoded the copy at its own scale: the same pixels exactly.
+            if i == specs.count - 1 { #expect(shared.body == fresh.body, "\(queries[i])") }
+        }
+        #expect(processor.sharing.copies == 1 && processor.sharing.decodes == 1 && processor.sharing.reuses == 4)
+    }
+
+    /// Should not share a decode with nobody: a lone variant decodes as usual and keeps no copy.
+    @Test func aloneKeepsNothing() throws {
+        let bytes = try Corpus.bytes("orientation/Landscape_3.jpg")
+        let s = try spec("w=120&fm=png")
+        let identity = "alone/\(UUID())"
+        let processor = try VipsImageProcessor(concurrency: 1, copyLifetime: 600)
+        let out = try processor.process(source: bytes, spec: s, format: NegotiatedFormat(spec: s, accept: nil),
+                                        limits: generousLimits, resources: TransformResources(),
+                                        sharing: DecodeSharing(identity: identity, siblings: []))
+        #expect(out.width == 120)
+        #expect(processor.sharing == DecodeSharingUsage())
+    }
+}

@@ -258,6 +258,27 @@ int cvips_jpegload_memory(const void *buf, size_t len, int shrink, VipsImage **o
     return *out == NULL ? -1 : 0;
 }
 
+int cvips_shrink_memory(VipsImage *in, int factor, VipsImage **out) {
+    /* As libjpeg's DCT scaling does, a partial block at the right or bottom edge counts as a whole one, its edge
+     * pixels repeated: the result is ceil(size / factor), the size a decode at that scale has. */
+    int w = (in->Xsize + factor - 1) / factor * factor, h = (in->Ysize + factor - 1) / factor * factor;
+    VipsImage *padded = in;
+    if (w != in->Xsize || h != in->Ysize) {
+        if (vips_embed(in, &padded, 0, 0, w, h, "extend", VIPS_EXTEND_COPY, NULL) != 0)
+            return -1;
+    } else {
+        g_object_ref(in);
+    }
+    VipsImage *shrunk;
+    int r = vips_shrink(padded, &shrunk, (double)factor, (double)factor, NULL);
+    g_object_unref(padded);
+    if (r != 0)
+        return -1;
+    *out = vips_image_copy_memory(shrunk);
+    g_object_unref(shrunk);
+    return *out == NULL ? -1 : 0;
+}
+
 int cvips_thumbnail_of(VipsImage *in, int width, int height, int srgb, int no_rotate, VipsImage **out) {
     if (srgb)
         return vips_thumbnail_image(in, out, width, "height", height, "size", VIPS_SIZE_FORCE,

@@ -4,22 +4,24 @@ import EdgeCore
 import Foundation
 
 /// Decoded copies of originals kept a few seconds, so that the variants of one original made close together (a
-/// srcset) share one decode: each copy is the original decoded at a JPEG DCT scale (1/`shrink`) into memory, and a
-/// variant whose size the copy is large enough for is resized from it instead of decoding again. Bounded in bytes
-/// and in time; one decode per original at a time (a transform that a decode under way will serve waits for it).
+/// srcset) share one decode. The first copy of an original is decoded at the JPEG DCT scale (1/`shrink`) the
+/// largest variant being made needs; a variant that needs a smaller scale gets a copy at exactly that scale,
+/// shrunk from the nearest larger one (a box filter, as the DCT scale-down averages), so each variant is resized
+/// from the pixels a fresh decode would give it. Bounded in bytes and in time; one decode per original at a time
+/// (a transform that a decode under way will serve waits for it).
 final class DecodedCopies: @unchecked Sendable {
     private struct Copy {
         var image: VImage
-        var shrink: Int
         var bytes: Int
         var expires: Double
     }
     private let condition = NSCondition()
-    private var copies: [String: Copy] = [:]
-    /// Decodes under way, by identity, and the scale each decodes at.
+    /// By original, then by scale (1, 2, 4, 8).
+    private var copies: [String: [Int: Copy]] = [:]
+    /// Decodes under way, by original, and the scale each decodes at.
     private var decoding: [String: Int] = [:]
     private var bytes = 0
-    /// Copies decoded, and variants made from a copy another one decoded, since start.
+    /// Originals decoded, and variants served by a copy another decoded, since start.
     private var decodes = 0
     private var reuses = 0
     let maxBytes: Int
@@ -32,12 +34,12 @@ final class DecodedCopies: @unchecked Sendable {
 
     private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-    /// Copies and bytes held now; copies decoded and variants made from another's copy, since start.
     var usage: DecodeSharingUsage {
         condition.lock()
         defer { condition.unlock() }
         dropExpired(at: Self.now())
-        return DecodeSharingUsage(copies: copies.count, bytes: bytes, decodes: decodes, reuses: reuses)
+        return DecodeSharingUsage(copies: copies.values.reduce(0) { $0 + $1.count }, bytes: bytes, decodes: decodes,
+                                  reuses: reuses)
     }
 
     /// Whether a copy of `identity` at 1/`needed` or larger is kept.
@@ -45,21 +47,32 @@ final class DecodedCopies: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         dropExpired(at: Self.now())
-        return copies[identity].map { $0.shrink <= needed } ?? false
+        return copies[identity]?.keys.contains { $0 <= needed } ?? false
     }
 
-    /// A decoded copy of `identity` at scale 1/`needed` or larger: one kept, one a decode under way makes, or
-    /// a new one made by `decode` at 1/`shrink` (`shrink` ≤ `needed`: the scale the largest variant wanted now
-    /// needs) and kept.
+    /// A decoded copy of `identity` at exactly 1/`needed`: kept, shrunk from a larger one kept (or one a decode
+    /// under way makes), or a new one `decode` makes at 1/`shrink` (`shrink` ≤ `needed`: the scale the largest
+    /// variant being made now needs), kept.
     func obtain(_ identity: String, needed: Int, shrink: Int,
                 decode: (Int) throws(EdgeError) -> VImage) throws(EdgeError) -> VImage {
         condition.lock()
+        var decoded = false
         while true {
             dropExpired(at: Self.now())
-            if let copy = copies[identity], copy.shrink <= needed {
-                reuses += 1
+            if let exact = copies[identity]?[needed] {
+                if !decoded { reuses += 1 }
                 condition.unlock()
-                return copy.image
+                return exact.image
+            }
+            // The nearest larger copy: shrink it to this scale (outside the lock; scales are powers of 2).
+            if let (scale, larger) = copies[identity]?.filter({ $0.key < needed }).max(by: { $0.key < $1.key }) {
+                if !decoded { reuses += 1 }
+                condition.unlock()
+                let image = try larger.image.map { cvips_shrink_memory($0, Int32(needed / scale), &$1) }
+                condition.lock()
+                keep(image, identity, scale: needed)
+                condition.unlock()
+                return image
             }
             guard let under = decoding[identity], under <= needed else { break }
             condition.wait()
@@ -70,28 +83,43 @@ final class DecodedCopies: @unchecked Sendable {
         let made: Result<VImage, EdgeError> = Result { () throws(EdgeError) in try decode(shrink) }
         condition.lock()
         decoding[identity] = nil
-        if case .success(let image) = made {
-            let size = image.width * image.height * image.bands * max(1, Int(vips_format_sizeof(image.format)))
-            if size <= maxBytes {
-                if let old = copies.removeValue(forKey: identity) { bytes -= old.bytes }
-                // Oldest first out until it fits.
-                while bytes + size > maxBytes, let oldest = copies.min(by: { $0.value.expires < $1.value.expires }) {
-                    bytes -= oldest.value.bytes
-                    copies[oldest.key] = nil
-                }
-                copies[identity] = Copy(image: image, shrink: shrink, bytes: size, expires: Self.now() + lifetime)
-                bytes += size
-            }
-        }
+        if case .success(let image) = made { keep(image, identity, scale: shrink) }
         condition.broadcast()
+        guard case .success(let image) = made, shrink != needed else {
+            condition.unlock()
+            return try made.get()
+        }
         condition.unlock()
-        return try made.get()
+        // Decoded larger than this variant needs (for a larger sibling): its own scale is shrunk from it.
+        let own = try image.map { cvips_shrink_memory($0, Int32(needed / shrink), &$1) }
+        condition.lock()
+        keep(own, identity, scale: needed)
+        condition.unlock()
+        return own
+    }
+
+    /// Keeps a copy (lock held), oldest out first until it fits; one larger than the bound is not kept.
+    private func keep(_ image: VImage, _ identity: String, scale: Int) {
+        let size = image.width * image.height * image.bands * max(1, Int(vips_format_sizeof(image.format)))
+        guard size <= maxBytes else { return }
+        if let old = copies[identity]?.removeValue(forKey: scale) { bytes -= old.bytes }
+        while bytes + size > maxBytes, let oldest = copies.flatMap({ id, byScale in byScale.map { (id, $0.key, $0.value.expires) } })
+            .min(by: { $0.2 < $1.2 }) {
+            bytes -= copies[oldest.0]![oldest.1]!.bytes
+            copies[oldest.0]![oldest.1] = nil
+            if copies[oldest.0]!.isEmpty { copies[oldest.0] = nil }
+        }
+        copies[identity, default: [:]][scale] = Copy(image: image, bytes: size, expires: Self.now() + lifetime)
+        bytes += size
     }
 
     private func dropExpired(at now: Double) {
-        for (key, copy) in copies where copy.expires <= now {
-            bytes -= copy.bytes
-            copies[key] = nil
+        for (id, byScale) in copies {
+            for (scale, copy) in byScale where copy.expires <= now {
+                bytes -= copy.bytes
+                copies[id]![scale] = nil
+            }
+            if copies[id]!.isEmpty { copies[id] = nil }
         }
     }
 }

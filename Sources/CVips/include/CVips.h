@@ -38,6 +38,9 @@ int cvips_decode_jpeg(const void *buf, size_t len, int shrink, int *width, int *
 /// A JPEG decoded at 1/`shrink` of its size into memory: a decoded copy several variants are made from.
 int cvips_jpegload_memory(const void *buf, size_t len, int shrink, VipsImage **out);
 
+/// A decoded copy shrunk by an integer `factor` (a box filter, as a JPEG DCT scale-down averages) into memory.
+int cvips_shrink_memory(VipsImage *in, int factor, VipsImage **out);
+
 /// An image resized exactly to width x height like cvips_thumbnail_buffer (orientation unless `no_rotate`, sRGB
 /// when `srgb`), from a decoded image rather than a buffer.
 int cvips_thumbnail_of(VipsImage *in, int width, int height, int srgb, int no_rotate, VipsImage **out);

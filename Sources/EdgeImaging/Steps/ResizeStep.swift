@@ -119,7 +119,12 @@ enum ResizeStep {
             .map { ResizePlan(sourceWidth: orientedWidth, sourceHeight: orientedHeight, size: $0.size) }
             .map { shrink($0.resizeWidth, $0.resizeHeight) }.min() ?? needed
         guard !sharing.siblings.isEmpty || copies.has(sharing.identity, needed: needed) else { return nil }
-        let copy = try copies.obtain(sharing.identity, needed: needed, shrink: min(needed, largest)) { (s: Int) throws(EdgeError) in
+        // Made from a copy at half the scale a fresh decode would use (or the decoded one, when larger): the resize
+        // then filters from twice the pixels, as libvips' thumbnail does, which keeps the result within the
+        // encoder's noise of a fresh decode where a box shrink to the very scale did not (34 dB on a progressive JPEG).
+        let from = max(1, needed / 2)
+        let copy = try copies.obtain(sharing.identity, needed: max(from, min(needed, largest)), shrink: min(needed, largest)) {
+            (s: Int) throws(EdgeError) in
             try VImage.make { cvips_jpegload_memory(buf.baseAddress, buf.count, Int32(s), &$0) }
         }
         return try copy.map { cvips_thumbnail_of($0, Int32(width), Int32(height), srgb, 0, &$1) }

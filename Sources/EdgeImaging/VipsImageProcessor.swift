@@ -64,9 +64,8 @@ public struct VipsImageProcessor: ImageProcessing {
         return try result.get()
     }
 
-    /// The DCT scale (1, 2, 4, 8) a JPEG source is decoded at for this request: ours for a baseline JPEG
-    /// (`ResizeStep.jpegShrink`), libvips' thumbnail's for a progressive one (it keeps a factor of 2 in hand: 8
-    /// from 16×, 4 from 8×, 2 from 4×). 1 for other formats.
+    /// The DCT scale (1, 2, 4, 8) a JPEG source is decoded at for this request (`ResizeStep.jpegShrink`, baseline
+    /// or progressive). 1 for other formats.
     public func loadShrink(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits) throws(EdgeError) -> Int {
         let result: Result<Int, EdgeError> = source.withUnsafeBytes { buf in
             Result { () throws(EdgeError) in

@@ -80,14 +80,14 @@ enum ResizeStep {
         // Images with an embedded profile are converted to sRGB as they load, unless cs=origin keeps their space;
         // images without one are sRGB already (libvips would otherwise run an sRGB-to-sRGB transform).
         let srgb: Int32 = ctx.sourceHasProfile && ctx.spec.output.colorSpace != .origin ? 1 : 0
-        // Baseline JPEG: decode at 1/2, 1/4 or 1/8 scale as far as the target allows (progressive JPEGs cost the
-        // same at any scale, and other formats shrink inside thumbnail).
+        // JPEG: decode at 1/2, 1/4 or 1/8 scale as far as the target allows — baseline or progressive (whose entropy
+        // decoding costs the same at any scale, but not its inverse DCT, colour conversion and resize); other
+        // formats shrink inside thumbnail.
         let (sw, sh) = swapped ? (ctx.rawHeight, ctx.rawWidth) : (ctx.rawWidth, ctx.rawHeight)
         if override == nil, let shared = try sharedThumbnail(buf, width: width, height: height, srgb: srgb, ctx) {
             return shared
         }
-        let shrink = ctx.sourceType == .jpeg && !JPEGScan.isProgressive(buf)
-            ? jpegShrink(sourceWidth: sw, sourceHeight: sh, width: width, height: height) : 1
+        let shrink = ctx.sourceType == .jpeg ? jpegShrink(sourceWidth: sw, sourceHeight: sh, width: width, height: height) : 1
         guard let o = override else {
             if shrink > 1 {
                 return try VImage.make { cvips_jpeg_shrink_thumbnail(buf.baseAddress, buf.count, Int32(shrink), Int32(width), Int32(height), srgb, 0, &$0) }
@@ -119,24 +119,19 @@ enum ResizeStep {
             .map { ResizePlan(sourceWidth: orientedWidth, sourceHeight: orientedHeight, size: $0.size) }
             .map { shrink($0.resizeWidth, $0.resizeHeight) }.min() ?? needed
         guard !sharing.siblings.isEmpty || copies.has(sharing.identity, needed: needed) else { return nil }
-        // Made from a copy at half the scale a fresh decode would use (or the decoded one, when larger): the resize
-        // then filters from twice the pixels, as libvips' thumbnail does, which keeps the result within the
-        // encoder's noise of a fresh decode where a box shrink to the very scale did not (34 dB on a progressive JPEG).
-        let from = max(1, needed / 2)
-        let copy = try copies.obtain(sharing.identity, needed: max(from, min(needed, largest)), shrink: min(needed, largest)) {
-            (s: Int) throws(EdgeError) in
+        // Made from a copy at the very scale a fresh decode would use (box-shrunk from the decoded one), so that the
+        // resize costs what it costs after a fresh decode.
+        let copy = try copies.obtain(sharing.identity, needed: needed, shrink: min(needed, largest)) { (s: Int) throws(EdgeError) in
             try VImage.make { cvips_jpegload_memory(buf.baseAddress, buf.count, Int32(s), &$0) }
         }
         return try copy.map { cvips_thumbnail_of($0, Int32(width), Int32(height), srgb, 0, &$1) }
     }
 
-    /// The scale a JPEG is decoded at for a width x height target: ours for a baseline one (`jpegShrink`), libvips'
-    /// thumbnail's for a progressive one (it keeps a factor of 2 in hand: 8 from 16×, 4 from 8×, 2 from 4×).
+    /// The scale a JPEG is decoded at for a width x height target (`jpegShrink`), baseline or progressive: a
+    /// progressive JPEG's entropy decoding costs the same at any scale, but its inverse DCT, colour conversion and
+    /// the resize after them shrink with the scale.
     static func loadShrink(progressive: Bool, sourceWidth sw: Int, sourceHeight sh: Int, width: Int, height: Int) -> Int {
-        let (w, h) = (max(1, width), max(1, height))
-        guard progressive else { return jpegShrink(sourceWidth: sw, sourceHeight: sh, width: w, height: h) }
-        let factor = min(Double(sw) / Double(w), Double(sh) / Double(h))
-        return factor >= 16 ? 8 : factor >= 8 ? 4 : factor >= 4 ? 2 : 1
+        jpegShrink(sourceWidth: sw, sourceHeight: sh, width: max(1, width), height: max(1, height))
     }
 
     /// The largest JPEG DCT scale-down (1, 2, 4, 8) leaving at least 1.5× the target in both directions: the

@@ -61,9 +61,9 @@ public protocol ImageProcessing: Sendable {
     var sharing: DecodeSharingUsage { get }
     /// Bytes of memory `process` will need at its peak for this source and request, from the source's header
     /// alone (`DecodeMemory.estimate`); throws what `process` would for a source it refuses before decoding.
-    /// With `sharing`, the decode is counted at the scale the largest variant being made now needs.
-    func decodeMemory(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits,
-                      sharing: DecodeSharing?) throws(EdgeError) -> Int
+    /// A transform that shares a decode (`DecodeSharing`) is counted as if it decoded for itself: the copies the
+    /// variants share are held apart, within their own bound.
+    func decodeMemory(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat, limits: ImageLimits) throws(EdgeError) -> Int
 }
 
 extension ImageProcessing {

@@ -33,7 +33,7 @@ public struct VipsImageProcessor: ImageProcessing {
 
     /// Memory the transform of `source` will need at its peak (`DecodeMemory.estimate`), from its header alone.
     public func decodeMemory(source: [UInt8], spec: TransformSpec, format: NegotiatedFormat,
-                             limits: ImageLimits, sharing: DecodeSharing? = nil) throws(EdgeError) -> Int {
+                             limits: ImageLimits) throws(EdgeError) -> Int {
         let result: Result<Int, EdgeError> = source.withUnsafeBytes { buf in
             Result { () throws(EdgeError) in
                 let ctx = try Self.inspect(buf, spec: spec, format: format, limits: limits)
@@ -45,12 +45,6 @@ public struct VipsImageProcessor: ImageProcessing {
                 case .jpeg:
                     layout = .jpeg(progressive: ctx.sourceInterlaced, samples: JPEGScan.samplesPerPixel(buf) ?? Double(ctx.sourceBands))
                     shrink = Self.jpegLoadShrink(ctx, plan: plan)
-                    // A decode shared with the variants being made now is made at the scale the largest needs.
-                    for sibling in sharing?.siblings ?? [] where sibling.size.rect == nil && sibling.size.trim == nil
-                        && sibling.size.orientation == nil {
-                        let other = ResizePlan(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, size: sibling.size)
-                        shrink = min(shrink, Self.jpegLoadShrink(ctx, plan: other))
-                    }
                 case .png where !ctx.sourceInterlaced:
                     layout = .streamed
                 default:

@@ -706,8 +706,7 @@ final class EdgeService: Sendable {
         let needed = try await transformPool.run { [imaging] () throws(EdgeError) -> Int in
             if identity && (keepMetadata || LosslessMetadata.container(fetched.body) != nil) { return 0 }
             do throws(EdgeError) {
-                return try imaging.decodeMemory(source: fetched.body, spec: r.spec, format: r.format, limits: limits,
-                                                sharing: sharing)
+                return try imaging.decodeMemory(source: fetched.body, spec: r.spec, format: r.format, limits: limits)
             } catch {
                 guard identity || error.status == 415 else { throw error }
                 return 0

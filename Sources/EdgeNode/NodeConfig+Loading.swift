@@ -1,6 +1,7 @@
 import EdgeCore
 import EdgePrivacy
 import Foundation
+import CYaml
 import Yams
 
 /// One problem found in a configuration, with the key it concerns.
@@ -34,6 +35,12 @@ extension NodeConfig {
     public static func parse(yaml: String, baseDirectory: String, environment: [String: String] = [:],
                              cores: Int? = nil) throws -> NodeConfig {
         let node: Yams.Node?
+        // Yams composes recursively, and the tree is walked with every alias expanded: a document nested thousands
+        // deep would overflow the stack, aliases of aliases expand exponentially. libyaml's own parser is
+        // iterative, so its events measure both first.
+        if let message = ConfigReader.shapeProblem(yaml) {
+            throw ConfigError(problems: [ConfigProblem(key: "(file)", message: message)])
+        }
         do {
             node = try Yams.compose(yaml: yaml)
         } catch {
@@ -51,6 +58,59 @@ extension NodeConfig {
 }
 
 extension ConfigReader {
+    /// The deepest nesting of lists and mappings a configuration may have, and the most values it may hold with
+    /// every alias expanded.
+    static let maxNesting = 64
+    static let maxExpandedValues = 100_000
+
+    /// Why `yaml` is refused before Yams sees it: nested deeper than `maxNesting`, or more than `maxExpandedValues`
+    /// values once aliases are expanded (nil when neither, or when libyaml cannot read it: Yams reports that).
+    /// Iterative: libyaml's event parser, no recursion.
+    static func shapeProblem(_ yaml: String) -> String? {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return nil }
+        defer { yaml_parser_delete(&parser) }
+        var bytes = Array(yaml.utf8)
+        return bytes.withUnsafeMutableBufferPointer { buffer -> String? in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            // Per open collection: values so far (expanded) and its anchor; per anchor: its expanded size.
+            var open: [(values: Int, anchor: String?)] = [(0, nil)]
+            var anchors: [String: Int] = [:]
+            func name(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? { p.map { String(cString: $0) } }
+            func add(_ n: Int) -> String? {
+                open[open.count - 1].values += n
+                let total = open.reduce(0) { $0 + $1.values }
+                return total > maxExpandedValues ? "more than \(maxExpandedValues) values with aliases expanded" : nil
+            }
+            while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) == 1 else { return nil }
+                defer { yaml_event_delete(&event) }
+                switch event.type {
+                case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT:
+                    let anchor = event.type == YAML_MAPPING_START_EVENT
+                        ? name(event.data.mapping_start.anchor) : name(event.data.sequence_start.anchor)
+                    open.append((1, anchor))
+                    if open.count - 1 > maxNesting { return "nested more than \(maxNesting) deep" }
+                case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
+                    guard open.count > 1 else { return nil }
+                    let closed = open.removeLast()
+                    if let anchor = closed.anchor { anchors[anchor] = closed.values }
+                    if let problem = add(closed.values) { return problem }
+                case YAML_SCALAR_EVENT:
+                    if let anchor = name(event.data.scalar.anchor) { anchors[anchor] = 1 }
+                    if let problem = add(1) { return problem }
+                case YAML_ALIAS_EVENT:
+                    if let problem = add(name(event.data.alias.anchor).flatMap { anchors[$0] } ?? 1) { return problem }
+                case YAML_STREAM_END_EVENT:
+                    return nil
+                default:
+                    break
+                }
+            }
+        }
+    }
+
     /// What in a parsed YAML tree Yams' constructor (5.0.1, `Node.any`, which `Yams.load` calls) would trap on
     /// rather than refuse: a mapping key that is not a plain value (it force-unwraps each key's string, `!!set`
     /// members included), or an integer in base 60 (`1:30`) that overflows `Int` as it multiplies it out. Found by

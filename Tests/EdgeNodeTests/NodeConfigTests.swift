@@ -236,6 +236,24 @@ import Testing
                 == 150)
     }
 
+    /// Should refuse, before Yams composes it, a document nested deeper than 64 (Yams recurses: found by FuzzConfig,
+    /// 3,000 `{` overflowed the stack) or holding more than 100,000 values once aliases are expanded (aliases of
+    /// aliases grow exponentially); read anchors and aliases, and 64 levels, as before.
+    @Test func refusesDeepOrExplodingDocuments() throws {
+        // Read as the fuzz target reads it (bytes as UTF-8, invalid ones replaced).
+        let found = String(decoding: try Data(contentsOf: Corpus.packageRoot.appendingPathComponent(
+            "Fuzz/Config/regressions/crash-4480d9938dec7abecc6f3cc9532b5e4041fa2e75")), as: UTF8.self)
+        #expect(problems(found).map(\.description) == ["(file): nested more than 64 deep"])
+        let deep = { (n: Int) in "x: " + String(repeating: "[", count: n) + String(repeating: "]", count: n) + "\n" }
+        #expect(problems(deep(65)).map(\.description) == ["(file): nested more than 64 deep"])
+        #expect(!problems(deep(63)).map(\.description).contains { $0.contains("nested") })
+        var laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1...6 { laughs += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        #expect(problems(laughs).map(\.description) == ["(file): more than 100000 values with aliases expanded"])
+        let anchored = "http: &h {port: 8088}\nadmin: {port: 9099}\nx: *h\n"
+        #expect(!problems(anchored).map(\.description).contains { $0.contains("(file)") })
+    }
+
     /// Should read `cache.originalsBytes` (0 turns the tier off) and refuse a bound too small to hold an original.
     @Test func originalsBytes() throws {
         #expect(try NodeConfig.parse(yaml: "", baseDirectory: "/").originalsBytes == 256 << 20)

@@ -51,6 +51,23 @@ import Testing
         #expect(processor.sharing.copies >= 1 && processor.sharing.decodes == 1 && processor.sharing.reuses == 4)
     }
 
+    /// Should decode each variant at its own scale, and keep nothing, when no copy fits the bound, and still make
+    /// what a fresh decode makes.
+    @Test func copiesOverTheBound() throws {
+        let bytes = try Corpus.bytes("orientation/Landscape_1.jpg")
+        let processor = try VipsImageProcessor(concurrency: 1, copyBytes: 1024, copyLifetime: 600)
+        let specs = try [60, 600].map { try spec("w=\($0)&fm=png") }
+        for (i, s) in specs.enumerated() {
+            let format = NegotiatedFormat(spec: s, accept: nil)
+            let shared = try processor.process(source: bytes, spec: s, format: format, limits: generousLimits,
+                                               resources: TransformResources(),
+                                               sharing: DecodeSharing(identity: "big", siblings: [specs[1 - i]]))
+            let fresh = try process(bytes, i == 0 ? "w=60&fm=png" : "w=600&fm=png")
+            #expect(shared.body == fresh.body)
+        }
+        #expect(processor.sharing.copies == 0 && processor.sharing.bytes == 0)
+    }
+
     /// Should not share a decode with nobody: a lone variant decodes as usual and keeps no copy.
     @Test func aloneKeepsNothing() throws {
         let bytes = try Corpus.bytes("orientation/Landscape_3.jpg")

@@ -119,9 +119,12 @@ enum ResizeStep {
             .map { ResizePlan(sourceWidth: orientedWidth, sourceHeight: orientedHeight, size: $0.size) }
             .map { shrink($0.resizeWidth, $0.resizeHeight) }.min() ?? needed
         guard !sharing.siblings.isEmpty || copies.has(sharing.identity, needed: needed) else { return nil }
+        // The copy is decoded at the largest sibling's scale only if it can be kept (else each decodes for itself).
+        let bytesAt = { (s: Int) in ((ctx.rawWidth + s - 1) / s) * ((ctx.rawHeight + s - 1) / s) * max(1, ctx.sourceBands) }
+        let decodeAt = bytesAt(min(needed, largest)) <= copies.maxBytes ? min(needed, largest) : needed
         // Made from a copy at the very scale a fresh decode would use (box-shrunk from the decoded one), so that the
         // resize costs what it costs after a fresh decode.
-        let copy = try copies.obtain(sharing.identity, needed: needed, shrink: min(needed, largest)) { (s: Int) throws(EdgeError) in
+        let copy = try copies.obtain(sharing.identity, needed: needed, shrink: decodeAt) { (s: Int) throws(EdgeError) in
             try VImage.make { cvips_jpegload_memory(buf.baseAddress, buf.count, Int32(s), &$0) }
         }
         return try copy.map { cvips_thumbnail_of($0, Int32(width), Int32(height), srgb, 0, &$1) }

@@ -6,6 +6,8 @@ public enum SourceKind: String, Sendable, Hashable, CaseIterable {
     case web
     /// imgix "web proxy": the request path is a percent-encoded absolute http(s) URL. Always signed.
     case proxy
+    /// An S3 bucket, on AWS or an S3-compatible store (`s3`): the request path is the object key, under a prefix.
+    case s3
 }
 
 /// A configured source: one customer's origin and the Host names that reach it.
@@ -19,6 +21,8 @@ public struct SourceConfig: Sendable, Equatable {
     public var root: String?
     /// Base URL without a trailing slash (`web` sources).
     public var baseURL: String?
+    /// The bucket (`s3` sources).
+    public var s3: S3Location? = nil
     public var enabled: Bool
     /// Overrides the origin's freshness, in seconds.
     public var ttl: Double?
@@ -75,9 +79,13 @@ extension SourceConfig {
         ResponseHeaderRules(passAll: passAll, listed: Set(passResponseHeaders), stripped: Set(stripResponseHeaders))
     }
 
-    /// What of a client's request fields the fetch of an original forwards (`forwardRequestHeaders`); folder
-    /// sources forward nothing.
+    /// What of a client's request fields the fetch of an original forwards (`forwardRequestHeaders`); folder and
+    /// S3 sources forward nothing (`forwardsRequestHeaders`).
     public var requestHeaderRules: RequestHeaderRules { RequestHeaderRules(forward: forwardRequestHeaders) }
+
+    /// Whether the fetch of an original sends the client's request fields on: web and proxy sources (a folder has
+    /// no one to send them to, and an S3 request is signed).
+    public var forwardsRequestHeaders: Bool { kind == .web || kind == .proxy }
 
     /// The hosts this source's origin fetches may name, in their first request and every redirect: a web
     /// source's base URL host (`baseHost`, as the fetcher's URL parser reads it) and its `allowedHosts`; nothing
@@ -87,6 +95,7 @@ extension SourceConfig {
         case .folder: .only([])
         case .web: .only((baseHost.flatMap { HostPattern($0) }.map { [$0] } ?? []) + allowedHosts)
         case .proxy: allowedHosts.isEmpty ? .any : .only(allowedHosts)
+        case .s3: .only([s3.flatMap { HostPattern(String($0.endpointParts.authority.split(separator: ":").first ?? "")) }].compactMap { $0 })
         }
     }
 
@@ -94,7 +103,7 @@ extension SourceConfig {
     /// proxy source's path names.
     public func originPath(raw: Substring) throws(EdgeError) -> SourcePath {
         switch kind {
-        case .folder, .web: try SourcePath(raw: raw)
+        case .folder, .web, .s3: try SourcePath(raw: raw)
         case .proxy: SourcePath(proxied: try ProxyTarget(path: raw))
         }
     }

@@ -103,7 +103,7 @@ final class EdgeService: Sendable {
             self.expires = expires
             self.contentDisposition = contentDisposition
             passes = spec.isIdentity(for: format)
-            forwardsAuthorization = passes && source.kind != .folder && source.forwardRequestHeaders.contains("authorization")
+            forwardsAuthorization = passes && source.forwardsRequestHeaders && source.forwardRequestHeaders.contains("authorization")
         }
     }
 
@@ -526,7 +526,7 @@ final class EdgeService: Sendable {
         defer { if let making { endMaking(making) } }
         var machine = Fill.StateMachine(canRevalidate: !(stale?.header.conditionalHeaders.isEmpty ?? true))
         let lines = r.passes ? t.fields.lines : []
-        let forwarded = r.passes && r.source.kind != .folder ? r.source.requestHeaderRules.forwarded(lines) : []
+        let forwarded = r.passes && r.source.forwardsRequestHeaders ? r.source.requestHeaderRules.forwarded(lines) : []
         /// Where the result is kept, and the Vary names that put it there.
         var key = t.key
         var varyNames = t.varyNames

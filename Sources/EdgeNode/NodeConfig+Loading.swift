@@ -180,7 +180,12 @@ struct ConfigReader {
                                           "staleWhileRevalidate", "staleIfError",
                                           "secureToken", "requireSignature", "defaultParams", "keepMetadata", "allowIPTC", "exposeLocation",
                                           "allowPrivateNetwork", "allowedHosts", "passRedirects", "passResponseHeaders",
-                                          "stripResponseHeaders", "forwardRequestHeaders"]
+                                          "stripResponseHeaders", "forwardRequestHeaders",
+                                          "bucket", "region", "endpoint", "pathStyle", "prefix", "accessKeyId",
+                                          "secretAccessKey", "sessionToken"]
+    /// The keys only an `s3` source has.
+    static let s3Keys: Set<String> = ["bucket", "region", "endpoint", "pathStyle", "prefix", "accessKeyId",
+                                      "secretAccessKey", "sessionToken"]
 
     mutating func problem(_ key: String, _ message: String) { problems.append(ConfigProblem(key: key, message: message)) }
 
@@ -426,7 +431,7 @@ struct ConfigReader {
         let kindText = map["kind"].flatMap { string($0, "\(at).kind") }
         let kind = kindText.flatMap(SourceKind.init(rawValue:))
         if kind == nil {
-            problem("\(at).kind", kindText == nil ? "required (folder, web or proxy)" : "must be folder, web or proxy (\(kindText!))")
+            problem("\(at).kind", kindText == nil ? "required (folder, web, proxy or s3)" : "must be folder, web, proxy or s3 (\(kindText!))")
         }
         var hosts: [String] = []
         if let h = map["hosts"] {
@@ -438,6 +443,7 @@ struct ConfigReader {
         }
         var root: String?
         var baseURL: String?
+        var s3: S3Location?
         switch kind {
         case .folder?:
             root = map["root"].flatMap { string($0, "\(at).root") }.map(resolvePath)
@@ -463,7 +469,13 @@ struct ConfigReader {
             if map["root"] != nil { problem("\(at).root", "only for folder sources") }
         case .proxy?:
             proxySource(map, at)
+        case .s3?:
+            s3 = s3Source(map, at)
+            for key in ["root", "baseURL"] where map[key] != nil { problem("\(at).\(key)", "not for an s3 source") }
         case nil: break
+        }
+        if kind != .s3 {
+            for key in Self.s3Keys.sorted() where map[key] != nil { problem("\(at).\(key)", "only for s3 sources") }
         }
         let enabled = map["enabled"].flatMap { bool($0, "\(at).enabled") } ?? true
         let ttl = map["ttl"].flatMap { duration($0, "\(at).ttl") }
@@ -474,6 +486,7 @@ struct ConfigReader {
         guard let name, let kind else { return nil }
         var config = SourceConfig(name: name, customer: customer, kind: kind, hosts: hosts, root: root, baseURL: baseURL,
                                   enabled: enabled, ttl: ttl)
+        config.s3 = s3
         config.staleWhileRevalidate = map["staleWhileRevalidate"].flatMap { duration($0, "\(at).staleWhileRevalidate") }
         config.staleIfError = map["staleIfError"].flatMap { duration($0, "\(at).staleIfError") }
         config.secureToken = signing.token
@@ -485,7 +498,10 @@ struct ConfigReader {
         config.networkPolicy = networkPolicy
         config.allowedHosts = allowedHosts
         config.passRedirects = map["passRedirects"].flatMap { bool($0, "\(at).passRedirects") } ?? false
-        if config.passRedirects, kind == .folder { problem("\(at).passRedirects", "only for web and proxy sources") }
+        if config.passRedirects, kind == .folder || kind == .s3 { problem("\(at).passRedirects", "only for web and proxy sources") }
+        if !config.forwardRequestHeaders.isEmpty, kind == .s3 {
+            problem("\(at).forwardRequestHeaders", "not for an s3 source (its requests are signed)")
+        }
         config.passResponseHeaders = headerNames(map["passResponseHeaders"], "\(at).passResponseHeaders")
         config.stripResponseHeaders = headerNames(map["stripResponseHeaders"], "\(at).stripResponseHeaders")
         config.forwardRequestHeaders = headerNames(map["forwardRequestHeaders"], "\(at).forwardRequestHeaders")
@@ -495,6 +511,39 @@ struct ConfigReader {
                         : "\(name) is forwarded anyway; list only Cookie, Authorization or a client hint")
         }
         return config
+    }
+
+    /// An `s3` source's bucket: `bucket` and `region` required; `endpoint` an http(s) URL of an S3-compatible
+    /// store (path-style addressing by default there, `pathStyle` to choose); `prefix`; credentials from
+    /// `accessKeyId` / `secretAccessKey` / `sessionToken`, else the `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
+    /// `AWS_SESSION_TOKEN` environment variables, else none (the bucket is read anonymously).
+    mutating func s3Source(_ map: [String: Any], _ at: String) -> S3Location? {
+        let bucket = map["bucket"].flatMap { string($0, "\(at).bucket") }
+        if bucket == nil { problem("\(at).bucket", "required for an s3 source") }
+        if let b = bucket, b.isEmpty || b.contains("/") || b.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
+            problem("\(at).bucket", "must be a bucket name (no slashes, spaces or control characters)")
+        }
+        let region = map["region"].flatMap { string($0, "\(at).region") }
+        if region == nil { problem("\(at).region", "required for an s3 source (us-east-1 for most compatibles)") }
+        let endpoint = map["endpoint"].flatMap { string($0, "\(at).endpoint") }
+        if let e = endpoint {
+            let lower = e.lowercased()
+            if !(lower.hasPrefix("http://") || lower.hasPrefix("https://")) || URL(string: e)?.host == nil
+                || (URL(string: e)?.path ?? "").count > 1 {
+                problem("\(at).endpoint", "must be an http:// or https:// URL with no path")
+            }
+        }
+        let pathStyle = map["pathStyle"].flatMap { bool($0, "\(at).pathStyle") }
+        let prefix = map["prefix"].flatMap { string($0, "\(at).prefix") } ?? ""
+        let key = map["accessKeyId"].flatMap { string($0, "\(at).accessKeyId") } ?? environment["AWS_ACCESS_KEY_ID"]
+        let secret = map["secretAccessKey"].flatMap { string($0, "\(at).secretAccessKey") } ?? environment["AWS_SECRET_ACCESS_KEY"]
+        let token = map["sessionToken"].flatMap { string($0, "\(at).sessionToken") } ?? environment["AWS_SESSION_TOKEN"]
+        if (key == nil) != (secret == nil) {
+            problem("\(at).\(key == nil ? "accessKeyId" : "secretAccessKey")", "required with \(key == nil ? "secretAccessKey" : "accessKeyId")")
+        }
+        guard let bucket, let region else { return nil }
+        return S3Location(bucket: bucket, region: region, endpoint: endpoint, pathStyle: pathStyle, prefix: prefix,
+                          credentials: key.flatMap { k in secret.map { SigV4.Credentials(accessKeyID: k, secretAccessKey: $0, sessionToken: token) } })
     }
 
     /// A list of response field names (`passResponseHeaders`, `stripResponseHeaders`), lower-cased; the fields

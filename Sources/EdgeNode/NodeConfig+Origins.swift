@@ -5,11 +5,11 @@ extension ConfigReader {
     /// `allowPrivateNetwork`: `false` (the default: public addresses only), `true` (also loopback, private,
     /// link-local, CGNAT, reserved and documentation addresses), or a list of CIDR blocks (`[10.1.0.0/16,
     /// fd00::/8]`, a bare address for one) that are opened and no others. Unspecified, multicast and broadcast
-    /// addresses are never reachable. Only web and proxy sources fetch over the network.
+    /// addresses are never reachable. Only web, proxy and s3 sources fetch over the network.
     mutating func networkPolicy(_ map: [String: Any], _ at: String, kind: SourceKind?) -> NetworkAddressPolicy {
         let key = "\(at).allowPrivateNetwork"
         guard let v = map["allowPrivateNetwork"] else { return .publicOnly }
-        if kind == .folder { problem(key, "only for web and proxy sources") }
+        if kind == .folder { problem(key, "only for web, proxy and s3 sources") }
         if let b = v as? Bool { return b ? .anyUnicast : .publicOnly }
         guard let list = v as? [Any] else {
             problem(key, "must be true, false or a list of CIDR blocks such as [10.0.0.0/8, fd00::/8]")
@@ -33,7 +33,7 @@ extension ConfigReader {
     mutating func allowedHosts(_ map: [String: Any], _ at: String, kind: SourceKind?) -> [HostPattern] {
         let key = "\(at).allowedHosts"
         guard let v = map["allowedHosts"] else { return [] }
-        if kind == .folder { problem(key, "only for web and proxy sources") }
+        if kind == .folder || kind == .s3 { problem(key, "only for web and proxy sources") }
         guard let list = v as? [Any] else {
             problem(key, "must be a list of host names, such as [img.example.com, '*.cdn.example.com']")
             return []

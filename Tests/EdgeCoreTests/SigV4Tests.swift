@@ -73,3 +73,22 @@ import Testing
         #expect(signed(4_102_444_799) == "20991231T235959Z")
     }
 }
+
+/// Where an `s3` source's requests go.
+@Suite struct S3LocationTests {
+    /// Should address AWS by virtual host and compatibles by path, keys under the prefix, encoded once.
+    @Test func requests() {
+        let aws = S3Location(bucket: "photos", region: "eu-west-3", prefix: "/site/a/")
+        #expect(aws.key(for: "/cat 1.jpg") == "site/a/cat 1.jpg")
+        let r = aws.request(key: aws.key(for: "/cat 1.jpg"))
+        #expect(r.url == "https://photos.s3.eu-west-3.amazonaws.com/site/a/cat%201.jpg")
+        #expect(r.host == "photos.s3.eu-west-3.amazonaws.com" && r.path == "/site/a/cat 1.jpg")
+        let minio = S3Location(bucket: "b", region: "us-east-1", endpoint: "http://127.0.0.1:9000/")
+        #expect(minio.pathStyle)
+        let m = minio.request(key: minio.key(for: "/x+y.jpg"))
+        #expect(m.url == "http://127.0.0.1:9000/b/x%2By.jpg" && m.host == "127.0.0.1:9000" && m.path == "/b/x+y.jpg")
+        let hosted = S3Location(bucket: "b", region: "auto", endpoint: "https://r2.example.com:443", pathStyle: false)
+        #expect(hosted.request(key: "k").url == "https://b.r2.example.com/k")
+        #expect(S3Location(bucket: "b", region: "r", endpoint: "http://h:80").request(key: "k").host == "h")
+    }
+}

@@ -254,6 +254,30 @@ import Testing
         #expect(!problems(anchored).map(\.description).contains { $0.contains("(file)") })
     }
 
+    /// Should read an `s3` source: bucket and region required, credentials from the file or the AWS_* environment,
+    /// endpoint checked, keys of other kinds refused.
+    @Test func s3Sources() throws {
+        let yaml = """
+        sources:
+          - {name: b, kind: s3, bucket: photos, region: eu-west-3, prefix: site/, accessKeyId: AK, secretAccessKey: SK}
+          - {name: c, kind: s3, bucket: other, region: us-east-1, endpoint: "http://127.0.0.1:9000", allowPrivateNetwork: true}
+        """
+        let c = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: ["AWS_ACCESS_KEY_ID": "EK", "AWS_SECRET_ACCESS_KEY": "ES"])
+        #expect(c.sources[0].s3 == S3Location(bucket: "photos", region: "eu-west-3", prefix: "site",
+                                              credentials: .init(accessKeyID: "AK", secretAccessKey: "SK")))
+        #expect(c.sources[1].s3?.credentials == .init(accessKeyID: "EK", secretAccessKey: "ES"))
+        #expect(c.sources[1].s3?.pathStyle == true)
+        #expect(try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:]).sources[1].s3?.credentials == nil)
+        #expect(problems("sources: [{name: b, kind: s3}]").map(\.description)
+                == ["sources[0].bucket: required for an s3 source", "sources[0].region: required for an s3 source (us-east-1 for most compatibles)"])
+        #expect(problems("sources: [{name: b, kind: s3, bucket: x, region: r, endpoint: 'ftp://h', accessKeyId: a, baseURL: 'http://h'}]")
+            .map(\.description) == ["sources[0].endpoint: must be an http:// or https:// URL with no path",
+                                    "sources[0].secretAccessKey: required with accessKeyId",
+                                    "sources[0].baseURL: not for an s3 source"])
+        #expect(problems("sources: [{name: w, kind: web, baseURL: 'http://h', bucket: x}]").map(\.description)
+                == ["sources[0].bucket: only for s3 sources"])
+    }
+
     /// Should read `cache.originalsBytes` (0 turns the tier off) and refuse a bound too small to hold an original.
     @Test func originalsBytes() throws {
         #expect(try NodeConfig.parse(yaml: "", baseDirectory: "/").originalsBytes == 256 << 20)

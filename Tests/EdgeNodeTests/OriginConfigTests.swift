@@ -45,7 +45,7 @@ import Testing
         #expect(p["sources[0].allowPrivateNetwork[2]"]?.contains("not an IP address") == true)
         #expect(p["sources[0].allowPrivateNetwork[0]"] == nil)
         #expect(p["sources[1].allowPrivateNetwork"] != nil)
-        #expect(p["sources[2].allowPrivateNetwork"] == "only for web and proxy sources")
+        #expect(p["sources[2].allowPrivateNetwork"] == "only for web, proxy and s3 sources")
     }
 
     /// Should read allowedHosts as host patterns and report each bad one by its index.
@@ -86,7 +86,7 @@ import Testing
         #expect(p["sources[0].secureToken"]?.contains("required") == true)
         #expect(p["sources[1].requireSignature"] == "cannot be false for a proxy source")
         #expect(p["sources[2].baseURL"] != nil && p["sources[2].root"] != nil)
-        #expect(p["sources[3].kind"] == "must be folder, web or proxy (ftp)")
+        #expect(p["sources[3].kind"] == "must be folder, web, proxy or s3 (ftp)")
     }
 
     /// Should read passRedirects, passResponseHeaders, stripResponseHeaders and cache.negativeTTL, and report what

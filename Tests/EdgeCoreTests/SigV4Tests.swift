@@ -45,6 +45,70 @@ import Testing
         }
     }
 
+    /// Should sign AWS's published SigV4 test-suite requests (aws-sig-v4-test-suite, 2015-08-30, service `service`,
+    /// no payload-hash header: not S3) to their published signatures: the vanilla request, unreserved characters,
+    /// query order by key and by value, a UTF-8 query, header values in order, duplicated and trimmed, a POST
+    /// with a body, and a session token. (The suite's path-normalising cases are for other services: S3 signs its
+    /// path as it is.)
+    @Test func awsTestSuite() {
+        let creds = SigV4.Credentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        struct Vector {
+            var name, method, path: String
+            var query: [(String, String)] = []
+            var headers: [(String, String)] = []
+            var payload: String
+            var token: String? = nil
+            var signed, signature: String
+        }
+        let vectors: [Vector] = [
+            Vector(name: "get-vanilla", method: "GET", path: "/", payload: empty, signed: "host;x-amz-date",
+                   signature: "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
+            Vector(name: "get-unreserved", method: "GET",
+                   path: "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", payload: empty,
+                   signed: "host;x-amz-date", signature: "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f"),
+            Vector(name: "get-vanilla-query-order-key-case", method: "GET", path: "/",
+                   query: [("Param2", "value2"), ("Param1", "value1")], payload: empty, signed: "host;x-amz-date",
+                   signature: "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"),
+            Vector(name: "get-vanilla-query-order-value", method: "GET", path: "/",
+                   query: [("Param1", "value2"), ("Param1", "value1")], payload: empty, signed: "host;x-amz-date",
+                   signature: "5772eed61e12b33fae39ee5e7012498b51d56abc0abb7c60486157bd471c4694"),
+            Vector(name: "get-vanilla-utf8-query", method: "GET", path: "/", query: [("\u{1234}", "bar")], payload: empty,
+                   signed: "host;x-amz-date", signature: "2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04"),
+            Vector(name: "get-header-value-order", method: "GET", path: "/",
+                   headers: [("My-Header1", "value4"), ("My-Header1", "value1"), ("My-Header1", "value3"), ("My-Header1", "value2")],
+                   payload: empty, signed: "host;my-header1;x-amz-date",
+                   signature: "08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01"),
+            Vector(name: "get-header-key-duplicate", method: "GET", path: "/",
+                   headers: [("My-Header1", "value2"), ("My-Header1", "value2"), ("My-Header1", "value1")],
+                   payload: empty, signed: "host;my-header1;x-amz-date",
+                   signature: "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea"),
+            Vector(name: "get-header-value-trim", method: "GET", path: "/",
+                   headers: [("My-Header1", " value1"), ("My-Header2", "\"a   b   c\"")], payload: empty,
+                   signed: "host;my-header1;my-header2;x-amz-date",
+                   signature: "acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736"),
+            Vector(name: "post-x-www-form-urlencoded", method: "POST", path: "/",
+                   headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                   payload: "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e",
+                   signed: "content-type;host;x-amz-date", signature: "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a"),
+            Vector(name: "get-vanilla, session token", method: "GET", path: "/", payload: empty,
+                   token: "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267",
+                   signed: "host;x-amz-date;x-amz-security-token",
+                   signature: "07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8"),
+        ]
+        for v in vectors {
+            var c = creds
+            c.sessionToken = v.token
+            let signed = SigV4.sign(method: v.method, path: v.path, query: v.query.map { ($0.0, $0.1) },
+                                    headers: [("Host", "example.amazonaws.com")] + v.headers.map { ($0.0, $0.1) },
+                                    payloadHash: v.payload, sendsPayloadHash: false, credentials: c, region: "us-east-1",
+                                    service: "service", time: 1_440_938_160)
+            #expect(signed.first { $0.name == "authorization" }?.value
+                    == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+                    + "SignedHeaders=\(v.signed), Signature=\(v.signature)", "\(v.name)")
+        }
+    }
+
     /// Should change the signature with the secret, the time, the region and every signed part.
     @Test func everyPartCounts() {
         let creds = SigV4.Credentials(accessKeyID: "AK", secretAccessKey: "secret")

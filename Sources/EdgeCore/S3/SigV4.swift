@@ -20,15 +20,18 @@ public enum SigV4 {
     /// The payload hash of a request without a body whose body is not signed.
     public static let unsignedPayload = "UNSIGNED-PAYLOAD"
 
-    /// The header lines to add to a request (`x-amz-date`, `x-amz-content-sha256`, `x-amz-security-token` when
-    /// the credentials have one, `authorization`), signing them with `headers` (which must hold `host`).
-    /// `path`: the request's path as decoded text (it is encoded here); `query`: decoded name/value pairs.
+    /// The header lines to add to a request (`x-amz-date`, `x-amz-content-sha256` unless `sendsPayloadHash` is
+    /// false — S3 requires it, other services do not — `x-amz-security-token` when the credentials have one,
+    /// `authorization`), signing them with `headers` (which must hold `host`). `path`: the request's path as
+    /// decoded text (it is encoded here, once, and not normalised, as S3 signs it); `query`: decoded name/value
+    /// pairs.
     public static func sign(method: String, path: String, query: [(name: String, value: String)] = [],
                             headers: [(name: String, value: String)], payloadHash: String = unsignedPayload,
-                            credentials: Credentials, region: String, service: String = "s3",
-                            time: Double) -> [(name: String, value: String)] {
+                            sendsPayloadHash: Bool = true, credentials: Credentials, region: String,
+                            service: String = "s3", time: Double) -> [(name: String, value: String)] {
         let (amzDate, day) = timestamps(time)
-        var added: [(name: String, value: String)] = [("x-amz-date", amzDate), ("x-amz-content-sha256", payloadHash)]
+        var added: [(name: String, value: String)] = [("x-amz-date", amzDate)]
+        if sendsPayloadHash { added.append(("x-amz-content-sha256", payloadHash)) }
         if let token = credentials.sessionToken { added.append(("x-amz-security-token", token)) }
         // Canonical headers: names lower-cased, values trimmed with inner runs of spaces made one, sorted by name,
         // repeated names joined with commas.

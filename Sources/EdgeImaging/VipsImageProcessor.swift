@@ -43,7 +43,9 @@ public struct VipsImageProcessor: ImageProcessing {
                 var shrink = 1
                 switch ctx.sourceType {
                 case .jpeg:
-                    layout = .jpeg(progressive: ctx.sourceInterlaced, samples: JPEGScan.samplesPerPixel(buf) ?? Double(ctx.sourceBands))
+                    let frame = JPEGScan.frame(buf)
+                    layout = .jpeg(progressive: frame?.progressive ?? ctx.sourceInterlaced,
+                                   samples: frame?.samplesPerPixel ?? Double(ctx.sourceBands))
                     shrink = Self.jpegLoadShrink(ctx, plan: plan)
                 case .png where !ctx.sourceInterlaced:
                     layout = .streamed
@@ -72,8 +74,8 @@ public struct VipsImageProcessor: ImageProcessing {
     }
 
     static func jpegLoadShrink(_ ctx: PipelineContext, plan: ResizePlan) -> Int {
-        ResizeStep.loadShrink(progressive: ctx.sourceInterlaced, sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight,
-                              width: plan.resizeWidth, height: plan.resizeHeight)
+        ResizeStep.jpegShrink(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, width: plan.resizeWidth,
+                              height: plan.resizeHeight)
     }
 
     /// Decodes a JPEG at 1/`shrink` into memory and drops it: the floor under any transform of it (no resize,

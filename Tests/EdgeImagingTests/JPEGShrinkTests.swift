@@ -7,12 +7,12 @@ import Testing
     /// Should tell progressive from baseline JPEGs by their frame marker, without decoding.
     @Test func progressiveDetection() throws {
         func progressive(_ file: String) throws -> Bool {
-            try Corpus.bytes(file).withUnsafeBytes { JPEGScan.isProgressive($0) }
+            try Corpus.bytes(file).withUnsafeBytes { JPEGScan.frame($0)?.progressive ?? false }
         }
         #expect(try progressive("basics/jpeg_progressive_kimono.jpg"))
         #expect(try !progressive("basics/jpeg_baseline_testorig.jpg"))
         #expect(try !progressive("orientation/Landscape_1.jpg"))
-        #expect(Array("not a jpeg".utf8).withUnsafeBytes { !JPEGScan.isProgressive($0) })
+        #expect(Array("not a jpeg".utf8).withUnsafeBytes { !(JPEGScan.frame($0)?.progressive ?? false) })
     }
 
     /// Should pick the largest DCT scale that leaves 1.5× the target in both directions.

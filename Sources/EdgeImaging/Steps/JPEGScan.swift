@@ -1,11 +1,17 @@
-/// Reads JPEG markers up to the first scan, to tell a progressive JPEG (SOF2, SOF6, SOF10, SOF14) from a
-/// baseline one without decoding anything.
+/// Reads JPEG markers up to the frame header (SOF), without decoding anything: whether the JPEG is progressive
+/// (SOF2, SOF6, SOF10, SOF14) and the samples per pixel its components' sampling factors make.
 enum JPEGScan {
-    /// Samples per pixel over the components of the frame (its SOF's sampling factors): 3 for 4:4:4 YCbCr, 1.5
-    /// for 4:2:0, 1 for greyscale; nil when no frame header is found before the first scan.
-    static func samplesPerPixel(_ b: UnsafeRawBufferPointer) -> Double? {
+    struct Frame: Equatable {
+        var progressive: Bool
+        /// Samples per pixel over the components: 3 for 4:4:4 YCbCr, 1.5 for 4:2:0, 1 for greyscale.
+        var samplesPerPixel: Double
+    }
+
+    /// The frame header, if one comes before the first scan.
+    static func frame(_ b: UnsafeRawBufferPointer) -> Frame? {
         guard b.count > 4, b[0] == 0xFF, b[1] == 0xD8 else { return nil }
         var i = 2
+        // Bounded: at most the header segments, each skipped by its length.
         while i + 4 <= b.count {
             guard b[i] == 0xFF else { return nil }
             let marker = b[i + 1]
@@ -19,7 +25,8 @@ enum JPEGScan {
                 let factors = (0..<n).map { k in (h: Int(b[i + 11 + 3 * k] >> 4), v: Int(b[i + 11 + 3 * k] & 0x0F)) }
                 let hMax = factors.map(\.h).max() ?? 1, vMax = factors.map(\.v).max() ?? 1
                 guard hMax > 0, vMax > 0 else { return nil }
-                return factors.reduce(0.0) { $0 + Double($1.h * $1.v) } / Double(hMax * vMax)
+                return Frame(progressive: [0xC2, 0xC6, 0xCA, 0xCE].contains(marker),
+                             samplesPerPixel: factors.reduce(0.0) { $0 + Double($1.h * $1.v) } / Double(hMax * vMax))
             case 0xDA: return nil
             case 0xD0...0xD9, 0x01: i += 2
             default:
@@ -29,26 +36,5 @@ enum JPEGScan {
             }
         }
         return nil
-    }
-
-    static func isProgressive(_ b: UnsafeRawBufferPointer) -> Bool {
-        guard b.count > 4, b[0] == 0xFF, b[1] == 0xD8 else { return false }
-        var i = 2
-        // Bounded: at most the header segments, each skipped by its length.
-        while i + 4 <= b.count {
-            guard b[i] == 0xFF else { return false }
-            let marker = b[i + 1]
-            if marker == 0xFF { i += 1; continue }
-            switch marker {
-            case 0xC2, 0xC6, 0xCA, 0xCE: return true
-            case 0xC0, 0xC1, 0xC3, 0xC5, 0xC7, 0xC9, 0xCB, 0xCD, 0xDA: return false
-            case 0xD0...0xD9, 0x01: i += 2
-            default:
-                let length = Int(b[i + 2]) << 8 | Int(b[i + 3])
-                guard length >= 2 else { return false }
-                i += 2 + length
-            }
-        }
-        return false
     }
 }

@@ -108,15 +108,12 @@ enum ResizeStep {
     private static func sharedThumbnail(_ buf: UnsafeRawBufferPointer, width: Int, height: Int, srgb: Int32,
                                         _ ctx: PipelineContext) throws(EdgeError) -> VImage? {
         guard ctx.sourceType == .jpeg, let sharing = ctx.sharing, let copies = ctx.copies else { return nil }
-        let orientedWidth = ctx.sourceOrientation >= 5 ? ctx.rawHeight : ctx.rawWidth
-        let orientedHeight = ctx.sourceOrientation >= 5 ? ctx.rawWidth : ctx.rawHeight
-        let shrink = { (w: Int, h: Int) in
-            loadShrink(progressive: ctx.sourceInterlaced, sourceWidth: orientedWidth, sourceHeight: orientedHeight, width: w, height: h)
-        }
+        // With its own orientation (no `or` here), the source's size as oriented is the context's.
+        let shrink = { (w: Int, h: Int) in jpegShrink(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, width: w, height: h) }
         let needed = shrink(width, height)
         // The siblings that decode the whole original with its own orientation, as this one does.
         let largest = sharing.siblings.filter { $0.size.rect == nil && $0.size.trim == nil && $0.size.orientation == nil }
-            .map { ResizePlan(sourceWidth: orientedWidth, sourceHeight: orientedHeight, size: $0.size) }
+            .map { ResizePlan(sourceWidth: ctx.sourceWidth, sourceHeight: ctx.sourceHeight, size: $0.size) }
             .map { shrink($0.resizeWidth, $0.resizeHeight) }.min() ?? needed
         guard !sharing.siblings.isEmpty || copies.has(sharing.identity, needed: needed) else { return nil }
         // The copy is decoded at the largest sibling's scale only if it can be kept (else each decodes for itself).
@@ -128,13 +125,6 @@ enum ResizeStep {
             try VImage.make { cvips_jpegload_memory(buf.baseAddress, buf.count, Int32(s), &$0) }
         }
         return try copy.map { cvips_thumbnail_of($0, Int32(width), Int32(height), srgb, 0, &$1) }
-    }
-
-    /// The scale a JPEG is decoded at for a width x height target (`jpegShrink`), baseline or progressive: a
-    /// progressive JPEG's entropy decoding costs the same at any scale, but its inverse DCT, colour conversion and
-    /// the resize after them shrink with the scale.
-    static func loadShrink(progressive: Bool, sourceWidth sw: Int, sourceHeight sh: Int, width: Int, height: Int) -> Int {
-        jpegShrink(sourceWidth: sw, sourceHeight: sh, width: max(1, width), height: max(1, height))
     }
 
     /// The largest JPEG DCT scale-down (1, 2, 4, 8) leaving at least 1.5× the target in both directions: the

@@ -56,46 +56,47 @@ final class DecodedCopies: @unchecked Sendable {
     func obtain(_ identity: String, needed: Int, shrink: Int,
                 decode: (Int) throws(EdgeError) -> VImage) throws(EdgeError) -> VImage {
         condition.lock()
+        defer { condition.unlock() }
+        /// Whether this call decoded the copy it then uses (not a reuse of another's).
         var decoded = false
         while true {
             dropExpired(at: Self.now())
             if let exact = copies[identity]?[needed] {
                 if !decoded { reuses += 1 }
-                condition.unlock()
                 return exact.image
             }
             // The nearest larger copy: shrink it to this scale (outside the lock; scales are powers of 2).
             if let (scale, larger) = copies[identity]?.filter({ $0.key < needed }).max(by: { $0.key < $1.key }) {
                 if !decoded { reuses += 1 }
                 condition.unlock()
-                let image = try larger.image.map { cvips_shrink_memory($0, Int32(needed / scale), &$1) }
+                let shrunk = Result { () throws(EdgeError) in
+                    try larger.image.map { cvips_shrink_memory($0, Int32(needed / scale), &$1) }
+                }
                 condition.lock()
+                let image = try shrunk.get()
                 keep(image, identity, scale: needed)
-                condition.unlock()
                 return image
             }
-            guard let under = decoding[identity], under <= needed else { break }
-            condition.wait()
-        }
-        decoding[identity] = shrink
-        decodes += 1
-        condition.unlock()
-        let made: Result<VImage, EdgeError> = Result { () throws(EdgeError) in try decode(shrink) }
-        condition.lock()
-        decoding[identity] = nil
-        if case .success(let image) = made { keep(image, identity, scale: shrink) }
-        condition.broadcast()
-        guard case .success(let image) = made, shrink != needed else {
+            if let under = decoding[identity], under <= needed {
+                condition.wait()
+                continue
+            }
+            // Decode (outside the lock), keep, and take this scale from it on the next pass; a copy too large to keep
+            // is used as it is.
+            decoding[identity] = shrink
+            decodes += 1
+            decoded = true
             condition.unlock()
-            return try made.get()
+            let made = Result { () throws(EdgeError) in try decode(shrink) }
+            condition.lock()
+            decoding[identity] = nil
+            condition.broadcast()
+            let image = try made.get()
+            keep(image, identity, scale: shrink)
+            if shrink == needed { return image }
+            // Too large to keep: shrunk for this one alone. Kept: the next pass shrinks it to this scale.
+            if copies[identity]?[shrink] == nil { return try image.map { cvips_shrink_memory($0, Int32(needed / shrink), &$1) } }
         }
-        condition.unlock()
-        // Decoded larger than this variant needs (for a larger sibling): its own scale is shrunk from it.
-        let own = try image.map { cvips_shrink_memory($0, Int32(needed / shrink), &$1) }
-        condition.lock()
-        keep(own, identity, scale: needed)
-        condition.unlock()
-        return own
     }
 
     /// Keeps a copy (lock held), oldest out first until it fits; one larger than the bound is not kept.

@@ -18,9 +18,9 @@ final class EdgeService: Sendable {
     let fetchPool: BoundedPool
     let transformPool: BoundedPool
     let decodeBudget: DecodeBudget
-    /// The transforms being made now, by original (`CacheKey.original`): what a decode is shared with.
-    let makingNow = NIOLockedValueBox<[CacheKey: [UInt64: TransformSpec]]>([:])
-    let makingID = NIOLockedValueBox<UInt64>(0)
+    /// The transforms being made now, by original (`CacheKey.original`) and registration: what a decode is shared
+    /// with.
+    let makingNow = NIOLockedValueBox<(last: UInt64, byOriginal: [CacheKey: [UInt64: TransformSpec]])>((0, [:]))
     let coalescer: FillCoalescer<FillResult>
     /// The originals tier (`cache.originalsBytes`; nil when 0), and the single flight of its fetches.
     let originals: (any CacheStoring)?
@@ -645,15 +645,18 @@ final class EdgeService: Sendable {
     /// Registers a transform of `r`'s original as being made now.
     private func beginMaking(_ r: Resolved) -> (key: CacheKey, id: UInt64) {
         let key = CacheKey.original(source: r.source.name, path: r.path.description)
-        let id = makingID.withLockedValue { n in n += 1; return n }
-        makingNow.withLockedValue { $0[key, default: [:]][id] = r.spec }
+        let id = makingNow.withLockedValue { m in
+            m.last += 1
+            m.byOriginal[key, default: [:]][m.last] = r.spec
+            return m.last
+        }
         return (key, id)
     }
 
     private func endMaking(_ making: (key: CacheKey, id: UInt64)) {
         makingNow.withLockedValue { m in
-            m[making.key]?[making.id] = nil
-            if m[making.key]?.isEmpty == true { m[making.key] = nil }
+            m.byOriginal[making.key]?[making.id] = nil
+            if m.byOriginal[making.key]?.isEmpty == true { m.byOriginal[making.key] = nil }
         }
     }
 
@@ -663,7 +666,7 @@ final class EdgeService: Sendable {
         let key = CacheKey.original(source: r.source.name, path: r.path.description)
         let response = contact.response
         let version = response.version ?? response.header("etag") ?? "fetch-\(contact.stamp)"
-        let others = makingNow.withLockedValue { m in (m[key] ?? [:]).values.filter { $0 != r.spec } }
+        let others = makingNow.withLockedValue { m in (m.byOriginal[key] ?? [:]).values.filter { $0 != r.spec } }
         return DecodeSharing(identity: "\(key)/\(version)", siblings: Array(others))
     }
 

@@ -1,6 +1,6 @@
 import EdgeGossip
 
-/// libFuzzer entry: the bytes as a gossip datagram (`"IEG1"`, fields, a 32-byte HMAC-SHA256 tag), through
+/// libFuzzer entry: the bytes as a gossip datagram (`"IEG2"`, fields, a 32-byte HMAC-SHA256 tag), through
 /// `GossipCodec.open` twice: as received (the tag must hold: seeds are sealed with the test secret), and with the
 /// last 32 bytes replaced by the right tag under that secret, so that altered fields reach the field parser
 /// rather than stopping at the tag. A resealed datagram may be refused as `forged` only when it is too short, too
@@ -28,7 +28,7 @@ public func fuzzGossipCodec(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 /// The secret of Tests/EdgeGossipTests/CodecTests.
 let codec = GossipCodec(secret: "cluster secret")
-let magic = Array("IEG1".utf8)
+let magic = Array("IEG2".utf8)
 let tagSize = 32
 
 func checkRoundTrip(_ envelope: GossipEnvelope) {

@@ -105,6 +105,17 @@ public struct EdgeError: Error, Sendable, Equatable, CustomStringConvertible {
         EdgeError(.internalError, "internal error", detail: detail)
     }
 
+    /// The error a peer answered with (status and public message as it sent them; a status no error here has
+    /// becomes 502).
+    public static func fromPeer(status: Int, message: String) -> EdgeError {
+        let codes: [Int: Code] = [400: .badRequest, 403: .forbidden, 404: .notFound, 405: .methodNotAllowed, 408: .requestTimeout,
+                                  410: .gone, 413: .payloadTooLarge, 414: .uriTooLong, 415: .unsupportedMediaType,
+                                  416: .rangeNotSatisfiable, 422: .unprocessable, 431: .headersTooLarge, 500: .internalError,
+                                  502: .badGateway, 503: .overloaded, 504: .gatewayTimeout, 505: .httpVersionNotSupported]
+        let short = message.utf8.count <= 200 && message.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
+        return EdgeError(codes[status] ?? .badGateway, short ? message : "peer failed", detail: "from the variant's owner")
+    }
+
     /// The JSON body clients receive: `{"error": "...", "param": "w"}`.
     public var jsonBody: String {
         var s = "{\"error\":\"\(JSONText.escape(publicMessage))\",\"status\":\(status)"

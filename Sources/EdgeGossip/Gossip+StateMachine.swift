@@ -57,6 +57,8 @@ extension Gossip {
         public var since: UInt64
         /// When a message from it was last accepted (nil: never).
         public var lastHeard: UInt64?
+        /// Its part in peer fill, as its last accepted message said (nil: none, or not heard from yet).
+        public var card: PeerCard?
     }
 
     /// What the transport must do.
@@ -172,6 +174,7 @@ extension Gossip {
             }
             guard e.sender != me else { return [] }
             var actions = heard(e.sender, now: now)
+            members[e.sender]?.card = e.card
             let from = e.sender
             switch e.message {
             case .push(let id, let relay, let purges, let changes):

@@ -3,7 +3,9 @@ import Crypto
 
 /// The wire form of a gossip datagram, authenticated with HMAC-SHA256 under the cluster secret:
 ///
-///     "IEG1" | sender | epoch | seq | sentAt | clock | type | fields… | HMAC-SHA256(key, everything before it)
+///     "IEG2" | sender | epoch | seq | sentAt | clock | card | type | fields… | HMAC-SHA256(key, everything before it)
+///
+/// (`card`: the peer port, 0 for none, and the weight in thousandths.)
 ///
 /// Numbers are LEB128 varints, strings a varint length and UTF-8 bytes. Any change to any byte fails the tag,
 /// so a forged or altered datagram is refused before a single field is believed.
@@ -13,7 +15,7 @@ public struct GossipCodec: Sendable {
 
     /// The largest datagram sent or accepted (UDP's limit, less headers).
     public static let maxDatagram = 65_000
-    static let magic: [UInt8] = Array("IEG1".utf8)
+    static let magic: [UInt8] = Array("IEG2".utf8)
     static let tagSize = 32
 
     public init(secret: String) {
@@ -36,6 +38,8 @@ public struct GossipCodec: Sendable {
         w.varint(e.seq)
         w.varint(e.sentAt)
         w.varint(e.clock)
+        w.varint(UInt64(e.card?.port ?? 0))
+        w.varint(UInt64(e.card?.weightMilli ?? 0))
         Self.write(e.message, to: &w)
         return sealBytes(w.buffer)
     }
@@ -53,8 +57,14 @@ public struct GossipCodec: Sendable {
         guard HMAC<SHA256>.isValidAuthenticationCode(tag, authenticating: body, using: SymmetricKey(data: secret)) else { throw .forged }
         var r = ByteReader(body.dropFirst(Self.magic.count))
         guard let sender = r.string(), let epoch = r.varint(), let seq = r.varint(), let sentAt = r.varint(),
-              let clock = r.varint(), let message = Self.readMessage(&r), r.isAtEnd else { throw .malformed }
-        return GossipEnvelope(sender: sender, epoch: epoch, seq: seq, sentAt: sentAt, clock: clock, message: message)
+              let clock = r.varint(), let port = r.varint(), port <= UInt64(UInt16.max), let weight = r.varint(),
+              weight <= 1_000_000, let message = Self.readMessage(&r), r.isAtEnd else { throw .malformed }
+        var card: PeerCard?
+        if port > 0 {
+            card = PeerCard(port: UInt16(port), weight: 0)
+            card!.weightMilli = UInt32(weight)
+        }
+        return GossipEnvelope(sender: sender, epoch: epoch, seq: seq, sentAt: sentAt, clock: clock, card: card, message: message)
     }
 
     // MARK: - Fields

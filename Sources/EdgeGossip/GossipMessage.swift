@@ -62,14 +62,32 @@ public struct GossipEnvelope: Sendable, Hashable {
     public var sentAt: UInt64
     /// The sender's hybrid logical clock (a receiver's clock moves past it).
     public var clock: UInt64
+    /// What the sender offers for peer fill (nil: it takes no part).
+    public var card: PeerCard?
     public var message: GossipMessage
 
-    public init(sender: String, epoch: UInt64, seq: UInt64, sentAt: UInt64, clock: UInt64, message: GossipMessage) {
+    public init(sender: String, epoch: UInt64, seq: UInt64, sentAt: UInt64, clock: UInt64, card: PeerCard? = nil,
+                message: GossipMessage) {
         self.sender = sender
         self.epoch = epoch
         self.seq = seq
         self.sentAt = sentAt
         self.clock = clock
+        self.card = card
         self.message = message
     }
+}
+
+/// A member's part in peer fill, carried by every datagram it sends: the port of its peer listener (on the host
+/// of its gossip address) and its share weight (`cluster.weight`, in thousandths).
+public struct PeerCard: Sendable, Hashable {
+    public var port: UInt16
+    public var weightMilli: UInt32
+
+    public init(port: UInt16, weight: Double) {
+        self.port = port
+        weightMilli = UInt32(max(0, min(1_000_000, (weight * 1000).rounded())))
+    }
+
+    public var weight: Double { Double(weightMilli) / 1000 }
 }

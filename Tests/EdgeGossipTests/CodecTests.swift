@@ -36,6 +36,21 @@ import Testing
         #expect(try codec.open(codec.seal(Self.envelope(m))) == Self.envelope(m))
     }
 
+    /// Should carry a member's peer fill card (port and weight), or none.
+    @Test func peerCards() throws {
+        let codec = GossipCodec(secret: "cluster secret")
+        for card in [nil, PeerCard(port: 7947, weight: 1), PeerCard(port: 1, weight: 0), PeerCard(port: 65535, weight: 2.5)] {
+            var e = Self.envelope(.ack(id: 1))
+            e.card = card
+            #expect(try codec.open(codec.seal(e)).card == card)
+        }
+        // Out of range: a port beyond 16 bits, a weight beyond 1,000.
+        for tail: [UInt8] in [[0x80, 0x80, 0x04, 0x00], [0x01, 0xC1, 0x84, 0x3D]] {
+            let head = GossipCodec.magic + [0x01, 0x41, 0x01, 0x01, 0x01, 0x01]
+            #expect(throws: GossipCodec.Refusal.malformed) { try codec.open(codec.sealBytes(head + tail + [0x02, 0x01])) }
+        }
+    }
+
     /// Should refuse a datagram with any single byte changed, or sealed with another secret.
     @Test func alteredOrForeign() throws {
         let codec = GossipCodec(secret: "cluster secret")

@@ -68,7 +68,7 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: r.body)))), promise: nil)
         }
         let keepAlive = h.isKeepAlive
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [context] _ in
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             if !keepAlive { context.close(promise: nil) }
         }
     }
@@ -438,7 +438,7 @@ struct AdminView: Sendable {
         "transformsRunning":\(service.transformPool.runningCount),"revalidations":{\(revalidations)},\
         "tombstones":\(tombstones.active),"tombstonesExpired":\(tombstones.expired),"sweeps":\(sweeps.sweeps),\
         "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"originals":\(originalsJSON()),"decodeMemory":\(decodeMemoryJSON()),"decodeSharing":\(decodeSharingJSON()),"gossip":\(gossipJSON()),\
-        "connections":{"open":\(service.metrics.connections.openCount),"max":\(service.metrics.connections.maxCount),\
+        "cluster":\(clusterJSON()),"connections":{"open":\(service.metrics.connections.openCount),"max":\(service.metrics.connections.maxCount),\
         "events":{\(connectionEvents)}}}
         """
     }
@@ -477,6 +477,25 @@ struct AdminView: Sendable {
     func decodeSharingJSON() -> String {
         let s = service.imaging.sharing
         return #"{"copies":\#(s.copies),"bytes":\#(s.bytes),"decodes":\#(s.decodes),"reuses":\#(s.reuses)}"#
+    }
+
+    /// The peer fill part of /v1/stats (null when `cluster.port` is not set): the members keys are ranked over
+    /// (with their weights, shares and whether an ask found them down here), this node's misses by how asking
+    /// ended and by the key's owner, asks it answered as owner, and the frames' bytes.
+    func clusterJSON() -> String {
+        guard let cluster = service.cluster.withLockedValue({ $0 }) else { return "null" }
+        var groups: [String: [String: Int]] = ["asks": [:], "owners": [:], "served": [:], "bytes": [:]]
+        for (key, n) in service.metrics.peerTotals() {
+            let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            let group = ["asks": "asks", "owner": "owners", "served": "served", "bytes": "bytes"][parts[0]] ?? parts[0]
+            groups[group, default: [:]][parts[1]] = n
+        }
+        var object: [String: Any] = ["me": cluster.me.id, "endpoint": cluster.me.endpoint, "members": cluster.describe(),
+                                     "storeCopies": cluster.settings.storeCopies, "peerTimeout": cluster.settings.peerTimeout]
+        for (k, v) in groups { object[k] = v }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The gossip part of /v1/stats: members by status, messages and refusals so far (null without gossip).

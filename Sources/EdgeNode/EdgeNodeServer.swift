@@ -1,5 +1,6 @@
 import Crypto
 import EdgeCore
+import EdgeGossip
 import EdgeImaging
 import EdgeOrigin
 import EdgeStore
@@ -21,6 +22,8 @@ public final class EdgeNodeServer: Sendable {
     public let adminPort: Int
     /// The gossip UDP port (nil: no gossip).
     public let gossipPort: Int?
+    /// The peer fill listener's port (nil: `cluster.port` not set).
+    public let peerPort: Int?
 
     private let group: MultiThreadedEventLoopGroup
     /// The admin listener's own thread: purges, health checks and metrics are answered however busy the edge is.
@@ -72,11 +75,30 @@ public final class EdgeNodeServer: Sendable {
         let registry = ConnectionRegistry()
         var gossip: GossipService?
         var certificates: CertificateStore?
+        var peerChannel: (any Channel)?
         do {
             if let secret = config.gossip.secret {
-                let g = try await GossipService.start(settings: config.gossip, secret: secret, purges: purges, group: group,
-                                                      logger: logger, metrics: service.metrics)
+                // Peer fill: the peer listener is bound first, so that gossip tells the members its port.
+                var card: PeerCard?
+                if let port = config.cluster.port {
+                    let channel = try await Self.bindPeer(group: group, host: config.gossip.host, port: port,
+                                                          service: service, idle: config.fillTimeout + 30)
+                    peerChannel = channel
+                    card = PeerCard(port: UInt16(channel.localAddress?.port ?? port), weight: config.cluster.weight)
+                }
+                let g = try await GossipService.start(settings: config.gossip, secret: secret, card: card, purges: purges,
+                                                      group: group, logger: logger, metrics: service.metrics)
                 gossip = g
+                if let card {
+                    let me = ClusterMember(id: g.address, endpoint: "\(config.gossip.host):\(card.port)",
+                                           weight: config.cluster.weight)
+                    let cluster = ClusterService(me: me, settings: config.cluster, secret: secret, gossip: g, purges: purges,
+                                                 group: group, fillTimeout: config.fillTimeout,
+                                                 maxFrame: config.maxSourceBytes * 4 + (1 << 20), metrics: service.metrics,
+                                                 logger: logger)
+                    service.cluster.withLockedValue { $0 = cluster }
+                    logger.info("peer fill listening", metadata: ["edge.peer": "\(me.endpoint)", "edge.weight": "\(me.weight)"])
+                }
                 // A node that was away must not serve what was purged meanwhile: catch up with a peer first.
                 if !config.gossip.peers.isEmpty, await !g.waitUntilSynced(timeout: config.gossip.syncTimeout) {
                     logger.warning("serving before catching up with a peer", metadata: ["edge.gossip": "\(g.address)"])
@@ -142,12 +164,14 @@ public final class EdgeNodeServer: Sendable {
                 .bind(host: config.adminHost, port: config.adminPort).get()
             let secure = config.https.isEnabled ? edgeChannels.first : nil
             let plain = config.httpEnabled ? edgeChannels.last : nil
-            let server = EdgeNodeServer(group: group, adminGroup: adminGroup, channels: edgeChannels + [admin],
+            let server = EdgeNodeServer(group: group, adminGroup: adminGroup,
+                                        channels: edgeChannels + [admin] + (peerChannel.map { [$0] } ?? []),
                                         service: service, gossip: gossip, sweeper: sweeper, audit: audit, store: store,
                                         inFlight: inFlight, logger: logger, certificates: certificates, registry: registry,
                                         httpPort: plain.map { $0.localAddress?.port ?? config.httpPort },
                                         httpsPort: secure.map { $0.localAddress?.port ?? config.https.port },
-                                        adminPort: admin.localAddress?.port ?? config.adminPort)
+                                        adminPort: admin.localAddress?.port ?? config.adminPort,
+                                        peerPort: peerChannel?.localAddress?.port)
             logger.info("serving", metadata: ["edge.http": "\(server.httpPort.map { "\(config.httpHost):\($0)" } ?? "off")",
                                               "edge.https": "\(server.httpsPort.map { "\(config.https.host):\($0)" } ?? "off")",
                                               "edge.admin": "\(config.adminHost):\(server.adminPort)",
@@ -158,6 +182,8 @@ public final class EdgeNodeServer: Sendable {
             certificates?.stop()
             await audit.shutdown()
             await sweeper.shutdown()
+            try? await peerChannel?.close()
+            await service.cluster.withLockedValue({ $0 })?.shutdown()
             await gossip?.shutdown()
             try? await adminGroup.shutdownGracefully()
             try? await group.shutdownGracefully()
@@ -171,7 +197,8 @@ public final class EdgeNodeServer: Sendable {
     private init(group: MultiThreadedEventLoopGroup, adminGroup: MultiThreadedEventLoopGroup, channels: [any Channel],
                  service: EdgeService, gossip: GossipService?, sweeper: PurgeSweeper, audit: AuditLog,
                  store: LMDBCacheStore, inFlight: InFlightCounter, logger: Logger, certificates: CertificateStore?,
-                 registry: ConnectionRegistry, httpPort: Int?, httpsPort: Int?, adminPort: Int) {
+                 registry: ConnectionRegistry, httpPort: Int?, httpsPort: Int?, adminPort: Int, peerPort: Int? = nil) {
+        self.peerPort = peerPort
         self.certificates = certificates
         self.registry = registry
         self.httpsPort = httpsPort
@@ -229,6 +256,27 @@ public final class EdgeNodeServer: Sendable {
             .bind(host: host, port: port).get()
     }
 
+    /// The peer listener (`cluster.port`, on `gossip.host`): HTTP/1.1 for members' asks (`PeerHTTPHandler`); a
+    /// connection idle past `idle` seconds (longer than any fill) is closed.
+    private static func bindPeer(group: MultiThreadedEventLoopGroup, host: String, port: Int, service: EdgeService,
+                                 idle: Double) async throws -> any Channel {
+        let connections = PeerConnections()
+        let cluster = service.cluster
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .nanoseconds(Int64(idle * 1e9))))
+                    try channel.pipeline.syncOperations.addHandler(PeerHTTPHandler(service: service, cluster: cluster,
+                                                                                   connections: connections))
+                }
+            }
+            .bind(host: host, port: port).get()
+    }
+
     /// How an HTTPS connection that chose h2 is set up: `http.headerTimeout` on what the client has begun
     /// sending (HTTP2FrameDeadline), NIO's HTTP/2 handler with the node's limits (its own
     /// defences against rapid reset, CONTINUATION, control-frame and empty-DATA floods, and oversized header
@@ -274,6 +322,16 @@ public final class EdgeNodeServer: Sendable {
         return max(64, open - 1024 - files)
     }
 
+    /// The member that owns the variant a GET of `target` on `host` asks for, as this node ranks the members now
+    /// (its gossip address; nil without peer fill or for a request that does not resolve).
+    public func owner(host: String, target: String, accept: String? = nil) -> String? {
+        guard let cluster = service.cluster.withLockedValue({ $0 }) else { return nil }
+        let request = EdgeRequest(method: .get, uri: target, host: Substring(host), accept: accept.map { Substring($0) },
+                                  ifNoneMatch: nil)
+        guard let resolved = try? service.resolve(request) else { return nil }
+        return Rendezvous.owner(resolved.key.bytes, cluster.members().members)?.id
+    }
+
     /// Reads the HTTPS certificates again (SIGHUP): new handshakes get what loaded, open connections keep theirs.
     /// Returns how many certificates failed to load (each keeps the one it had).
     @discardableResult
@@ -283,6 +341,7 @@ public final class EdgeNodeServer: Sendable {
     public func shutdown(drain: Duration = .seconds(30)) async {
         guard stopped.withLockedValue({ s in defer { s = true }; return !s }) else { return }
         certificates?.stop()
+        gossip?.withdrawCard()
         for c in channels { try? await c.close() }
         // HTTP/2 connections are told (GOAWAY) and close once their streams in flight are answered.
         registry.drainAll()
@@ -290,6 +349,7 @@ public final class EdgeNodeServer: Sendable {
         while inFlight.value > 0 || registry.count > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        await service.cluster.withLockedValue({ $0 })?.shutdown()
         await gossip?.shutdown()
         await sweeper.shutdown()
         await service.accessLog?.shutdown()

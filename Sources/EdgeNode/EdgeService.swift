@@ -34,6 +34,11 @@ final class EdgeService: Sendable {
     let clock: @Sendable () -> Double
     /// The access log, when `log.access` is set.
     let accessLog: AccessLog?
+    /// Peer fill (`cluster.port`), once the node's gossip runs.
+    let cluster = NIOLockedValueBox<ClusterService?>(nil)
+    /// Keys whose fill here is asking a peer now (and how many such fills): an ask received for one of them is
+    /// not joined to that fill, which may be waiting on the very node asking.
+    let askingPeers = NIOLockedValueBox<[CacheKey: Int]>([:])
 
     init(config: NodeConfig, store: any CacheStoring, origin: any OriginFetching, imaging: any ImageProcessing,
          metrics: NodeMetrics, logger: Logger, purges: PurgeService? = nil, accessLog: AccessLog? = nil,
@@ -120,14 +125,18 @@ final class EdgeService: Sendable {
         /// An original requested with an `Authorization` the source forwards: never coalesced with other
         /// requests, stored and served from the cache only as RFC 9111 §3.5 allows.
         let authorized: Bool
+        /// The request as the key's owner needs it, when its fill may ask the owner (nil: fill here — peer fill is
+        /// off, or this is an owner's fill for an ask).
+        let peer: PeerRequest?
 
         init(_ resolved: Resolved, key: CacheKey? = nil, varyNames: [String] = [], fields: RequestFields = .none,
-             authorized: Bool = false) {
+             authorized: Bool = false, peer: PeerRequest? = nil) {
             self.resolved = resolved
             self.key = key ?? resolved.key
             self.varyNames = varyNames
             self.fields = fields
             self.authorized = authorized
+            self.peer = peer
         }
 
         /// The key of this request's answer among an original's Vary variants.
@@ -137,7 +146,7 @@ final class EdgeService: Sendable {
     }
 
     /// The entry for `key` in the memory tier or the store (which then enters the memory tier).
-    private func look(_ key: CacheKey, allocator: ByteBufferAllocator) -> HotCache.Item? {
+    func look(_ key: CacheKey, allocator: ByteBufferAllocator) -> HotCache.Item? {
         if let item = hot.get(key) {
             // The store's eviction policy must see the hits the memory tier takes, or it would evict the most
             // popular variants as never hit.
@@ -184,6 +193,13 @@ final class EdgeService: Sendable {
         // needs it (a hit makes none).
         var original: Target?
         if resolved.passes { (original, cached) = originalTarget(resolved, request, cached, allocator: allocator) }
+        /// The target of a fill, which may ask the key's owner when peer fill is on.
+        func fillTarget() -> Target {
+            let t = original ?? Target(resolved)
+            guard cluster.withLockedValue({ $0 != nil }), Self.peerFillable(t) else { return t }
+            return Target(resolved, key: t.key, varyNames: t.varyNames, fields: t.fields, authorized: t.authorized,
+                          peer: PeerRequest(request))
+        }
         var delivery = Delivery.StateMachine(conditions: Delivery.Conditions(
             ifNoneMatch: conditions.ifNoneMatch != nil || conditions.ifModifiedSince != nil, range: conditions.range != nil,
             disposition: resolved.contentDisposition != nil))
@@ -214,17 +230,17 @@ final class EdgeService: Sendable {
         case .serveStaleAndRevalidate:
             // Serve the stale copy now; one background revalidation (coalesced with any other) refreshes it.
             let stale = cached!
-            let target = original ?? Target(resolved)
+            let target = fillTarget()
             Task { [self] in
                 _ = try? await coalescer.run(target.key) { [self] in try await fill(target, stale: stale, allocator: allocator) }
             }
             return .done(Self.disposed(hit(stale, cache: .stale, now: now, resolved, conditions), resolved.contentDisposition))
         case .dropAndFill:
-            let target = original ?? Target(resolved)
+            let target = fillTarget()
             drop(target.key)
             return fillAndAnswer(target, stale: nil, delivery, conditions, allocator: allocator)
         case .fill:
-            return fillAndAnswer(original ?? Target(resolved), stale: cached, delivery, conditions, allocator: allocator)
+            return fillAndAnswer(fillTarget(), stale: cached, delivery, conditions, allocator: allocator)
         }
     }
 
@@ -467,7 +483,7 @@ final class EdgeService: Sendable {
     }
 
     /// A fresh entry for `key` from the memory tier or the store, if there is one.
-    private func freshEntry(_ key: CacheKey, allocator: ByteBufferAllocator) -> HotCache.Item? {
+    func freshEntry(_ key: CacheKey, allocator: ByteBufferAllocator) -> HotCache.Item? {
         let now = clock()
         if let item = hot.get(key), item.header.freshness.isFresh(at: now), !purges.covers(item) { return item }
         let stored: HotCache.Item?? = store.read(key) { raw -> HotCache.Item? in
@@ -514,7 +530,7 @@ final class EdgeService: Sendable {
     /// validators, the fetch is conditional, and a 304 renews the copy instead (no body fetched, nothing
     /// transformed). An original's fetch forwards the request's fields; when its answer varies on some of them,
     /// it is kept under the key varied by this request's values, with a vary record under the original's key.
-    private func fill(_ t: Target, stale: HotCache.Item?, allocator: ByteBufferAllocator) async throws -> FillResult {
+    func fill(_ t: Target, stale: HotCache.Item?, allocator: ByteBufferAllocator) async throws -> FillResult {
         let r = t.resolved
         // Until its result is stored (or given up), purges applied from now on outlive any sweep: they are what
         // the check after the write compares it with.
@@ -538,6 +554,11 @@ final class EdgeService: Sendable {
             landed = freshEntry(key, allocator: allocator)
         }
         if t.authorized, let entry = landed?.header, !Self.allowsAuthorized(entry) { landed = nil }
+        // Peer fill: the key's owner in the cluster makes it (or has it), unless this node is the owner.
+        if landed == nil, let request = t.peer, let cluster = cluster.withLockedValue({ $0 }),
+           let fromPeer = try await fillFromPeer(t, request, cluster, allocator: allocator) {
+            return fromPeer
+        }
         var action = machine.start(landed: landed != nil)
         var contact: OriginContact?
         var originTime = Duration.zero

@@ -21,6 +21,8 @@ final class GossipService: PurgePeers, Sendable {
     private let epoch: UInt64
     private let sequence = NIOLockedValueBox<UInt64>(0)
     private let settings: GossipSettings
+    /// This node's part in peer fill, sent with every datagram (withdrawn when the node begins to stop).
+    private let card: NIOLockedValueBox<PeerCard?>
     private let random = NIOLockedValueBox(SplitMix64(seed: UInt64.random(in: 1...UInt64.max)))
     /// Injected faults (testing): outgoing loss and blocked peers.
     private let faults: NIOLockedValueBox<(lossRate: Double, blocked: Set<String>)>
@@ -33,8 +35,8 @@ final class GossipService: PurgePeers, Sendable {
     /// How often the machine's timers run.
     static let tickEvery = TimeAmount.milliseconds(5)
 
-    static func start(settings: GossipSettings, secret: String, purges: PurgeService, group: any EventLoopGroup,
-                      logger: Logger, metrics: NodeMetrics) async throws -> GossipService {
+    static func start(settings: GossipSettings, secret: String, card: PeerCard? = nil, purges: PurgeService,
+                      group: any EventLoopGroup, logger: Logger, metrics: NodeMetrics) async throws -> GossipService {
         let box = NIOLockedValueBox<GossipService?>(nil)
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -47,8 +49,8 @@ final class GossipService: PurgePeers, Sendable {
             .bind(host: settings.host, port: settings.port).get()
         var settings = settings
         if settings.port == 0, let bound = channel.localAddress?.port { settings.port = bound }
-        let service = GossipService(settings: settings, secret: secret, purges: purges, channel: channel, logger: logger,
-                                    metrics: metrics)
+        let service = GossipService(settings: settings, secret: secret, card: card, purges: purges, channel: channel,
+                                    logger: logger, metrics: metrics)
         box.withLockedValue { $0 = service }
         purges.peers.withLockedValue { $0 = service }
         let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: tickEvery) { _ in service.tick() }
@@ -57,9 +59,10 @@ final class GossipService: PurgePeers, Sendable {
         return service
     }
 
-    private init(settings: GossipSettings, secret: String, purges: PurgeService, channel: any Channel, logger: Logger,
-                 metrics: NodeMetrics) {
+    private init(settings: GossipSettings, secret: String, card: PeerCard?, purges: PurgeService, channel: any Channel,
+                 logger: Logger, metrics: NodeMetrics) {
         self.settings = settings
+        self.card = NIOLockedValueBox(card)
         faults = NIOLockedValueBox((settings.lossRate, Set(settings.blockedPeers)))
         address = settings.address
         codec = GossipCodec(secret: secret)
@@ -76,6 +79,12 @@ final class GossipService: PurgePeers, Sendable {
     }
 
     static func micros() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1_000_000) }
+
+    /// Stops offering peer fill: members leave this node out of their rankings from its next datagram on, before
+    /// its peer listener closes.
+    func withdrawCard() {
+        card.withLockedValue { $0 = nil }
+    }
 
     func shutdown() async {
         timer.withLockedValue { $0?.cancel() }
@@ -184,7 +193,7 @@ final class GossipService: PurgePeers, Sendable {
         guard let target = socketAddress(member) else { return }
         let seq = sequence.withLockedValue { s in s += 1; return s }
         let envelope = GossipEnvelope(sender: address, epoch: epoch, seq: seq, sentAt: Self.micros(), clock: purges.tick(),
-                                      message: message)
+                                      card: card.withLockedValue { $0 }, message: message)
         let bytes = codec.seal(envelope)
         metrics.countGossip(sent: message, bytes: bytes.count)
         let buffer = channel.allocator.buffer(bytes: bytes)

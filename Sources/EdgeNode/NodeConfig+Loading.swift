@@ -173,6 +173,7 @@ struct ConfigReader {
         "origin": ["connectTimeout", "timeout"],
         "log": ["access", "accessMaxBytes"],
         "gossip": ["host", "port", "peers", "secret", "syncTimeout", "retention", "lossRate", "blockedPeers", "faultInjection"],
+        "cluster": ["port", "weight", "peerTimeout", "storeCopies", "retryAfter"],
     ]
     /// Keys of the contract that later versions implement: refused by name rather than silently ignored.
     static let notYetSupported: Set<String> = []
@@ -281,6 +282,24 @@ struct ConfigReader {
         if let v = value("origin", "connectTimeout") { config.originConnectTimeout = duration(v, "origin.connectTimeout") ?? config.originConnectTimeout }
         if let v = value("origin", "timeout") { config.originTimeout = duration(v, "origin.timeout") ?? config.originTimeout }
         config.gossip = gossip(sections["gossip"] ?? [:])
+        if let v = value("cluster", "port") { config.cluster.port = port(v, "cluster.port") }
+        if let v = value("cluster", "weight") {
+            let w = (v as? Double) ?? (v as? Int).map(Double.init) ?? (v as? String).flatMap(Double.init)
+            if let w, w >= 0, w <= 1000 { config.cluster.weight = w } else { problem("cluster.weight", "must be a number from 0 to 1000") }
+        }
+        if let v = value("cluster", "peerTimeout") {
+            config.cluster.peerTimeout = duration(v, "cluster.peerTimeout").map { min(30, max(0.005, $0)) } ?? config.cluster.peerTimeout
+        }
+        if let v = value("cluster", "storeCopies") { config.cluster.storeCopies = bool(v, "cluster.storeCopies") ?? true }
+        if let v = value("cluster", "retryAfter") {
+            config.cluster.retryAfter = duration(v, "cluster.retryAfter").map { min(3600, max(0.1, $0)) } ?? config.cluster.retryAfter
+        }
+        if config.cluster.isEnabled, config.gossip.secret == nil {
+            problem("cluster.port", "peer fill needs gossip (gossip.secret authenticates peer requests)")
+        }
+        if let p = config.cluster.port, p != 0, p == config.gossip.port || p == config.httpPort || p == config.adminPort {
+            problem("cluster.port", "must differ from the gossip, HTTP and admin ports")
+        }
         if let v = value("log", "access"), let p = string(v, "log.access"), !p.isEmpty { config.accessLogPath = resolvePath(p) }
         if let v = value("log", "accessMaxBytes") { config.accessLogMaxBytes = size(v, "log.accessMaxBytes", min: 4096) ?? config.accessLogMaxBytes }
 

@@ -84,6 +84,7 @@ public struct NodeConfig: Sendable {
     public var accessLogMaxBytes = 100 << 20
     /// `gossip.*`: the purge gossip between nodes (nil secret: a single node, no gossip socket).
     public var gossip = GossipSettings()
+    public var cluster = ClusterSettings()
 
     public init(nodeID: String, cachePath: String, sources: [SourceConfig], defaultSource: String? = nil,
                 cores: Int = 2) {
@@ -124,6 +125,25 @@ public struct GossipSettings: Sendable, Equatable {
 
     /// This node's address as its peers know it.
     public var address: String { "\(host):\(port)" }
+}
+
+/// `cluster.*`: peer fill, the cluster as one cache (needs gossip: its members and its secret).
+public struct ClusterSettings: Sendable, Equatable {
+    /// `cluster.port`: the peer listener, on `gossip.host` (nil: this node takes no part in peer fill; 0: any).
+    public var port: Int?
+    /// `cluster.weight`: this node's share of the keys relative to the others (0: owns none, still asks).
+    public var weight: Double = 1
+    /// `cluster.peerTimeout`: an owner that sends no response head within this is skipped for the next.
+    public var peerTimeout: Double = 0.2
+    /// `cluster.storeCopies`: keep what an owner sent in this node's cache too (false: serve it only).
+    public var storeCopies = true
+    /// `cluster.retryAfter`: an owner found unreachable is skipped for at least this long, and until gossip hears
+    /// from it again.
+    public var retryAfter: Double = 1
+
+    public init() {}
+
+    public var isEnabled: Bool { port != nil }
 }
 
 /// A customer (`customers[]`): its id, which sources and keys refer to, and how to reach it. No payment data.

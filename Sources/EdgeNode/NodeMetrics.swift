@@ -56,6 +56,8 @@ final class NodeMetrics: Sendable {
         originalLookups = o
         okHits = Self.requestCounter(status: 200, cache: "HIT", factory: f)
         connections = ConnectionEvents(factory: f)
+        gossipCounters = DynamicCounters(factory: f)
+        peerCounters = DynamicCounters(factory: f)
     }
 
     /// not-modified: the origin answered 304; modified: it sent a new body; mismatch: its 304 named another
@@ -122,19 +124,10 @@ final class NodeMetrics: Sendable {
 
     // MARK: Gossip
 
-    private let gossipCounters = NIOLockedValueBox<[String: CoreMetrics.Counter]>([:])
-    private let gossipCounts = NIOLockedValueBox<[String: Int]>([:])
+    private let gossipCounters: DynamicCounters
 
-    /// Adds `n` to counter `label` with `dimensions`, made on first use, and to the plain count `key`.
     private func add(_ n: Int, _ label: String, _ dimensions: [(String, String)], key: String) {
-        let counter = gossipCounters.withLockedValue { c in
-            if let existing = c[key] { return existing }
-            let made = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
-            c[key] = made
-            return made
-        }
-        counter.increment(by: n)
-        gossipCounts.withLockedValue { $0[key, default: 0] += n }
+        gossipCounters.add(n, label, dimensions, key: key)
     }
 
     static func gossipKind(_ m: GossipMessage) -> String {
@@ -168,7 +161,38 @@ final class NodeMetrics: Sendable {
     }
 
     /// Gossip counts so far ("sent push", "refused forged", "applied"…), for /v1/stats and tests.
-    func gossipTotals() -> [String: Int] { gossipCounts.withLockedValue { $0 } }
+    func gossipTotals() -> [String: Int] { gossipCounters.totals() }
+
+    // MARK: Peer fill
+
+    private let peerCounters: DynamicCounters
+
+    /// `imgedge_peer_asks_total{result}`: this node's misses by how peer fill ended: entry (an owner sent the
+    /// variant), failed (an owner's definite error), declined, unreachable (each owner ask that did not give it),
+    /// own (this node owns the key), fallback (filled here after owners failed).
+    func countPeerAsk(_ result: String) {
+        peerCounters.add(1, "imgedge_peer_asks_total", [("result", result)], key: "asks \(result)")
+    }
+
+    /// `imgedge_peer_owner_total{member}`: misses by the key's owner (this node included), the owners' shares.
+    func countPeerOwner(_ member: String) {
+        peerCounters.add(1, "imgedge_peer_owner_total", [("member", member)], key: "owner \(member)")
+    }
+
+    /// `imgedge_peer_served_total{result}`: asks this node answered as owner: hit, filled, error, declined, refused
+    /// (authentication, replay or a malformed ask).
+    func countPeerServed(_ result: String) {
+        peerCounters.add(1, "imgedge_peer_served_total", [("result", result)], key: "served \(result)")
+    }
+
+    /// `imgedge_peer_bytes_total{direction}`: answer frames received from owners and sent to askers.
+    func countPeerBytes(received: Int = 0, sent: Int = 0) {
+        if received > 0 { peerCounters.add(received, "imgedge_peer_bytes_total", [("direction", "received")], key: "bytes received") }
+        if sent > 0 { peerCounters.add(sent, "imgedge_peer_bytes_total", [("direction", "sent")], key: "bytes sent") }
+    }
+
+    /// Peer fill counts so far ("asks entry", "owner 127.0.0.1:7946", "served hit"…), for /v1/stats and tests.
+    func peerTotals() -> [String: Int] { peerCounters.totals() }
 
     /// The Prometheus text exposition, with gauges refreshed from `usage` first.
     func exposition(usage: CacheUsage, fills: Int, transforms: Int) -> [UInt8] {
@@ -180,4 +204,28 @@ final class NodeMetrics: Sendable {
         registry.emit(into: &out)
         return out
     }
+}
+
+/// Counters made on first use, by a key of their label and dimensions, with plain totals beside them (for
+/// /v1/stats and tests).
+final class DynamicCounters: Sendable {
+    private let factory: PrometheusMetricsFactory
+    private let counters = NIOLockedValueBox<[String: CoreMetrics.Counter]>([:])
+    private let counts = NIOLockedValueBox<[String: Int]>([:])
+
+    init(factory: PrometheusMetricsFactory) { self.factory = factory }
+
+    /// Adds `n` to counter `label` with `dimensions`, made on first use, and to the plain count `key`.
+    func add(_ n: Int, _ label: String, _ dimensions: [(String, String)], key: String) {
+        let counter = counters.withLockedValue { c in
+            if let existing = c[key] { return existing }
+            let made = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+            c[key] = made
+            return made
+        }
+        counter.increment(by: n)
+        counts.withLockedValue { $0[key, default: 0] += n }
+    }
+
+    func totals() -> [String: Int] { counts.withLockedValue { $0 } }
 }

@@ -141,6 +141,28 @@ import Testing
         #expect(throws: ConfigError.self) { try NodeConfig.parse(yaml: noSecret, baseDirectory: "/", environment: [:]) }
     }
 
+    /// Should read cluster.* (peer fill), off unless cluster.port is set, and refuse it without gossip.
+    @Test func clusterKeys() throws {
+        let base = "gossip: {secret: 'cluster-secret-000001'}\nsources: []\n"
+        let off = try NodeConfig.parse(yaml: base, baseDirectory: "/", environment: [:])
+        #expect(!off.cluster.isEnabled && off.cluster.weight == 1 && off.cluster.peerTimeout == 0.2 && off.cluster.storeCopies)
+        let on = try NodeConfig.parse(yaml: base + "cluster: {port: 7947, weight: 2.5, peerTimeout: 150ms, storeCopies: false}\n",
+                                      baseDirectory: "/", environment: [:])
+        #expect(on.cluster == {
+            var c = ClusterSettings()
+            c.port = 7947
+            c.weight = 2.5
+            c.peerTimeout = 0.15
+            c.storeCopies = false
+            return c
+        }())
+        let env = try NodeConfig.parse(yaml: base, baseDirectory: "/", environment: ["IMGEDGE_CLUSTER_PORT": "9000"])
+        #expect(env.cluster.port == 9000)
+        let keys = problems("cluster: {port: 7947, weight: -1, peerTimeout: soon}\nsources: []\n").map(\.key)
+        for k in ["cluster.port", "cluster.weight", "cluster.peerTimeout"] { #expect(keys.contains(k), "\(k): \(keys)") }
+        #expect(problems(base + "cluster: {port: 7946}\n").map(\.key) == ["cluster.port"], "the gossip port")
+    }
+
     /// Should read log.access (relative to the file) and log.accessMaxBytes.
     @Test func accessLogKeys() throws {
         let yaml = "log: {access: logs/access.log, accessMaxBytes: 1MiB}\nsources: []\n"

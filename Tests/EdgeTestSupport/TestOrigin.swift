@@ -73,6 +73,8 @@ public final class TestOrigin: Sendable {
         var routes: [String: Route] = [:]
         /// Paths answered by the value of a request header: (header name, route per value, route when absent).
         var byHeader: [String: (name: String, routes: [String: Route], absent: Route)] = [:]
+        /// Paths answered by a function of the request.
+        var computed: [String: @Sendable (Request) -> Route] = [:]
         var counts: [String: Int] = [:]
         var notModified: [String: Int] = [:]
         var requests: [Request] = []
@@ -152,6 +154,11 @@ public final class TestOrigin: Sendable {
         state.withLock { $0.byHeader[path] = (header.lowercased(), routes, absent) }
     }
 
+    /// Registers a response made for each request to `path` by `answer` (a fake peer of the node's, say).
+    public func route(_ path: String, answer: @escaping @Sendable (Request) -> Route) {
+        state.withLock { $0.computed[path] = answer }
+    }
+
     /// Removes the route for `path` (it answers 404 again).
     public func unroute(_ path: String) {
         _ = state.withLock { $0.routes.removeValue(forKey: path) }
@@ -216,7 +223,7 @@ public final class TestOrigin: Sendable {
         return state.withLock { s -> Route?? in
             s.counts[path, default: 0] += 1
             s.requests.append(request)
-            let route = s.byHeader[path].map { chooser in
+            let route = s.computed[path].map { $0(request) } ?? s.byHeader[path].map { chooser in
                 request.header(chooser.name).flatMap { chooser.routes[$0] } ?? chooser.absent
             } ?? s.routes[path]?.answering(request)
             if route?.status == 304 { s.notModified[path, default: 0] += 1 }

@@ -1,0 +1,110 @@
+import EdgeCore
+import Foundation
+import NIOCore
+
+/// Peer fill in the request flow: a miss asks the key's owner before the origin (`fillFromPeer`), and an owner
+/// answers asks from its cache or a fill of its own (`answerPeer`), whose single flight then covers the cluster.
+extension EdgeService {
+    /// Whether a target may be filled through its owner: not an original forwarding request fields (its answer
+    /// depends on more than the resolution) nor one asked with a forwarded Authorization, and not a Vary variant.
+    static func peerFillable(_ t: Target) -> Bool {
+        let r = t.resolved
+        return !t.authorized && t.key == r.key && !(r.passes && r.source.forwardsRequestHeaders)
+    }
+
+    /// The variant from its owner, or nil to fill here (this node owns it, no owner answered, or the owner's copy
+    /// is covered by a purge this node has applied). Stored here too (`cluster.storeCopies`), checked against the
+    /// tombstones as a fill of this node's own is: the entry's fetch time is on the hybrid clock of the owner's
+    /// fill, which this node's clock has moved past.
+    func fillFromPeer(_ t: Target, _ request: PeerRequest, _ cluster: ClusterService,
+                      allocator: ByteBufferAllocator) async throws -> FillResult? {
+        let r = t.resolved
+        askingPeers.withLockedValue { $0[t.key, default: 0] += 1 }
+        let result = await cluster.fill(request, key: t.key)
+        askingPeers.withLockedValue { a in
+            a[t.key, default: 1] -= 1
+            if a[t.key] == 0 { a[t.key] = nil }
+        }
+        switch result {
+        case .local:
+            return nil
+        case .failed(let error):
+            throw error
+        case .entry(let raw, let storable, let uncacheable, let owner, let duration):
+            let item: HotCache.Item? = raw.withUnsafeBytes { buf in
+                guard let h = CacheEntry.decodeHeader(buf), h.source == r.source.name, h.path == r.path.description
+                else { return nil }
+                return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: buf[h.bodyOffset...])))
+            }
+            guard let item else {
+                logger.warning("peer sent an entry of another image", metadata: ["edge.peer": "\(owner)"])
+                return nil
+            }
+            if purges.covers(item.header) {
+                metrics.countPeerAsk("purged")
+                return nil
+            }
+            var stored = false
+            if storable && cluster.settings.storeCopies {
+                do {
+                    try await store.write(t.key, value: raw)
+                    stored = purges.ifLive(item.header) { hot.put(t.key, item) }
+                } catch {
+                    logger.debug("peer copy not stored", metadata: ["edge.cache_key": "\(t.key)", "edge.error": "\(error)"])
+                }
+            }
+            let timing = String(format: "peer;dur=%.1f", duration.inSeconds * 1000) + ";desc=\"\(owner)\""
+            return FillResult(item: item, serverTiming: timing,
+                              uncacheable: storable ? nil : uncacheable ?? "private, no-cache",
+                              stored: stored || (storable && !cluster.settings.storeCopies), key: t.key)
+        }
+    }
+
+    /// An owner's answer to an ask for `expected` (the key the asker computed): the fresh entry it holds, or the
+    /// result of its fill (coalesced with any other, from an edge request or another ask). Never asks a peer in
+    /// turn. Refused (declined: the asker fills for itself) when this node resolves the request to another key
+    /// (another configuration) or cannot take the work now.
+    func answerPeer(_ request: EdgeRequest, expected: String, allocator: ByteBufferAllocator) async -> PeerProtocol.Answer {
+        let resolved: Resolved
+        do {
+            resolved = try resolve(request)
+        } catch {
+            metrics.countPeerServed("error")
+            return .error(status: error.status, message: error.publicMessage, declined: false)
+        }
+        if purges.isDisabled(resolved.source.name) {
+            metrics.countPeerServed("error")
+            return .error(status: 403, message: "source is disabled", declined: false)
+        }
+        let target = Target(resolved)
+        guard resolved.key.description == expected, Self.peerFillable(target) else {
+            metrics.countPeerServed("declined")
+            return .error(status: 409, message: "this node resolves the request otherwise", declined: true)
+        }
+        if let item = freshEntry(target.key, allocator: allocator) {
+            metrics.countPeerServed("hit")
+            return .entry(Self.encoded(item), storable: true, uncacheable: nil)
+        }
+        do {
+            let stale = look(target.key, allocator: allocator).flatMap { purges.covers($0) ? nil : $0 }
+            // Two members that disagree for a moment on the owner may ask each other for one key: the ask does not
+            // wait for a fill of this node's that is itself asking a peer, but fills on its own (coalesced with the
+            // other asks for the key).
+            let asking = askingPeers.withLockedValue { $0[target.key] != nil }
+            let flight = asking ? CacheKey.varied(target.key, by: "imgedge-owner-fill") : target.key
+            let made = try await coalescer.run(flight) { [self] in try await fill(target, stale: stale, allocator: allocator) }
+            metrics.countPeerServed("filled")
+            return .entry(Self.encoded(made.item), storable: made.uncacheable == nil, uncacheable: made.uncacheable)
+        } catch {
+            let e = (error as? EdgeError) ?? .internalError(detail: "\(error)")
+            // Its own trouble (overloaded, out of time): another member, or the asker itself, may do better.
+            let declined = [500, 503, 504].contains(e.status)
+            metrics.countPeerServed(declined ? "declined" : "error")
+            return .error(status: e.status, message: e.publicMessage, declined: declined)
+        }
+    }
+
+    static func encoded(_ item: HotCache.Item) -> [UInt8] {
+        CacheEntry(header: item.header, body: Array(item.body.readableBytesView)).encoded()
+    }
+}

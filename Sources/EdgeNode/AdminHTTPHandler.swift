@@ -438,7 +438,7 @@ struct AdminView: Sendable {
         "transformsRunning":\(service.transformPool.runningCount),"revalidations":{\(revalidations)},\
         "tombstones":\(tombstones.active),"tombstonesExpired":\(tombstones.expired),"sweeps":\(sweeps.sweeps),\
         "sweptEntries":\(sweeps.deleted),"store":\(storeJSON()),"originals":\(originalsJSON()),"decodeMemory":\(decodeMemoryJSON()),"decodeSharing":\(decodeSharingJSON()),"gossip":\(gossipJSON()),\
-        "cluster":\(clusterJSON()),"connections":{"open":\(service.metrics.connections.openCount),"max":\(service.metrics.connections.maxCount),\
+        "cluster":\(clusterJSON()),"shared":\(sharedJSON()),"connections":{"open":\(service.metrics.connections.openCount),"max":\(service.metrics.connections.maxCount),\
         "events":{\(connectionEvents)}}}
         """
     }
@@ -488,12 +488,26 @@ struct AdminView: Sendable {
         for (key, n) in service.metrics.peerTotals() {
             let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { continue }
-            let group = ["asks": "asks", "owner": "owners", "served": "served", "bytes": "bytes"][parts[0]] ?? parts[0]
+            guard let group = ["asks": "asks", "owner": "owners", "served": "served", "bytes": "bytes"][parts[0]] else { continue }
             groups[group, default: [:]][parts[1]] = n
         }
         var object: [String: Any] = ["me": cluster.me.id, "endpoint": cluster.me.endpoint, "members": cluster.describe(),
                                      "storeCopies": cluster.settings.storeCopies, "peerTimeout": cluster.settings.peerTimeout]
         for (k, v) in groups { object[k] = v }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The shared tier part of /v1/stats (null without `cache.shared`): reads, writes and sweeps by result.
+    func sharedJSON() -> String {
+        guard let shared = service.shared.withLockedValue({ $0 }) else { return "null" }
+        var groups: [String: [String: Int]] = ["read": [:], "write": [:], "sweep": [:]]
+        for (key, n) in shared.statistics {
+            let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
+            if parts.count == 2 { groups[parts[0], default: [:]][parts[1]] = n }
+        }
+        let object: [String: Any] = ["bucket": shared.settings.location.bucket, "prefix": shared.settings.location.prefix,
+                                     "reads": groups["read"]!, "writes": groups["write"]!, "sweeps": groups["sweep"]!]
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "null" }
         return String(decoding: data, as: UTF8.self)
     }

@@ -104,6 +104,13 @@ public final class EdgeNodeServer: Sendable {
                     logger.warning("serving before catching up with a peer", metadata: ["edge.gossip": "\(g.address)"])
                 }
             }
+            if let settings = config.shared {
+                let tier = SharedTier(settings: settings, group: group, purges: purges, metrics: service.metrics,
+                                      logger: logger, clock: now)
+                service.shared.withLockedValue { $0 = tier }
+                tier.start(interval: .milliseconds(Int64(config.sweepInterval * 1000)))
+                logger.info("shared tier", metadata: ["edge.bucket": "\(settings.location.bucket)", "edge.prefix": "\(settings.location.prefix)"])
+            }
             let encoder = ResponseHead(hsts: config.https.hsts)
             var edgeChannels: [any Channel] = []
             if config.https.isEnabled {
@@ -184,6 +191,7 @@ public final class EdgeNodeServer: Sendable {
             await sweeper.shutdown()
             try? await peerChannel?.close()
             await service.cluster.withLockedValue({ $0 })?.shutdown()
+            await service.shared.withLockedValue({ $0 })?.shutdown()
             await gossip?.shutdown()
             try? await adminGroup.shutdownGracefully()
             try? await group.shutdownGracefully()
@@ -350,6 +358,7 @@ public final class EdgeNodeServer: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         await service.cluster.withLockedValue({ $0 })?.shutdown()
+        await service.shared.withLockedValue({ $0 })?.shutdown()
         await gossip?.shutdown()
         await sweeper.shutdown()
         await service.accessLog?.shutdown()

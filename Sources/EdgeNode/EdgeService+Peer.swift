@@ -46,11 +46,22 @@ extension EdgeService {
             }
             var stored = false
             if storable && cluster.settings.storeCopies {
-                do {
-                    try await store.write(t.key, value: raw)
-                    stored = purges.ifLive(item.header) { hot.put(t.key, item) }
-                } catch {
-                    logger.debug("peer copy not stored", metadata: ["edge.cache_key": "\(t.key)", "edge.error": "\(error)"])
+                // Kept in memory at once (if no purge covers it), written to the store after answering: a fill
+                // under way for the purges until the write has landed, and checked again then.
+                let begun = purges.beginFill()
+                stored = purges.ifLive(item.header) { hot.put(t.key, item) }
+                Task { [store, purges, hot, logger, key = t.key] in
+                    defer { purges.endFill(begun) }
+                    guard stored else { return }
+                    do {
+                        try await store.write(key, value: raw)
+                        if purges.covers(item.header) {
+                            hot.remove(key)
+                            try? await store.remove(key)
+                        }
+                    } catch {
+                        logger.debug("peer copy not stored", metadata: ["edge.cache_key": "\(key)", "edge.error": "\(error)"])
+                    }
                 }
             }
             let timing = String(format: "peer;dur=%.1f", duration.inSeconds * 1000) + ";desc=\"\(owner)\""
@@ -58,6 +69,27 @@ extension EdgeService {
                               uncacheable: storable ? nil : uncacheable ?? "private, no-cache",
                               stored: stored || (storable && !cluster.settings.storeCopies), key: t.key)
         }
+    }
+
+    /// The variant from the shared tier, stored here too (checked against this node's tombstones as well), or nil.
+    func fillFromShared(_ t: Target, _ tier: SharedTier, allocator: ByteBufferAllocator) async -> FillResult? {
+        let r = t.resolved
+        let start = ContinuousClock.now
+        guard let raw = await tier.read(t.key, source: r.source.name, path: r.path.description) else { return nil }
+        let item: HotCache.Item? = raw.withUnsafeBytes { buf in
+            guard let h = CacheEntry.decodeHeader(buf) else { return nil }
+            return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: buf[h.bodyOffset...])))
+        }
+        guard let item, !purges.covers(item.header) else { return nil }
+        var stored = false
+        do {
+            try await store.write(t.key, value: raw)
+            stored = purges.ifLive(item.header) { hot.put(t.key, item) }
+        } catch {
+            logger.debug("shared tier copy not stored", metadata: ["edge.cache_key": "\(t.key)", "edge.error": "\(error)"])
+        }
+        let timing = String(format: "shared;dur=%.1f", (ContinuousClock.now - start).inSeconds * 1000)
+        return FillResult(item: item, serverTiming: timing, uncacheable: nil, stored: stored, key: t.key)
     }
 
     /// An owner's answer to an ask for `expected` (the key the asker computed): the fresh entry it holds, or the

@@ -36,6 +36,8 @@ final class EdgeService: Sendable {
     let accessLog: AccessLog?
     /// Peer fill (`cluster.port`), once the node's gossip runs.
     let cluster = NIOLockedValueBox<ClusterService?>(nil)
+    /// The shared tier (`cache.shared`), once the node has started it.
+    let shared = NIOLockedValueBox<SharedTier?>(nil)
     /// Keys whose fill here is asking a peer now (and how many such fills): an ask received for one of them is
     /// not joined to that fill, which may be waiting on the very node asking.
     let askingPeers = NIOLockedValueBox<[CacheKey: Int]>([:])
@@ -559,6 +561,11 @@ final class EdgeService: Sendable {
            let fromPeer = try await fillFromPeer(t, request, cluster, allocator: allocator) {
             return fromPeer
         }
+        // The shared tier: what another node (or this one, before a restart) made, if it may still be used.
+        if landed == nil, let tier = shared.withLockedValue({ $0 }), Self.peerFillable(t),
+           let fromShared = await fillFromShared(t, tier, allocator: allocator) {
+            return fromShared
+        }
         var action = machine.start(landed: landed != nil)
         var contact: OriginContact?
         var originTime = Duration.zero
@@ -634,6 +641,9 @@ final class EdgeService: Sendable {
                     if live {
                         await recordOrigin(result.entry)
                         if key != r.key { await recordVary(result.entry, key: r.key) }
+                        if key == t.key, Self.peerFillable(t), let tier = shared.withLockedValue({ $0 }) {
+                            tier.write(key, raw: value, header: result.entry)
+                        }
                     }
                     written = .written(live: live)
                 } catch is CacheWriteRefused {

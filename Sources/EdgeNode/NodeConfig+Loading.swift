@@ -167,7 +167,7 @@ struct ConfigReader {
         "http": ["host", "port", "enabled", "redirectToHTTPS", "sendTimeout", "headerTimeout", "maxConnections"],
         "https": ["host", "port", "certificates", "hsts", "reloadInterval", "handshakeTimeout", "maxConcurrentStreams"],
         "admin": ["host", "port", "keys"],
-        "cache": ["path", "maxBytes", "originalsBytes", "memoryBytes", "defaultTTL", "negativeTTL", "sweepInterval"],
+        "cache": ["path", "maxBytes", "originalsBytes", "memoryBytes", "defaultTTL", "negativeTTL", "sweepInterval", "shared"],
         "limits": ["maxSourceBytes", "maxSourcePixels", "decodeMemory", "decodeCopies", "maxConcurrentTransforms", "maxQueuedTransforms",
                    "maxConcurrentFetches", "maxQueuedFetches", "maxConnections", "fillTimeout"],
         "origin": ["connectTimeout", "timeout"],
@@ -282,6 +282,7 @@ struct ConfigReader {
         if let v = value("origin", "connectTimeout") { config.originConnectTimeout = duration(v, "origin.connectTimeout") ?? config.originConnectTimeout }
         if let v = value("origin", "timeout") { config.originTimeout = duration(v, "origin.timeout") ?? config.originTimeout }
         config.gossip = gossip(sections["gossip"] ?? [:])
+        if let v = sections["cache"]?["shared"], !(v is NSNull) { config.shared = sharedTier(v, retention: config.gossip.retention) }
         if let v = value("cluster", "port") { config.cluster.port = port(v, "cluster.port") }
         if let v = value("cluster", "weight") {
             let w = (v as? Double) ?? (v as? Int).map(Double.init) ?? (v as? String).flatMap(Double.init)
@@ -563,6 +564,29 @@ struct ConfigReader {
         guard let bucket, let region else { return nil }
         return S3Location(bucket: bucket, region: region, endpoint: endpoint, pathStyle: pathStyle, prefix: prefix,
                           credentials: key.flatMap { k in secret.map { SigV4.Credentials(accessKeyID: k, secretAccessKey: $0, sessionToken: token) } })
+    }
+
+    /// `cache.shared`: `kind: s3` and an s3 source's bucket keys (`bucket`, `region`, `endpoint`, `pathStyle`,
+    /// `prefix`, credentials), and `timeout`.
+    mutating func sharedTier(_ v: Any, retention: Double) -> SharedTierSettings? {
+        guard let map = v as? [String: Any] else {
+            problem("cache.shared", "must be a mapping ({kind: s3, bucket: …, region: …})")
+            return nil
+        }
+        for key in map.keys.sorted() where !(Self.s3Keys.contains(key) || key == "kind" || key == "timeout") {
+            problem("cache.shared.\(key)", "unknown key")
+        }
+        let kind = map["kind"].flatMap { string($0, "cache.shared.kind") }
+        guard kind == "s3" else {
+            problem("cache.shared.kind", "must be s3")
+            return nil
+        }
+        guard let location = s3Source(map, "cache.shared") else { return nil }
+        if location.prefix.contains("/") { problem("cache.shared.prefix", "must be one path segment (no /)") }
+        var settings = SharedTierSettings(location: location)
+        settings.horizon = retention
+        if let t = map["timeout"] { settings.timeout = duration(t, "cache.shared.timeout").map { min(30, max(0.01, $0)) } ?? settings.timeout }
+        return settings
     }
 
     /// A list of response field names (`passResponseHeaders`, `stripResponseHeaders`), lower-cased; the fields

@@ -85,6 +85,8 @@ public struct NodeConfig: Sendable {
     /// `gossip.*`: the purge gossip between nodes (nil secret: a single node, no gossip socket).
     public var gossip = GossipSettings()
     public var cluster = ClusterSettings()
+    /// `cache.shared` (nil: no shared tier).
+    public var shared: SharedTierSettings?
 
     public init(nodeID: String, cachePath: String, sources: [SourceConfig], defaultSource: String? = nil,
                 cores: Int = 2) {
@@ -144,6 +146,19 @@ public struct ClusterSettings: Sendable, Equatable {
     public init() {}
 
     public var isEnabled: Bool { port != nil }
+}
+
+/// `cache.shared`: the bucket variants are written through to and read from before the origin (`kind: s3`).
+public struct SharedTierSettings: Sendable, Equatable {
+    public var location: S3Location
+    /// `cache.shared.timeout`: the bound on each request to the bucket.
+    public var timeout: Double = 0.5
+    /// How old an object may be and still be used (the purges of this long are kept to check it): `gossip.retention`.
+    public var horizon: Double = 86_400
+    /// The largest object read back.
+    public var maxObjectBytes = 64 << 20
+
+    public init(location: S3Location) { self.location = location }
 }
 
 /// A customer (`customers[]`): its id, which sources and keys refer to, and how to reach it. No payment data.

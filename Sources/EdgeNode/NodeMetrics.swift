@@ -191,6 +191,12 @@ final class NodeMetrics: Sendable {
         if sent > 0 { peerCounters.add(sent, "imgedge_peer_bytes_total", [("direction", "sent")], key: "bytes sent") }
     }
 
+    /// `imgedge_shared_total{op, result}`: the shared tier's reads (hit, miss, refused, error), writes (ok, error,
+    /// dropped) and sweeps (done, deleted).
+    func countShared(_ op: String, _ result: String, by n: Int = 1) {
+        peerCounters.add(n, "imgedge_shared_total", [("op", op), ("result", result)], key: "shared \(op) \(result)")
+    }
+
     /// Peer fill counts so far ("asks entry", "owner 127.0.0.1:7946", "served hit"…), for /v1/stats and tests.
     func peerTotals() -> [String: Int] { peerCounters.totals() }
 

@@ -57,6 +57,8 @@ final class PurgeService: Sendable {
         self.clock = clock
         // Read back at start: applied "at 0", so the first sweep after start expires them once it has run.
         index.withLockedValue { i in for t in tombstones { i.insert(t) } }
+        // The shared tier's index keeps each purge by its own time, until it is older than the horizon.
+        sharedIndex.withLockedValue { i in for t in tombstones { i.insert(t, applied: t.time) } }
         revoked.withLockedValue { $0.formUnion(Self.revocations(tombstones)) }
         let latest = tombstones.map(\.time).max() ?? 0
         hlc.withLockedValue { $0.receive(latest) }
@@ -222,6 +224,7 @@ final class PurgeService: Sendable {
     private func insert(_ tombstones: [Tombstone]) {
         let applied = tick()
         index.withLockedValue { idx in for t in tombstones { idx.insert(t, applied: applied) } }
+        sharedIndex.withLockedValue { idx in for t in tombstones { idx.insert(t, applied: t.time) } }
         insertions.add(1, ordering: .releasing)
         let ids = Self.revocations(tombstones)
         if !ids.isEmpty { revoked.withLockedValue { $0.formUnion(ids) } }
@@ -274,6 +277,37 @@ final class PurgeService: Sendable {
             }
         }
     }
+
+    // MARK: The shared tier's tombstones
+
+    /// Every purge of the last `sharedHorizon`, by its own time, whatever sweeps did: what entries read from the
+    /// shared tier (`cache.shared`) are checked against. Other nodes write there too, so a node's sweep, which
+    /// expires its own tombstones, cannot vouch for what the bucket holds; entries older than the horizon are not
+    /// taken from it at all (`sharedAccepts`).
+    private let sharedIndex = NIOLockedValueBox(TombstoneIndex())
+
+    /// Whether an entry read from the shared tier may be used: fetched within `horizon` seconds and covered by no
+    /// purge made since (purges are applied here when they are made or received).
+    func sharedAccepts(_ h: CacheEntry.Header, horizon: Double) -> Bool {
+        !sharedDead(source: h.source, path: h.path, tags: h.surrogateKeys, fetchedAt: h.fetchedAt, horizon: horizon)
+    }
+
+    /// Whether a shared tier object of `source` / `path` tagged `tags`, fetched at `fetchedAt` (seconds on the
+    /// hybrid clock), is to be deleted: older than the horizon, or covered by a purge.
+    func sharedDead(source: String, path: String, tags: [String], fetchedAt: Double, horizon: Double) -> Bool {
+        guard fetchedAt >= clock() - horizon else { return true }
+        let fetched = HybridClock.micros(fetchedAt)
+        return sharedIndex.withLockedValue { i in i.covers(source: source, path: path, tags: tags, fetchedAt: fetched) }
+    }
+
+    /// Drops the shared tier's tombstones older than `horizon` seconds (entries older than that are refused anyway).
+    func expireShared(horizon: Double) {
+        let cutoff = UInt64(max(0, clock() - horizon) * 1_000_000)
+        sharedIndex.withLockedValue { _ = $0.expire(appliedBefore: cutoff) }
+    }
+
+    /// How many times tombstones were added: a shared tier sweep is due when this moved.
+    var generation: Int { insertions.load(ordering: .acquiring) }
 
     /// Tombstones in effect and expired so far.
     var tombstoneCounts: (active: Int, expired: Int) { index.withLockedValue { ($0.count, $0.expired) } }

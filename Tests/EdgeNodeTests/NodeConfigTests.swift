@@ -163,6 +163,28 @@ import Testing
         #expect(problems(base + "cluster: {port: 7946}\n").map(\.key) == ["cluster.port"], "the gossip port")
     }
 
+    /// Should read cache.shared (an S3 bucket, its keys as an s3 source's, and timeout), with the gossip retention as
+    /// its horizon, and refuse what is not a bucket.
+    @Test func sharedTierKeys() throws {
+        let yaml = """
+        cache: {shared: {kind: s3, bucket: results, region: eu-west-1, endpoint: 'http://minio:9000', prefix: variants,
+                         accessKeyId: AK, secretAccessKey: SK, timeout: 300ms}}
+        gossip: {retention: 2h}
+        sources: []
+        """
+        let c = try NodeConfig.parse(yaml: yaml, baseDirectory: "/", environment: [:])
+        let shared = try #require(c.shared)
+        #expect(shared.location == S3Location(bucket: "results", region: "eu-west-1", endpoint: "http://minio:9000",
+                                              prefix: "variants", credentials: .init(accessKeyID: "AK", secretAccessKey: "SK")))
+        #expect(shared.timeout == 0.3 && shared.horizon == 7200)
+        #expect(try NodeConfig.parse(yaml: "sources: []\n", baseDirectory: "/", environment: [:]).shared == nil)
+        for (bad, key) in [("{kind: web, bucket: b, region: r}", "cache.shared.kind"), ("{kind: s3, region: r}", "cache.shared.bucket"),
+                           ("{kind: s3, bucket: b, region: r, prefix: a/b}", "cache.shared.prefix"),
+                           ("{kind: s3, bucket: b, region: r, colour: red}", "cache.shared.colour"), ("yes", "cache.shared")] {
+            #expect(problems("cache: {shared: \(bad)}\nsources: []\n").map(\.key).contains(key), "\(bad)")
+        }
+    }
+
     /// Should read log.access (relative to the file) and log.accessMaxBytes.
     @Test func accessLogKeys() throws {
         let yaml = "log: {access: logs/access.log, accessMaxBytes: 1MiB}\nsources: []\n"

@@ -164,8 +164,8 @@ public final class TestOrigin: Sendable {
         _ = state.withLock { $0.routes.removeValue(forKey: path) }
     }
 
-    /// Makes requests for `path` wait (counted, unanswered) until `release()`: a race made deterministic,
-    /// where a delay would depend on how loaded the machine is.
+    /// Makes requests for `path` (every path it begins when it ends with `*`) wait (counted, unanswered) until
+    /// `release()`: a race made deterministic, where a delay would depend on how loaded the machine is.
     public func hold(_ path: String) {
         _ = state.withLock { $0.held.insert(path) }
     }
@@ -227,7 +227,8 @@ public final class TestOrigin: Sendable {
                 request.header(chooser.name).flatMap { chooser.routes[$0] } ?? chooser.absent
             } ?? s.routes[path]?.answering(request)
             if route?.status == 304 { s.notModified[path, default: 0] += 1 }
-            guard s.held.contains(path) else { return .some(route) }
+            let held = s.held.contains(path) || s.held.contains { $0.hasSuffix("*") && path.hasPrefix($0.dropLast()) }
+            guard held else { return .some(route) }
             s.waiting.append { answer(route) }
             return .none
         }

@@ -39,6 +39,15 @@ public struct S3Location: Sendable, Equatable {
         return (scheme + "://" + host + SigV4.encode(path, slash: false), host, path)
     }
 
+    /// A request on the bucket itself (a listing): its URL without query, Host and the path SigV4 signs
+    /// (`/<bucket>` path-style, `/` virtual-host).
+    public var bucketRequest: (url: String, host: String, path: String) {
+        let (scheme, authority) = endpointParts
+        let path = pathStyle ? "/" + bucket : "/"
+        let host = pathStyle ? authority : bucket + "." + authority
+        return (scheme + "://" + host + SigV4.encode(path, slash: false), host, path)
+    }
+
     /// The endpoint's scheme and authority (`host[:port]`, the port left out when it is the scheme's default).
     public var endpointParts: (scheme: String, authority: String) {
         guard let endpoint else { return ("https", "s3.\(region).amazonaws.com") }

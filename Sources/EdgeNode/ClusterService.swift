@@ -124,10 +124,17 @@ final class ClusterService: Sendable {
         case local
     }
 
-    /// Asks the owners of `key` for it, best first, as the state machine says.
-    func fill(_ request: PeerRequest, key: CacheKey) async -> Result {
+    /// The key members are ranked by for a variant: its original's (`CacheKey.original`). Every variant of one
+    /// image has the same owner, so the cluster fetches each original once (into that owner's originals tier) and a
+    /// srcset's widths share one decode there; images, not variants, are spread over the members.
+    static func shard(source: String, path: String) -> [UInt8] {
+        CacheKey.original(source: source, path: path).bytes
+    }
+
+    /// Asks the owners of `shard` for the variant `key`, best first, as the state machine says.
+    func fill(_ request: PeerRequest, key: CacheKey, shard: [UInt8]) async -> Result {
         let (members, heard) = members()
-        let ranking = Rendezvous.rank(key.bytes, members)
+        let ranking = Rendezvous.rank(shard, members)
         let now = GossipService.micros()
         let skip = health.withLockedValue { h in
             Set(ranking.filter { $0.id != me.id && h.isDown($0.id, lastHeard: heard[$0.id], now: now) }.map(\.id))

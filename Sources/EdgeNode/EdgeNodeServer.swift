@@ -337,7 +337,8 @@ public final class EdgeNodeServer: Sendable {
         let request = EdgeRequest(method: .get, uri: target, host: Substring(host), accept: accept.map { Substring($0) },
                                   ifNoneMatch: nil)
         guard let resolved = try? service.resolve(request) else { return nil }
-        return Rendezvous.owner(resolved.key.bytes, cluster.members().members)?.id
+        let shard = ClusterService.shard(source: resolved.source.name, path: resolved.path.description)
+        return Rendezvous.owner(shard, cluster.members().members)?.id
     }
 
     /// Reads the HTTPS certificates again (SIGHUP): new handshakes get what loaded, open connections keep theirs.

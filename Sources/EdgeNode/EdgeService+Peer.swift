@@ -20,7 +20,8 @@ extension EdgeService {
                       allocator: ByteBufferAllocator) async throws -> FillResult? {
         let r = t.resolved
         askingPeers.withLockedValue { $0[t.key, default: 0] += 1 }
-        let result = await cluster.fill(request, key: t.key)
+        let result = await cluster.fill(request, key: t.key,
+                                        shard: ClusterService.shard(source: r.source.name, path: r.path.description))
         askingPeers.withLockedValue { a in
             a[t.key, default: 1] -= 1
             if a[t.key] == 0 { a[t.key] = nil }

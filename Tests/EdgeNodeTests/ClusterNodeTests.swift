@@ -75,6 +75,12 @@ import Testing
             #expect(origin.count(p) == 1, "\(p): fetched \(origin.count(p)) times")
             for n in nodes { #expect(try await n.get(p + "?w=20").header("x-cache") == "HIT") }
         }
+        // Every width of one image, each asked of another node: one owner makes them all, from one fetch.
+        Self.route(origin, "/widths.jpg")
+        for (k, w) in [20, 30, 40, 50, 60, 70].enumerated() {
+            #expect(try await nodes[k % 3].get("/widths.jpg?w=\(w)").status == 200)
+        }
+        #expect(origin.count("/widths.jpg") == 1)
         // Concurrent misses on every node for one new variant: one fetch.
         Self.route(origin, "/together.jpg")
         try await withThrowingTaskGroup(of: Int.self) { group in

@@ -98,26 +98,53 @@ extension EdgeService {
     /// turn. Refused (declined: the asker fills for itself) when this node resolves the request to another key
     /// (another configuration) or cannot take the work now.
     func answerPeer(_ request: EdgeRequest, expected: String, allocator: ByteBufferAllocator) async -> PeerProtocol.Answer {
+        switch answerPeerNow(request, expected: expected, allocator: allocator) {
+        case .answer(let answer):
+            return answer
+        case .fill(let target):
+            return await answerPeerByFilling(target, allocator: allocator)
+        }
+    }
+
+    /// What an ask gets without waiting (done on the event loop, as a hit is): its error, or the fresh entry held
+    /// here; else the target to fill.
+    enum PeerStep {
+        case answer(PeerProtocol.Answer)
+        case fill(Target)
+    }
+
+    func answerPeerNow(_ request: EdgeRequest, expected: String, allocator: ByteBufferAllocator) -> PeerStep {
         let resolved: Resolved
-        do {
-            resolved = try resolve(request)
-        } catch {
-            metrics.countPeerServed("error")
-            return .error(status: error.status, message: error.publicMessage, declined: false)
+        let memoKey = ResolvedMemo.key(request)
+        if let known = resolvedMemo.get(memoKey), known.expires.map({ clock() <= $0 }) ?? true {
+            resolved = known
+        } else {
+            do {
+                resolved = try resolve(request)
+            } catch {
+                metrics.countPeerServed("error")
+                return .answer(.error(status: error.status, message: error.publicMessage, declined: false))
+            }
+            resolvedMemo.put(memoKey, resolved)
         }
         if purges.isDisabled(resolved.source.name) {
             metrics.countPeerServed("error")
-            return .error(status: 403, message: "source is disabled", declined: false)
+            return .answer(.error(status: 403, message: "source is disabled", declined: false))
         }
         let target = Target(resolved)
         guard resolved.key.description == expected, Self.peerFillable(target) else {
             metrics.countPeerServed("declined")
-            return .error(status: 409, message: "this node resolves the request otherwise", declined: true)
+            return .answer(.error(status: 409, message: "this node resolves the request otherwise", declined: true))
         }
         if let item = freshEntry(target.key, allocator: allocator) {
             metrics.countPeerServed("hit")
-            return .entry(Self.encoded(item), storable: true, uncacheable: nil)
+            return .answer(.entry(Self.encoded(item), storable: true, uncacheable: nil))
         }
+        return .fill(target)
+    }
+
+    /// The answer from a fill of `target` (coalesced with any other, from an edge request or another ask).
+    func answerPeerByFilling(_ target: Target, allocator: ByteBufferAllocator) async -> PeerProtocol.Answer {
         do {
             let stale = look(target.key, allocator: allocator).flatMap { purges.covers($0) ? nil : $0 }
             // Two members that disagree for a moment on the owner may ask each other for one key: the ask does not

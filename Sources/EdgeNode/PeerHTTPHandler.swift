@@ -74,17 +74,34 @@ final class PeerHTTPHandler: ChannelInboundHandler {
         service.purges.receive(clock: ask.clock)
         var headers = HTTPHeaders([("content-type", "application/vnd.imgedge-peer"), ("cache-control", "no-store")])
         if !h.isKeepAlive { headers.add(name: "connection", value: "close") }
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .ok, headers: headers))),
-                              promise: nil)
         let request = PeerRequest(host: ask.host, target: ask.target, accept: ask.accept, hints: ask.hints)
+        let keepAlive = h.isKeepAlive
+        // A hit (or an error of the request) is answered at once, on the event loop, as the edge answers hits.
+        let step = service.answerPeerNow(request.edgeRequest, expected: ask.key, allocator: context.channel.allocator)
+        switch step {
+        case .answer(let answer):
+            let frame = cluster.wire.seal(answer, clock: service.purges.tick(), nonce: ask.nonce)
+            service.metrics.countPeerBytes(sent: frame.count)
+            headers.add(name: "content-length", value: String(frame.count))
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .ok, headers: headers))), promise: nil)
+            finish(frame, keepAlive: keepAlive, context: context)
+        case .fill(let target):
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .ok, headers: headers))),
+                                  promise: nil)
+            fill(target, nonce: ask.nonce, cluster: cluster, keepAlive: keepAlive, context: context)
+        }
+    }
+
+    /// Fills `target` off the event loop, then writes its answer frame.
+    private func fill(_ target: EdgeService.Target, nonce: UInt64, cluster: ClusterService, keepAlive: Bool,
+                      context: ChannelHandlerContext) {
         let loop = context.eventLoop
         let bound = NIOLoopBound((context: context, handler: self), eventLoop: loop)
         let service = service
         let allocator = context.channel.allocator
-        let keepAlive = h.isKeepAlive
         Task {
-            let answer = await service.answerPeer(request.edgeRequest, expected: ask.key, allocator: allocator)
-            let frame = cluster.wire.seal(answer, clock: service.purges.tick(), nonce: ask.nonce)
+            let answer = await service.answerPeerByFilling(target, allocator: allocator)
+            let frame = cluster.wire.seal(answer, clock: service.purges.tick(), nonce: nonce)
             service.metrics.countPeerBytes(sent: frame.count)
             loop.execute {
                 let (context, handler) = bound.value
@@ -94,6 +111,14 @@ final class PeerHTTPHandler: ChannelInboundHandler {
                     if !keepAlive { context.close(promise: nil) }
                 }
             }
+        }
+    }
+
+    /// Writes an answer frame as the body and ends the response.
+    private func finish(_ frame: [UInt8], keepAlive: Bool, context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: frame)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
         }
     }
 

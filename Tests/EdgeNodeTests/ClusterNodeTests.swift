@@ -14,21 +14,10 @@ import Testing
 
     /// `count` nodes with peer fill on one origin, once each knows every other's peer port.
     static func cluster(_ count: Int, configure: @escaping (Int, inout NodeConfig) -> Void = { _, _ in }) async throws -> [TestNode] {
-        let origin = try await TestOrigin.start()
-        var nodes: [TestNode] = []
-        for i in 0..<count {
-            let seeds = nodes.first.map { ["127.0.0.1:\($0.server.gossipPort!)"] } ?? []
-            nodes.append(try await TestNode.start(origin: origin) { c in
-                c.nodeID = "node\(i)"
-                c.adminKeys = [AdminKey(id: "ops", secret: PurgeNodeTests.operatorSecret, scope: .operator)!]
-                c.gossip.port = 0
-                c.gossip.secret = secret
-                c.gossip.peers = seeds
-                c.gossip.syncTimeout = 2
-                c.gossip.faultInjection = true
-                c.cluster.port = 0
-                configure(i, &c)
-            })
+        let nodes = try await GossipNodeTests.cluster(count) { i, c in
+            c.gossip.faultInjection = true
+            c.cluster.port = 0
+            configure(i, &c)
         }
         for n in nodes {
             let stats = try await n.stats { s in ((s["cluster"] as? [String: Any])?["members"] as? [Any])?.count == count }

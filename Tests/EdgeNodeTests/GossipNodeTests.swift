@@ -15,7 +15,7 @@ import Glibc
     static let secret = "cluster-secret-for-tests-0001"
 
     /// Three nodes on one origin: the first alone, the others seeded with it (the first learns them).
-    static func cluster(_ count: Int = 3) async throws -> [TestNode] {
+    static func cluster(_ count: Int = 3, configure: @escaping (Int, inout NodeConfig) -> Void = { _, _ in }) async throws -> [TestNode] {
         let origin = try await TestOrigin.start()
         var nodes: [TestNode] = []
         for i in 0..<count {
@@ -30,6 +30,7 @@ import Glibc
                 c.gossip.secret = secret
                 c.gossip.peers = seeds
                 c.gossip.syncTimeout = 2
+                configure(i, &c)
             })
         }
         return nodes

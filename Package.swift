@@ -134,6 +134,7 @@ if Context.environment["IMGEDGE_FUZZ"] != nil {
         ("Signature", ["EdgePrivacy", "EdgeCore"], ["regressions"]),
         ("Config", ["EdgeNode"], ["regressions"]),
         ("GossipCodec", ["EdgeGossip"], []),
+        ("PeerAnswer", ["EdgeCore"], []),
         ("RequestDecoder", ["EdgeNode", .product(name: "NIOCore", package: "swift-nio")], []),
     ]
     for target in fuzzTargets {

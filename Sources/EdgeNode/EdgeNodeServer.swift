@@ -60,7 +60,7 @@ public final class EdgeNodeServer: Sendable {
                                   imaging: imaging, metrics: NodeMetrics(), logger: logger, purges: purges,
                                   accessLog: accessLog, originals: originals, clock: now)
         let sweeper = PurgeSweeper(purges: purges, stores: [store] + (originals.map { [$0] } ?? []), hot: service.hot,
-                                   logger: logger)
+                                   logger: logger, horizon: config.gossip.retention)
         let audit = try AuditLog(path: config.cachePath + "/audit.log")
         sweeper.start(interval: .milliseconds(Int64(config.sweepInterval * 1000)))
         BodyFile.raiseDescriptorLimit()

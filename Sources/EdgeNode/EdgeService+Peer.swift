@@ -1,3 +1,4 @@
+import Crypto
 import EdgeCore
 import Foundation
 import NIOCore
@@ -41,7 +42,9 @@ extension EdgeService {
                 logger.warning("peer sent an entry of another image", metadata: ["edge.peer": "\(owner)"])
                 return nil
             }
-            if purges.covers(item.header) {
+            // Checked against every purge of the horizon, not only this node's unexpired tombstones: a sweep here
+            // may have expired a purge the owner has not heard of yet.
+            if purges.covers(item.header) || purges.coveredRecently(item.header) {
                 metrics.countPeerAsk("purged")
                 return nil
             }
@@ -65,7 +68,9 @@ extension EdgeService {
                     }
                 }
             }
-            let timing = String(format: "peer;dur=%.1f", duration.inSeconds * 1000) + ";desc=\"\(owner)\""
+            // The owner is named by a digest of its address: clients learn which member answered, not where it is.
+            let tag = Hex.encode(Array(SHA256.hash(data: Array(owner.utf8))).prefix(4))
+            let timing = String(format: "peer;dur=%.1f", duration.inSeconds * 1000) + ";desc=\"\(tag)\""
             return FillResult(item: item, serverTiming: timing,
                               uncacheable: storable ? nil : uncacheable ?? "private, no-cache",
                               stored: stored || (storable && !cluster.settings.storeCopies), key: t.key)

@@ -57,8 +57,8 @@ final class PurgeService: Sendable {
         self.clock = clock
         // Read back at start: applied "at 0", so the first sweep after start expires them once it has run.
         index.withLockedValue { i in for t in tombstones { i.insert(t) } }
-        // The shared tier's index keeps each purge by its own time, until it is older than the horizon.
-        sharedIndex.withLockedValue { i in for t in tombstones { i.insert(t, applied: t.time) } }
+        // The recent index keeps each purge by its own time, until it is older than the horizon.
+        recentIndex.withLockedValue { i in for t in tombstones { i.insert(t, applied: t.time) } }
         revoked.withLockedValue { $0.formUnion(Self.revocations(tombstones)) }
         let latest = tombstones.map(\.time).max() ?? 0
         hlc.withLockedValue { $0.receive(latest) }
@@ -224,7 +224,7 @@ final class PurgeService: Sendable {
     private func insert(_ tombstones: [Tombstone]) {
         let applied = tick()
         index.withLockedValue { idx in for t in tombstones { idx.insert(t, applied: applied) } }
-        sharedIndex.withLockedValue { idx in for t in tombstones { idx.insert(t, applied: t.time) } }
+        recentIndex.withLockedValue { idx in for t in tombstones { idx.insert(t, applied: t.time) } }
         insertions.add(1, ordering: .releasing)
         let ids = Self.revocations(tombstones)
         if !ids.isEmpty { revoked.withLockedValue { $0.formUnion(ids) } }
@@ -278,13 +278,21 @@ final class PurgeService: Sendable {
         }
     }
 
-    // MARK: The shared tier's tombstones
+    // MARK: Purges of the horizon, for entries made elsewhere
 
-    /// Every purge of the last `sharedHorizon`, by its own time, whatever sweeps did: what entries read from the
-    /// shared tier (`cache.shared`) are checked against. Other nodes write there too, so a node's sweep, which
-    /// expires its own tombstones, cannot vouch for what the bucket holds; entries older than the horizon are not
-    /// taken from it at all (`sharedAccepts`).
-    private let sharedIndex = NIOLockedValueBox(TombstoneIndex())
+    /// Every purge of the last `gossip.retention`, by its own time, whatever sweeps did. A node's sweeps expire its
+    /// own tombstones once its store and its fills are past them, which says nothing of entries made elsewhere: an
+    /// owner's answer to a peer fill (the owner may not have heard of a purge yet) and objects in the shared tier
+    /// (other nodes write there too). Those are checked against this index (`coveredRecently`, `sharedAccepts`).
+    private let recentIndex = NIOLockedValueBox(TombstoneIndex())
+
+    /// Whether a purge of the horizon covers `h` (an entry made on another node).
+    func coveredRecently(_ h: CacheEntry.Header) -> Bool {
+        let fetched = HybridClock.micros(h.fetchedAt)
+        return recentIndex.withLockedValue { i in
+            i.covers(source: h.source, path: h.path, tags: h.surrogateKeys, fetchedAt: fetched)
+        }
+    }
 
     /// Whether an entry read from the shared tier may be used: fetched within `horizon` seconds and covered by no
     /// purge made since (purges are applied here when they are made or received).
@@ -297,13 +305,13 @@ final class PurgeService: Sendable {
     func sharedDead(source: String, path: String, tags: [String], fetchedAt: Double, horizon: Double) -> Bool {
         guard fetchedAt >= clock() - horizon else { return true }
         let fetched = HybridClock.micros(fetchedAt)
-        return sharedIndex.withLockedValue { i in i.covers(source: source, path: path, tags: tags, fetchedAt: fetched) }
+        return recentIndex.withLockedValue { i in i.covers(source: source, path: path, tags: tags, fetchedAt: fetched) }
     }
 
-    /// Drops the shared tier's tombstones older than `horizon` seconds (entries older than that are refused anyway).
-    func expireShared(horizon: Double) {
+    /// Drops the purges older than `horizon` seconds from the recent index (the sweeper calls it on every pass).
+    func expireRecent(horizon: Double) {
         let cutoff = UInt64(max(0, clock() - horizon) * 1_000_000)
-        sharedIndex.withLockedValue { _ = $0.expire(appliedBefore: cutoff) }
+        recentIndex.withLockedValue { _ = $0.expire(appliedBefore: cutoff) }
     }
 
     /// How many times tombstones were added: a shared tier sweep is due when this moved.

@@ -29,8 +29,12 @@ final class PurgeSweeper: Sendable {
         var expired = 0
     }
 
-    init(purges: PurgeService, stores: [LMDBCacheStore], hot: HotCache, logger: Logger) {
+    /// How long purges are kept for entries made elsewhere (`gossip.retention`).
+    private let horizon: Double
+
+    init(purges: PurgeService, stores: [LMDBCacheStore], hot: HotCache, logger: Logger, horizon: Double = 86_400) {
         self.purges = purges
+        self.horizon = horizon
         self.stores = stores
         self.hot = hot
         self.logger = logger
@@ -43,6 +47,7 @@ final class PurgeSweeper: Sendable {
                 if purges.sweepDue.withLockedValue({ due in defer { due = false }; return due }) {
                     await sweep()
                 }
+                purges.expireRecent(horizon: horizon)
                 let expired = purges.expireAfterFills()
                 if expired > 0 { totals.withLockedValue { $0.expired += expired } }
                 try? await Task.sleep(for: interval)

@@ -140,7 +140,6 @@ final class SharedTier: Sendable {
                 if generation != swept || ContinuousClock.now - last > .seconds(3600) {
                     if await sweep() { swept = generation }
                     last = ContinuousClock.now
-                    purges.expireShared(horizon: settings.horizon)
                 }
                 try? await Task.sleep(for: interval)
             }

@@ -1,4 +1,6 @@
 import Crypto
+import EdgeTestSupport
+import Foundation
 import EdgeCore
 import Testing
 
@@ -181,6 +183,35 @@ import Testing
                 #expect(throws: PeerProtocol.Refusal.forged) { try wire.open(bad, nonce: 5) }
             }
             #expect(throws: PeerProtocol.Refusal.forged) { try wire.open(Array(frame.prefix(20)), nonce: 5) }
+        }
+    }
+
+    /// Should open every seed of the PeerAnswer fuzz target (sealed with this secret for nonce 7); with
+    /// IMGEDGE_WRITE_FUZZ_SEEDS set, writes them first.
+    @Test func fuzzSeedsAreSealedAnswers() throws {
+        let folder = Corpus.packageRoot.appendingPathComponent("Fuzz/PeerAnswer/seeds")
+        if ProcessInfo.processInfo.environment["IMGEDGE_WRITE_FUZZ_SEEDS"] != nil {
+            var entry = CacheEntry(contentType: "image/webp", etag: "\"x\"", fetchedAt: 1_800_000_000,
+                                   freshness: EntryFreshness(responseTime: 1_800_000_000, initialAge: 0, lifetime: 3600),
+                                   source: "web", path: "/a.jpg", variesOnAccept: true, surrogateKeys: ["t1", "t2"],
+                                   body: Array("body bytes".utf8))
+            entry.varyNames = ["accept"]
+            let answers: [PeerProtocol.Answer] = [
+                .entry(entry.encoded(), storable: true, uncacheable: nil),
+                .entry(entry.encoded(), storable: false, uncacheable: "private, no-cache"),
+                .error(status: 404, message: "not found", declined: false),
+                .error(status: 503, message: "node is overloaded, retry shortly", declined: true),
+            ]
+            for (i, answer) in answers.enumerated() {
+                try Data(wire.seal(answer, clock: 1_800_000_000_000_000 + UInt64(i), nonce: 7))
+                    .write(to: folder.appendingPathComponent("seed\(i)"))
+            }
+        }
+        let seeds = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        #expect(seeds.count >= 4)
+        for name in seeds {
+            let bytes = try [UInt8](Data(contentsOf: folder.appendingPathComponent(name)))
+            #expect(throws: Never.self, "\(name)") { try wire.open(bytes, nonce: 7) }
         }
     }
 

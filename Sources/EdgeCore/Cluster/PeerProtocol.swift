@@ -131,6 +131,9 @@ public struct PeerProtocol: Sendable {
         return try read.get()
     }
 
+    /// The tag `seal` appends to `bytes` for `nonce` (the fuzz target reseals altered frames with it).
+    package func tagForFuzzing(_ bytes: [UInt8], nonce: UInt64) -> [UInt8] { tag(bytes, nonce: nonce) }
+
     private func tag(_ bytes: [UInt8], nonce: UInt64) -> [UInt8] {
         var mac = HMAC<SHA256>(key: SymmetricKey(data: key))
         withUnsafeBytes(of: nonce.littleEndian) { mac.update(data: Array($0)) }

@@ -4,6 +4,10 @@ import EdgeNode
 import EdgePrivacy
 import EdgeTestSupport
 import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Synchronization
 import Testing
 
 /// Peer fill between real nodes on loopback (gossip over UDP, asks over HTTP on each node's peer port): each
@@ -17,6 +21,8 @@ import Testing
         let nodes = try await GossipNodeTests.cluster(count) { i, c in
             c.gossip.faultInjection = true
             c.cluster.port = 0
+            // The suite runs tests side by side on two cores: an owner may take longer than 200 ms to answer.
+            c.cluster.peerTimeout = 5
             configure(i, &c)
         }
         for n in nodes {
@@ -88,33 +94,86 @@ import Testing
         #expect(asks["entry"] == (served["hit"] ?? 0) + (served["filled"] ?? 0), "\(asks) \(served)")
     }
 
-    /// A member of the cluster that is not an imgedge node: it sends the node authentic gossip every 20 ms while
-    /// the test runs (so it stays alive in the node's view), offering peer fill on `peer`'s port, where the test
+    /// A member of the cluster that is not an imgedge node: on a UDP socket of its own it answers the node's
+    /// digests and acknowledges its pushes as a member does (so it stays alive in the node's view however slowly
+    /// the machine runs), and greets the node every 20 ms; it offers peer fill on `peer`'s port, where the test
     /// answers asks for `/v1/fill` as it likes.
     final class FakeMember: Sendable {
-        let address = "127.0.0.1:9"
+        let address: String
         let peer: TestOrigin
+        private let channel: any Channel
+        private let group: MultiThreadedEventLoopGroup
         private let task: Task<Void, Never>
 
         init(node: TestNode) async throws {
             let peer = try await TestOrigin.start()
             self.peer = peer
-            let (address, port, card) = (address, node.server.gossipPort!, PeerCard(port: UInt16(peer.port), weight: 1))
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            self.group = group
+            let card = PeerCard(port: UInt16(peer.port), weight: 1)
+            let target = try SocketAddress(ipAddress: "127.0.0.1", port: node.server.gossipPort!)
+            let seq = Atomic<UInt64>(0)
+            let box = NIOLockedValueBox<String>("")
+            let codec = GossipCodec(secret: ClusterNodeTests.secret)
+            @Sendable func envelope(_ message: GossipMessage) -> [UInt8] {
+                codec.seal(GossipEnvelope(sender: box.withLockedValue { $0 }, epoch: 1, seq: seq.add(1, ordering: .relaxed).newValue,
+                                          sentAt: UInt64(Date().timeIntervalSince1970 * 1e6), clock: 0, card: card,
+                                          message: message))
+            }
+            let channel = try await DatagramBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(Responder(codec: codec, target: target, envelope: envelope))
+                    }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+            self.channel = channel
+            address = "127.0.0.1:\(channel.localAddress!.port!)"
+            box.withLockedValue { [address] in $0 = address }
             task = Task {
-                var seq: UInt64 = 0
                 while !Task.isCancelled {
-                    seq += 1
-                    let now = UInt64(Date().timeIntervalSince1970 * 1e6)
-                    let datagram = GossipCodec(secret: ClusterNodeTests.secret).seal(GossipEnvelope(
-                        sender: address, epoch: 1, seq: seq, sentAt: now, clock: 0, card: card, message: .ack(id: 0)))
-                    try? sendUDP(datagram, port: port)
+                    let bytes = envelope(.ack(id: 0))
+                    try? await channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: ByteBuffer(bytes: bytes)))
                     try? await Task.sleep(for: .milliseconds(20))
                 }
             }
         }
 
+        /// Answers digest requests with an empty reply and pushes with their acknowledgement.
+        final class Responder: ChannelInboundHandler, Sendable {
+            typealias InboundIn = AddressedEnvelope<ByteBuffer>
+            typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+            let codec: GossipCodec
+            let target: SocketAddress
+            let envelope: @Sendable (GossipMessage) -> [UInt8]
+
+            init(codec: GossipCodec, target: SocketAddress, envelope: @escaping @Sendable (GossipMessage) -> [UInt8]) {
+                self.codec = codec
+                self.target = target
+                self.envelope = envelope
+            }
+
+            func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+                guard let received = try? codec.open(Array(buffer: unwrapInboundIn(data).data)) else { return }
+                let reply: GossipMessage
+                switch received.message {
+                case .digest(let d) where !d.isReply:
+                    reply = .digest(Digest(isReply: true, range: d.range, vector: [], members: []))
+                case .push(let id, _, _, _):
+                    reply = .ack(id: id)
+                default:
+                    return
+                }
+                context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: target,
+                                                                        data: ByteBuffer(bytes: envelope(reply)))),
+                                      promise: nil)
+            }
+        }
+
         func stop() async {
             task.cancel()
+            try? await channel.close()
+            try? await group.shutdownGracefully()
             try? await peer.shutdown()
         }
     }

@@ -58,6 +58,9 @@ final class NodeMetrics: Sendable {
         connections = ConnectionEvents(factory: f)
         gossipCounters = DynamicCounters(factory: f)
         peerCounters = DynamicCounters(factory: f)
+        // `imgedge_build_info{version, build, configuration} 1`: what is running, as Prometheus exporters say it.
+        CoreMetrics.Gauge(label: "imgedge_build_info", dimensions: [("version", BuildInfo.version), ("build", BuildInfo.build),
+                                                                    ("configuration", BuildInfo.configuration)], factory: f).record(1)
     }
 
     /// not-modified: the origin answered 304; modified: it sent a new body; mismatch: its 304 named another

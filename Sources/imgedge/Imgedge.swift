@@ -8,6 +8,7 @@ struct Imgedge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imgedge",
         abstract: "A self-hosted image CDN edge node speaking the imgix rendering API.",
+        version: BuildInfo.description,
         subcommands: [Serve.self, CheckConfig.self, Sign.self, Purge.self])
 
     /// ArgumentParser exits 64 (EX_USAGE) on a usage error; the contract says 2, with a one-line reason.

@@ -1,3 +1,4 @@
+import EdgeNode
 import EdgeTestSupport
 import Foundation
 import Testing
@@ -40,6 +41,34 @@ import Testing
     }
 
     /// Should exit 2 and list every problem of a bad configuration, one a line, each naming its key.
+    /// Should say its version, its linker build ID (as readelf shows it: 40 hex digits in the binary's ELF notes)
+    /// and its build configuration, and export the same as `imgedge_build_info` on /metrics.
+    @Test func versionAndBuild() async throws {
+        let r = try await Self.run(["--version"])
+        #expect(r.status == 0)
+        let build = try #require(BuildInfo.buildID(path: Self.binary))
+        #expect(build.count == 40 && build.allSatisfy { $0.isHexDigit })
+        #expect(r.stdout == "imgedge \(BuildInfo.version) (build \(build.prefix(12)), debug)\n", "\(r.stdout)")
+        let node = try await TestNode.start()
+        defer { Task { await node.stopAll() } }
+        let metrics = String(decoding: try await TestHTTPClient.get(port: node.adminPort, "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains(#"imgedge_build_info{"#) && metrics.contains(#"version="\#(BuildInfo.version)""#))
+    }
+
+    /// Should be a unit systemd accepts (`systemd-analyze verify`, with the built binary in place of the installed
+    /// one), where systemd is installed.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"),
+                   "systemd-analyze is not installed here"))
+    func serviceUnitVerifies() async throws {
+        let unit = try String(contentsOf: Corpus.packageRoot.appendingPathComponent("conf/imgedge.service"), encoding: .utf8)
+        #expect(unit.contains("ProtectSystem=strict") && unit.contains("NoNewPrivileges=yes") && unit.contains("ExecReload="))
+        let dir = try TemporaryDirectory(prefix: "imgedge-unit")
+        let path = dir.path + "/imgedge.service"
+        try unit.replacingOccurrences(of: "/usr/local/bin/imgedge", with: Self.binary).write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try await ChildProcess.run("/usr/bin/systemd-analyze", ["verify", path])
+        #expect(r.status == 0 && r.stdout.isEmpty && r.stderr.isEmpty, "\(r.stdout)\(r.stderr)")
+    }
+
     @Test func checkConfigReportsAll() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -103,6 +103,12 @@ final class PurgeSweeper: Sendable {
                 return false
             }
             for key in dead {
+                // Read again just before deleting: a fill may have written a new entry under the key since the
+                // batch was read (its fetch after the purge, so not covered), and deleting that would cost it a
+                // fetch again. (A write landing between this read and the delete is lost the same way: it costs a
+                // fetch, never serves what a purge covers.)
+                let stillDead = store.read(key) { raw in CacheEntry.decodeHeader(raw).map { purges.covers($0) } ?? true } ?? false
+                guard stillDead else { continue }
                 hot.remove(key)
                 do {
                     try await store.remove(key)

@@ -93,25 +93,21 @@ final class PurgeSweeper: Sendable {
         repeat {
             let after = cursor
             guard let (dead, next) = try? await pool.run({ [store, purges] () throws(EdgeError) in
-                var dead: [CacheKey] = []
-                let next = store.scan(after: after, limit: Self.batch, prefix: Self.prefixBytes) { key, bytes in
-                    if let h = CacheEntry.decodeHeader(bytes), purges.covers(h) { dead.append(key) }
+                var dead: [(key: CacheKey, version: UInt64)] = []
+                let next = store.scan(after: after, limit: Self.batch, prefix: Self.prefixBytes) { key, version, bytes in
+                    if let h = CacheEntry.decodeHeader(bytes), purges.covers(h) { dead.append((key, version)) }
                 }
                 return (dead, next)
             }) else {
                 // The pool is shut down (the node is stopping): the sweep ends without expiring anything.
                 return false
             }
-            for key in dead {
-                // Read again just before deleting: a fill may have written a new entry under the key since the
-                // batch was read (its fetch after the purge, so not covered), and deleting that would cost it a
-                // fetch again. (A write landing between this read and the delete is lost the same way: it costs a
-                // fetch, never serves what a purge covers.)
-                let stillDead = store.read(key) { raw in CacheEntry.decodeHeader(raw).map { purges.covers($0) } ?? true } ?? false
-                guard stillDead else { continue }
+            for (key, version) in dead {
                 hot.remove(key)
                 do {
-                    try await store.remove(key)
+                    // Only the version the batch read: a fill may have written a new entry under the key since (its
+                    // fetch after the purge), and that one stays.
+                    try await store.remove(key, version: version)
                     deleted += 1
                 } catch {
                     logger.error("sweep could not delete", metadata: ["edge.cache_key": "\(key)", "edge.error": "\(error)"])

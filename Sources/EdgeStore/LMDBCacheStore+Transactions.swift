@@ -7,7 +7,8 @@ extension LMDBCacheStore {
     enum Operation: Sendable {
         /// Key, value and the value's CRC-32 (computed by the caller, off the writer thread).
         case put([UInt8], [UInt8], UInt32)
-        case delete([UInt8])
+        /// Key, and the version (the entry's sequence) to delete only: nil deletes whatever is stored.
+        case delete([UInt8], version: UInt64?)
         /// Restore every entry found at open into the policy.
         case restore
         /// Restore the policy, then save its snapshot.
@@ -163,7 +164,9 @@ extension LMDBCacheStore {
                 for op in ops {
                     switch op {
                     case .put(let key, let value, let crc): try put(txn, key, value, crc, &t, &touched)
-                    case .delete(let key):
+                    case .delete(let key, let version):
+                        // A version that is no longer the stored one: a later write replaced it, which stays.
+                        if let version, header(txn, key)?.sequence != version { continue }
                         touched.append(key)
                         let k = Self.digestKey(key)
                         let tracked = lock.withLock { policy.remove(k) != nil }

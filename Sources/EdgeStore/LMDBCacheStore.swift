@@ -487,6 +487,12 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     /// values are found and dropped when read.
     public func scan(after start: [UInt8]?, limit: Int, prefix: Int,
                      _ visit: (CacheKey, UnsafeRawBufferPointer) -> Void) -> [UInt8]? {
+        scan(after: start, limit: limit, prefix: prefix) { key, _, bytes in visit(key, bytes) }
+    }
+
+    /// `scan`, also giving each entry's version (what `remove(_:version:)` takes).
+    public func scan(after start: [UInt8]?, limit: Int, prefix: Int,
+                     _ visit: (CacheKey, UInt64, UnsafeRawBufferPointer) -> Void) -> [UInt8]? {
         let layout = layout
         let last = try? env.withReadTransaction { txn in
             try txn.withCursor(entriesDB) { cursor -> [UInt8]? in
@@ -505,11 +511,11 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
                     let key = Array(k)
                     if let cacheKey = CacheKey(bytes: key), let header = Header(v, layout: layout) {
                         if header.pieces == 0 {
-                            visit(cacheKey, UnsafeRawBufferPointer(rebasing: v[Layout.headerSize...].prefix(prefix)))
+                            visit(cacheKey, header.sequence, UnsafeRawBufferPointer(rebasing: v[Layout.headerSize...].prefix(prefix)))
                         } else {
                             let wanted = min(prefix, header.length)
                             withUnsafeTemporaryAllocation(byteCount: wanted, alignment: 16) { buffer in
-                                if readPieces(txn, header, into: buffer) { visit(cacheKey, UnsafeRawBufferPointer(buffer)) }
+                                if readPieces(txn, header, into: buffer) { visit(cacheKey, header.sequence, UnsafeRawBufferPointer(buffer)) }
                             }
                         }
                     }
@@ -557,7 +563,13 @@ public final class LMDBCacheStore: CacheStoring, @unchecked Sendable {
     }
 
     public func remove(_ key: CacheKey) async throws {
-        try await writer.submit(.delete(key.bytes))
+        try await writer.submit(.delete(key.bytes, version: nil))
+    }
+
+    /// Removes the entry under `key` only if it is still the version `scan` showed (a later write stays);
+    /// returns once committed.
+    public func remove(_ key: CacheKey, version: UInt64) async throws {
+        try await writer.submit(.delete(key.bytes, version: version))
     }
 
     // MARK: - Totals

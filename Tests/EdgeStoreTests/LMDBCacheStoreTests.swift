@@ -57,6 +57,30 @@ extension LMDBCacheStore {
         for (i, n) in sizes.enumerated() { #expect(seen[key("v\(i)")] == Array(value(i, count: n).prefix(5000)), "\(n)") }
     }
 
+    /// Should delete an entry by the version a scan showed only while that version is stored: a later write under
+    /// the key stays (what the purge sweeper relies on), for inline and many-piece values alike.
+    @Test func removeByVersionKeepsLaterWrites() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try LMDBCacheStore(path: dir.path, maxBytes: 8 << 20)
+        defer { store.close() }
+        for n in [10, 70_000] {
+            let k = key("versioned-\(n)")
+            try await store.write(k, value: value(1, count: n))
+            var first: UInt64?
+            _ = store.scan(after: nil, limit: 100, prefix: 16) { found, version, _ in if found == k { first = version } }
+            let old = try #require(first)
+            try await store.write(k, value: value(2, count: n))
+            try await store.remove(k, version: old)
+            #expect(store.read(k) { Array($0) } == value(2, count: n), "a later write stays")
+            var second: UInt64?
+            _ = store.scan(after: nil, limit: 100, prefix: 16) { found, version, _ in if found == k { second = version } }
+            #expect(second != nil && second != old)
+            try await store.remove(k, version: try #require(second))
+            #expect(store.read(k) { _ in true } == nil, "the version shown is deleted")
+        }
+        #expect(store.usage.entries == 0)
+    }
+
     /// Should keep entries and recompute usage after close and reopen.
     @Test func survivesReopen() async throws {
         let dir = try TemporaryDirectory()

@@ -488,8 +488,7 @@ struct AdminView: Sendable {
         for (key, n) in service.metrics.peerTotals() {
             let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { continue }
-            guard let group = ["asks": "asks", "owner": "owners", "served": "served", "bytes": "bytes"][parts[0]] else { continue }
-            groups[group, default: [:]][parts[1]] = n
+            groups[parts[0] == "owner" ? "owners" : parts[0], default: [:]][parts[1]] = n
         }
         var object: [String: Any] = ["me": cluster.me.id, "endpoint": cluster.me.endpoint, "members": cluster.describe(),
                                      "storeCopies": cluster.settings.storeCopies, "peerTimeout": cluster.settings.peerTimeout]
@@ -502,7 +501,7 @@ struct AdminView: Sendable {
     func sharedJSON() -> String {
         guard let shared = service.shared.withLockedValue({ $0 }) else { return "null" }
         var groups: [String: [String: Int]] = ["read": [:], "write": [:], "sweep": [:]]
-        for (key, n) in shared.statistics {
+        for (key, n) in service.metrics.sharedTotals() {
             let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
             if parts.count == 2 { groups[parts[0], default: [:]][parts[1]] = n }
         }

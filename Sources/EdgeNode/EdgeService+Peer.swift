@@ -33,12 +33,8 @@ extension EdgeService {
         case .failed(let error):
             throw error
         case .entry(let raw, let storable, let uncacheable, let owner, let duration):
-            let item: HotCache.Item? = raw.withUnsafeBytes { buf in
-                guard let h = CacheEntry.decodeHeader(buf), h.source == r.source.name, h.path == r.path.description
-                else { return nil }
-                return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: buf[h.bodyOffset...])))
-            }
-            guard let item else {
+            let item = raw.withUnsafeBytes { HotCache.Item.decoding($0, allocator: allocator) }
+            guard let item, item.header.source == r.source.name, item.header.path == r.path.description else {
                 logger.warning("peer sent an entry of another image", metadata: ["edge.peer": "\(owner)"])
                 return nil
             }
@@ -82,11 +78,8 @@ extension EdgeService {
         let r = t.resolved
         let start = ContinuousClock.now
         guard let raw = await tier.read(t.key, source: r.source.name, path: r.path.description) else { return nil }
-        let item: HotCache.Item? = raw.withUnsafeBytes { buf in
-            guard let h = CacheEntry.decodeHeader(buf) else { return nil }
-            return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: buf[h.bodyOffset...])))
-        }
-        guard let item, !purges.covers(item.header) else { return nil }
+        guard let item = raw.withUnsafeBytes({ HotCache.Item.decoding($0, allocator: allocator) }),
+              !purges.covers(item.header) else { return nil }
         var stored = false
         do {
             try await store.write(t.key, value: raw)

@@ -155,10 +155,7 @@ final class EdgeService: Sendable {
             store.recordHit(key)
             return item
         }
-        let item = store.read(key) { raw -> HotCache.Item? in
-            guard let h = CacheEntry.decodeHeader(raw) else { return nil }
-            return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))
-        } ?? nil
+        let item = store.read(key) { HotCache.Item.decoding($0, allocator: allocator) } ?? nil
         if let item { hot.put(key, item) }
         return item
     }
@@ -225,7 +222,7 @@ final class EdgeService: Sendable {
             let renewed = renew(cached!, from: record!, key: key)
             return .pending { [self] in
                 // Stored before answering, so the renewal is not lost to a restart (once per variant).
-                let value = CacheEntry(header: renewed.header, body: Array(renewed.body.readableBytesView)).encoded()
+                let value = Self.encoded(renewed)
                 try? await store.write(key, value: value)
                 return Self.disposed(hit(renewed, cache: .hit, now: clock(), resolved, conditions), resolved.contentDisposition)
             }
@@ -490,7 +487,7 @@ final class EdgeService: Sendable {
         if let item = hot.get(key), item.header.freshness.isFresh(at: now), !purges.covers(item) { return item }
         let stored: HotCache.Item?? = store.read(key) { raw -> HotCache.Item? in
             guard let h = CacheEntry.decodeHeader(raw), h.freshness.isFresh(at: now), !purges.covers(h) else { return nil }
-            return HotCache.Item(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))
+            return HotCache.Item(header: h, stored: raw, allocator: allocator)
         }
         return stored ?? nil
     }

@@ -264,3 +264,16 @@ final class HotCache: Sendable {
         }
     }
 }
+
+extension HotCache.Item {
+    /// An item for a stored value (an encoded `CacheEntry`, as the store and peers hold it) whose header is `h`:
+    /// the body copied out of `raw` into a buffer.
+    convenience init(header h: CacheEntry.Header, stored raw: UnsafeRawBufferPointer, allocator: ByteBufferAllocator) {
+        self.init(header: h, body: allocator.buffer(bytes: UnsafeRawBufferPointer(rebasing: raw[h.bodyOffset...])))
+    }
+
+    /// The item a stored value holds, or nil when its header does not decode.
+    static func decoding(_ raw: UnsafeRawBufferPointer, allocator: ByteBufferAllocator) -> HotCache.Item? {
+        CacheEntry.decodeHeader(raw).map { HotCache.Item(header: $0, stored: raw, allocator: allocator) }
+    }
+}

@@ -58,6 +58,7 @@ final class NodeMetrics: Sendable {
         connections = ConnectionEvents(factory: f)
         gossipCounters = DynamicCounters(factory: f)
         peerCounters = DynamicCounters(factory: f)
+        sharedCounters = DynamicCounters(factory: f)
         // `imgedge_build_info{version, build, configuration} 1`: what is running, as Prometheus exporters say it.
         CoreMetrics.Gauge(label: "imgedge_build_info", dimensions: [("version", BuildInfo.version), ("build", BuildInfo.build),
                                                                     ("configuration", BuildInfo.configuration)], factory: f).record(1)
@@ -169,6 +170,7 @@ final class NodeMetrics: Sendable {
     // MARK: Peer fill
 
     private let peerCounters: DynamicCounters
+    private let sharedCounters: DynamicCounters
 
     /// `imgedge_peer_asks_total{result}`: this node's misses by how peer fill ended: entry (an owner sent the
     /// variant), failed (an owner's definite error), declined, unreachable (each owner ask that did not give it),
@@ -197,8 +199,11 @@ final class NodeMetrics: Sendable {
     /// `imgedge_shared_total{op, result}`: the shared tier's reads (hit, miss, refused, error), writes (ok, error,
     /// dropped) and sweeps (done, deleted).
     func countShared(_ op: String, _ result: String, by n: Int = 1) {
-        peerCounters.add(n, "imgedge_shared_total", [("op", op), ("result", result)], key: "shared \(op) \(result)")
+        sharedCounters.add(n, "imgedge_shared_total", [("op", op), ("result", result)], key: "\(op) \(result)")
     }
+
+    /// Shared tier counts so far ("read hit", "write ok", "sweep deleted"…), for /v1/stats.
+    func sharedTotals() -> [String: Int] { sharedCounters.totals() }
 
     /// Peer fill counts so far ("asks entry", "owner 127.0.0.1:7946", "served hit"…), for /v1/stats and tests.
     func peerTotals() -> [String: Int] { peerCounters.totals() }

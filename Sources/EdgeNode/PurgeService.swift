@@ -288,10 +288,12 @@ final class PurgeService: Sendable {
 
     /// Whether a purge of the horizon covers `h` (an entry made on another node).
     func coveredRecently(_ h: CacheEntry.Header) -> Bool {
-        let fetched = HybridClock.micros(h.fetchedAt)
-        return recentIndex.withLockedValue { i in
-            i.covers(source: h.source, path: h.path, tags: h.surrogateKeys, fetchedAt: fetched)
-        }
+        coveredRecently(source: h.source, path: h.path, tags: h.surrogateKeys, fetchedAt: h.fetchedAt)
+    }
+
+    private func coveredRecently(source: String, path: String, tags: [String], fetchedAt: Double) -> Bool {
+        let fetched = HybridClock.micros(fetchedAt)
+        return recentIndex.withLockedValue { i in i.covers(source: source, path: path, tags: tags, fetchedAt: fetched) }
     }
 
     /// Whether an entry read from the shared tier may be used: fetched within `horizon` seconds and covered by no
@@ -303,9 +305,7 @@ final class PurgeService: Sendable {
     /// Whether a shared tier object of `source` / `path` tagged `tags`, fetched at `fetchedAt` (seconds on the
     /// hybrid clock), is to be deleted: older than the horizon, or covered by a purge.
     func sharedDead(source: String, path: String, tags: [String], fetchedAt: Double, horizon: Double) -> Bool {
-        guard fetchedAt >= clock() - horizon else { return true }
-        let fetched = HybridClock.micros(fetchedAt)
-        return recentIndex.withLockedValue { i in i.covers(source: source, path: path, tags: tags, fetchedAt: fetched) }
+        fetchedAt < clock() - horizon || coveredRecently(source: source, path: path, tags: tags, fetchedAt: fetchedAt)
     }
 
     /// Drops the purges older than `horizon` seconds from the recent index (the sweeper calls it on every pass).

@@ -24,7 +24,6 @@ final class SharedTier: Sendable {
     /// Writes under way (bounded: beyond `maxWrites`, a write is dropped and counted).
     private let writing = NIOLockedValueBox(0)
     private let sweeper = NIOLockedValueBox<Task<Void, Never>?>(nil)
-    private let totals = NIOLockedValueBox<[String: Int]>([:])
     static let maxWrites = 32
 
     init(settings: SharedTierSettings, group: any EventLoopGroup, purges: PurgeService, metrics: NodeMetrics,
@@ -49,11 +48,7 @@ final class SharedTier: Sendable {
         try? await client.shutdown()
     }
 
-    /// Counts of reads (hit, miss, refused, error), writes (ok, error, dropped) and sweeps, for /v1/stats.
-    var statistics: [String: Int] { totals.withLockedValue { $0 } }
-
     private func count(_ op: String, _ result: String, by n: Int = 1) {
-        totals.withLockedValue { $0["\(op) \(result)", default: 0] += n }
         metrics.countShared(op, result, by: n)
     }
 
@@ -188,35 +183,19 @@ final class SharedTier: Sendable {
             let response = try await send("GET", key: nil, query: query)
             guard response.status == .ok else {
                 var body = (try? await response.body.collect(upTo: 64 << 10)) ?? ByteBuffer()
-                let code = Self.elements("Code", in: body.readString(length: body.readableBytes) ?? "").first ?? "no error code"
+                let code = S3XML.elements("Code", in: body.readString(length: body.readableBytes) ?? "").first ?? "no error code"
                 logger.warning("shared tier list failed", metadata: ["edge.status": "\(response.status.code)", "edge.code": "\(code)"])
                 return nil
             }
             var body = try await response.body.collect(upTo: 16 << 20)
             let xml = body.readString(length: body.readableBytes) ?? ""
-            let keys = Self.elements("Key", in: xml).map(Self.unescape).filter { prefix.isEmpty || $0.hasPrefix(prefix + "/") }
-            let truncated = Self.elements("IsTruncated", in: xml).first == "true"
-            return (keys, truncated ? Self.elements("NextContinuationToken", in: xml).first.map(Self.unescape) : nil)
+            let keys = S3XML.elements("Key", in: xml).filter { prefix.isEmpty || $0.hasPrefix(prefix + "/") }
+            let truncated = S3XML.elements("IsTruncated", in: xml).first == "true"
+            return (keys, truncated ? S3XML.elements("NextContinuationToken", in: xml).first : nil)
         } catch {
             logger.warning("shared tier list failed", metadata: ["edge.error": "\(error)"])
             return nil
         }
-    }
-
-    static func elements(_ name: String, in xml: String) -> [String] {
-        var out: [String] = []
-        var rest = xml[...]
-        while let open = rest.range(of: "<\(name)>"), let close = rest.range(of: "</\(name)>", range: open.upperBound..<rest.endIndex) {
-            out.append(String(rest[open.upperBound..<close.lowerBound]))
-            rest = rest[close.upperBound...]
-        }
-        return out
-    }
-
-    static func unescape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
-            .replacingOccurrences(of: "&amp;", with: "&")
     }
 
     // MARK: Requests

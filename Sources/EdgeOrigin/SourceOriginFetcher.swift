@@ -65,10 +65,8 @@ public struct SourceOriginFetcher: OriginFetching {
         }
     }
 
-    /// The text of the first `<name>…</name>` in an S3 error document.
+    /// The text of the first `<name>…</name>` in an S3 error document (at most 200 characters).
     static func element(_ name: String, in xml: String) -> String? {
-        guard let open = xml.range(of: "<\(name)>"), let close = xml.range(of: "</\(name)>", range: open.upperBound..<xml.endIndex)
-        else { return nil }
-        return String(xml[open.upperBound..<close.lowerBound].prefix(200))
+        S3XML.elements(name, in: xml).first.map { String($0.prefix(200)) }
     }
 }

@@ -52,16 +52,18 @@ public struct PeerProtocol: Sendable {
 
     /// The MAC of an ask (hex), over every field, NUL-separated.
     public func mac(_ a: Ask) -> String {
-        let text = (["imgedge-peer-ask-v1", a.sender, String(a.time), String(a.nonce), a.key, String(a.clock), a.host,
-                     a.target, a.accept] + a.hints).joined(separator: "\u{0}")
-        return Hex.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: key))))
+        Hex.encode(Array(HMAC<SHA256>.authenticationCode(for: Self.authenticated(a), using: SymmetricKey(data: key))))
     }
 
     public func verify(_ a: Ask, mac: String) -> Bool {
         guard let given = Hex.decode(mac), given.count == 32 else { return false }
-        let text = (["imgedge-peer-ask-v1", a.sender, String(a.time), String(a.nonce), a.key, String(a.clock), a.host,
-                     a.target, a.accept] + a.hints).joined(separator: "\u{0}")
-        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Array(text.utf8), using: SymmetricKey(data: key))
+        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Self.authenticated(a), using: SymmetricKey(data: key))
+    }
+
+    /// What an ask's MAC covers: every field, NUL-separated.
+    static func authenticated(_ a: Ask) -> [UInt8] {
+        Array((["imgedge-peer-ask-v1", a.sender, String(a.time), String(a.nonce), a.key, String(a.clock), a.host,
+                a.target, a.accept] + a.hints).joined(separator: "\u{0}").utf8)
     }
 
     /// An owner's answer.

@@ -59,3 +59,23 @@ public struct S3Location: Sendable, Equatable {
         return (scheme, String(authority))
     }
 }
+
+/// The few pieces of S3's XML answers the node reads (error codes, listings), without an XML parser.
+public enum S3XML {
+    /// The texts of every `<name>…</name>` in `xml`, in order, entities decoded.
+    public static func elements(_ name: String, in xml: String) -> [String] {
+        var out: [String] = []
+        var rest = xml[...]
+        while let open = rest.range(of: "<\(name)>"), let close = rest.range(of: "</\(name)>", range: open.upperBound..<rest.endIndex) {
+            out.append(unescape(String(rest[open.upperBound..<close.lowerBound])))
+            rest = rest[close.upperBound...]
+        }
+        return out
+    }
+
+    static func unescape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
+            .replacingOccurrences(of: "&amp;", with: "&")
+    }
+}
